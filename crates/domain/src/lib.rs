@@ -1,0 +1,20 @@
+//! Pure domain types of jiuzhu. No I/O: everything here is data and the rules that keep it valid.
+
+pub mod calendar;
+pub mod catalogue;
+pub mod id_number;
+pub mod money;
+pub mod person;
+pub mod region;
+pub mod role;
+
+pub use calendar::{CalendarDate, CalendarError, WorkCalendar, YearSchedule};
+pub use catalogue::{Catalogue, Department, Item};
+pub use id_number::{age_between, IdNumber, IdNumberError, Sex};
+pub use money::{Money, MoneyError};
+pub use person::{
+    Disability, DisabilityGrade, DisabilityKind, LabourCapacity, MembershipPeriod, Relation,
+    SelfCare,
+};
+pub use region::{RegionCode, RegionCodeError, RegionLevel};
+pub use role::{Permission, Role};
