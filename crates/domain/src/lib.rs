@@ -13,8 +13,8 @@ pub use catalogue::{Catalogue, Department, Item};
 pub use id_number::{age_between, IdNumber, IdNumberError, Sex};
 pub use money::{Money, MoneyError};
 pub use person::{
-    Disability, DisabilityGrade, DisabilityKind, LabourCapacity, MembershipPeriod, Relation,
-    SelfCare,
+    Disability, DisabilityGrade, DisabilityKind, IncomeKind, LabourCapacity, MembershipPeriod,
+    Person, PersonError, Phone, Relation, SelfCare,
 };
 pub use region::{RegionCode, RegionCodeError, RegionLevel};
 pub use role::{Permission, Role};

@@ -1,9 +1,13 @@
 //! People and households: the attributes assistance depends on.
 
+use std::fmt;
+
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 pub use crate::id_number::Sex;
+use crate::{IdNumber, RegionCode};
 
 /// Defines a closed set of codes with their Chinese labels, stored and sent as snake_case text.
 macro_rules! coded_enum {
@@ -78,6 +82,27 @@ coded_enum! {
     }
 }
 
+coded_enum! {
+    /// Kinds of income, after the National Bureau of Statistics' four groups, with the incomes
+    /// that policy excludes from household income kept apart (seed 001 §二㈠7, §二㈣).
+    IncomeKind {
+        Wage => "wage", "工资性收入";
+        Business => "business", "经营净收入";
+        Property => "property", "财产净收入";
+        Pension => "pension", "养老金";
+        OtherTransfer => "other_transfer", "其他转移性收入";
+        SpecialCare => "special_care", "优抚金（不计入家庭收入）";
+        VeteranSubsidy => "veteran_subsidy", "革命“五老”补助及护理费（不计入家庭收入）";
+    }
+}
+
+impl IncomeKind {
+    /// Whether this income counts towards household income for means tests.
+    pub fn counts(self) -> bool {
+        !matches!(self, IncomeKind::SpecialCare | IncomeKind::VeteranSubsidy)
+    }
+}
+
 /// 残疾等级: grade 1 is the most severe; grades 1–2 are 重度残疾.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "u8", into = "u8")]
@@ -134,9 +159,128 @@ impl MembershipPeriod {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PersonError {
+    #[error("姓名不能为空")]
+    EmptyName,
+    #[error("姓名过长（最多50个字符）")]
+    LongName,
+    #[error("联系电话“{0}”无效：应为11位手机号或带区号的固定电话")]
+    Phone(String),
+    #[error("居住起始日期{since}早于出生日期{birth}")]
+    ResidenceBeforeBirth { since: NaiveDate, birth: NaiveDate },
+}
+
+impl PersonError {
+    /// The form field the error concerns.
+    pub fn field(&self) -> &'static str {
+        match self {
+            PersonError::EmptyName | PersonError::LongName => "name",
+            PersonError::Phone(_) => "phone",
+            PersonError::ResidenceBeforeBirth { .. } => "residence_since",
+        }
+    }
+}
+
+/// A telephone number: an 11-digit mobile starting with 1, or a landline with its area code.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Phone(String);
+
+impl Phone {
+    pub fn parse(text: &str) -> Result<Phone, PersonError> {
+        let digits: String = text.chars().filter(|c| !matches!(c, ' ' | '-')).collect();
+        let mobile = digits.len() == 11 && digits.starts_with('1');
+        let landline = digits.starts_with('0') && (10..=12).contains(&digits.len());
+        if digits.bytes().all(|b| b.is_ascii_digit()) && (mobile || landline) {
+            Ok(Phone(digits))
+        } else {
+            Err(PersonError::Phone(text.trim().to_string()))
+        }
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// `138****5678`: the first three and the last four digits.
+    pub fn masked(&self) -> String {
+        let s = &self.0;
+        format!("{}****{}", &s[..3], &s[s.len() - 4..])
+    }
+}
+
+impl fmt::Display for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+impl fmt::Debug for Phone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Phone({})", self.masked())
+    }
+}
+
+/// A resident as the registry knows them. Sex and birth date come from the identity number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub id_number: IdNumber,
+    pub name: String,
+    pub hukou_region: RegionCode,
+    /// Where the person lives; the region whose staff serve them, and the record's scope.
+    pub residence_region: RegionCode,
+    pub residence_since: Option<NaiveDate>,
+    pub phone: Option<Phone>,
+    pub disability: Option<Disability>,
+    /// The serious illness (重病) diagnosed, if any, in the words of the diagnosis.
+    pub serious_illness: Option<String>,
+    pub labour_capacity: LabourCapacity,
+    pub self_care: SelfCare,
+    /// Holds a residence permit (居住证) of this place.
+    pub residence_permit: bool,
+}
+
+impl Person {
+    /// Checks the rules that tie the fields together; the parts are valid by their types.
+    pub fn validate(&self) -> Result<(), PersonError> {
+        let name = self.name.trim();
+        if name.is_empty() {
+            return Err(PersonError::EmptyName);
+        }
+        if name.chars().count() > 50 {
+            return Err(PersonError::LongName);
+        }
+        if let Some(since) = self.residence_since {
+            let birth = self.id_number.birth_date();
+            if since < birth {
+                return Err(PersonError::ResidenceBeforeBirth { since, birth });
+            }
+        }
+        Ok(())
+    }
+
+    pub fn sex(&self) -> Sex {
+        self.id_number.sex()
+    }
+
+    pub fn birth_date(&self) -> NaiveDate {
+        self.id_number.birth_date()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phones_are_checked_and_masked() {
+        let p = Phone::parse("138 1234 5678").unwrap();
+        assert_eq!(p.expose(), "13812345678");
+        assert_eq!(p.to_string(), "138****5678");
+        assert!(Phone::parse("0512-58681234").is_ok());
+        assert!(Phone::parse("12345").is_err());
+        assert!(Phone::parse("2381234567a").is_err());
+    }
 
     #[test]
     fn codes_round_trip_and_grades_are_bounded() {
@@ -151,6 +295,13 @@ mod tests {
         assert!(DisabilityGrade::new(5).is_none());
         assert!(DisabilityGrade::new(2).unwrap().is_severe());
         assert!(!DisabilityGrade::new(3).unwrap().is_severe());
+    }
+
+    #[test]
+    fn excluded_incomes_do_not_count() {
+        assert!(IncomeKind::Wage.counts());
+        assert!(!IncomeKind::SpecialCare.counts());
+        assert!(!IncomeKind::VeteranSubsidy.counts());
     }
 
     #[test]

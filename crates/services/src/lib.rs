@@ -1,1 +1,78 @@
+//! The use cases of jiuzhu. Each takes an authenticated [`Actor`] and enforces role and region
+//! scope itself, so the web pages, the JSON API and the command line cannot differ or bypass it.
+//! Each runs in one transaction, with its audit record written in the same transaction.
 
+mod actor;
+pub mod audit;
+pub mod auth;
+pub mod calendar;
+pub mod catalogue;
+pub mod clock;
+pub mod demo;
+mod error;
+pub mod households;
+pub mod people;
+pub mod regions;
+
+use std::sync::{Arc, RwLock};
+
+use jiuzhu_domain::{Catalogue, WorkCalendar};
+use jiuzhu_store::{CatalogueRepo, HouseholdRepo, PeopleRepo, RegionRepo, Store, UserRepo};
+use serde::Serialize;
+
+pub use actor::Actor;
+pub use error::{ErrorBody, Result, ServiceError};
+
+#[derive(Clone)]
+pub struct Services {
+    pub store: Store,
+    calendar: Arc<RwLock<WorkCalendar>>,
+    loaded_by: Arc<RwLock<Vec<(i32, String)>>>,
+    /// Verified against when a login names an unknown user, so both take the same time.
+    dummy_hash: Arc<String>,
+}
+
+/// Sizes of what the database holds, for the home page and the health check.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Overview {
+    pub regions: i64,
+    pub persons: i64,
+    pub households: i64,
+    pub users: i64,
+}
+
+impl Services {
+    /// Brings the schema up to date, writes the seed catalogue where missing and loads the
+    /// working-day calendar. Safe on every start.
+    pub async fn open(store: Store) -> Result<Services> {
+        store.migrate().await?;
+        let mut tx = store.begin().await?;
+        tx.seed_catalogue(&Catalogue::seed()).await?;
+        tx.commit().await?;
+        let services = Services {
+            store,
+            calendar: Arc::new(RwLock::new(WorkCalendar::official())),
+            loaded_by: Arc::new(RwLock::new(Vec::new())),
+            dummy_hash: Arc::new(auth::hash_password("jiuzhu-no-such-user-0")),
+        };
+        services.load_calendar().await?;
+        Ok(services)
+    }
+
+    /// Counts within the actor's region.
+    pub async fn overview(&self, actor: &Actor) -> Result<Overview> {
+        let mut tx = self.store.begin_read().await?;
+        Ok(Overview {
+            regions: tx.regions_under(actor.scope()).await?.len() as i64,
+            persons: tx.count_persons(actor.scope()).await?,
+            households: tx.count_households(actor.scope()).await?,
+            users: tx.count_users().await?,
+        })
+    }
+
+    /// True when the database holds no region yet (a fresh installation).
+    pub async fn is_empty(&self) -> Result<bool> {
+        let mut tx = self.store.begin_read().await?;
+        Ok(tx.count_regions().await? == 0)
+    }
+}

@@ -1,1 +1,289 @@
+//! Persistence for jiuzhu. One schema and one migration history serve SQLite (the default, a
+//! single file in WAL mode) and PostgreSQL (production), chosen by the database URL.
+//!
+//! Every use case runs in one transaction: [`Store::begin`] gives a [`Tx`] whose repository
+//! methods (grouped by trait in the modules below) read and write through it, and nothing is
+//! visible until [`Tx::commit`]. Writes on SQLite go through a single writer connection, so
+//! concurrent use cases queue instead of failing with `SQLITE_BUSY`; reads use a pool of their own.
 
+mod audit;
+mod calendar;
+mod catalogue;
+pub mod crypto;
+
+/// The contexts (column names) that encryption and blind indexes are bound to.
+pub mod crypto_contexts {
+    pub const ID_NUMBER: &str = crate::people::ID_CONTEXT;
+}
+mod error;
+mod households;
+mod incomes;
+mod people;
+mod regions;
+mod schema;
+mod settings;
+mod users;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::pool::PoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPool};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
+
+pub use audit::{AuditEntry, AuditFilter, AuditRecord, AuditRepo, Interface};
+pub use calendar::{CalendarRepo, StoredYear};
+pub use catalogue::{CatalogueRepo, ItemUpdate};
+pub use crypto::{FieldCipher, KeyError};
+pub use error::StoreError;
+pub use households::{
+    HouseholdFilter, HouseholdRecord, HouseholdRepo, HouseholdSummary, MemberRecord, NewHousehold,
+};
+pub use incomes::{IncomeRecord, IncomeRepo, NewIncome};
+pub use people::{NewPersonRow, PeopleRepo, PersonFilter, PersonRecord, PersonSummary};
+pub use regions::{Region, RegionRepo};
+pub use schema::MIGRATIONS;
+pub use settings::SettingsRepo;
+pub use users::{ApiTokenRecord, NewUser, SessionRecord, TokenUse, UserRecord, UserRepo};
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Clone)]
+enum Pools {
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+/// The database and the key that protects its sensitive fields.
+#[derive(Clone)]
+pub struct Store {
+    pools: Pools,
+    cipher: Arc<FieldCipher>,
+}
+
+/// One unit of work. Dropped without `commit`, it rolls back.
+pub struct Tx {
+    inner: TxInner,
+    cipher: Arc<FieldCipher>,
+}
+
+enum TxInner {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+/// Runs the same body against whichever backend the transaction holds. The body is compiled
+/// once per backend, so every query is type-checked against both drivers.
+macro_rules! on_tx {
+    ($tx:expr, $conn:ident => $body:expr) => {
+        match &mut $tx.inner {
+            $crate::TxInner::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::TxInner::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use on_tx;
+
+impl Store {
+    /// Connects to `sqlite://path` (created when missing) or `postgres://...`.
+    pub async fn connect(url: &str, cipher: FieldCipher) -> Result<Store> {
+        let pools = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true)
+                .pragma("cache_size", "-65536")
+                .pragma("temp_store", "memory");
+            let writer = PoolOptions::new()
+                .max_connections(1)
+                .connect_with(options.clone())
+                .await?;
+            let reader = PoolOptions::new()
+                .max_connections(8)
+                .connect_with(options.read_only(false))
+                .await?;
+            Pools::Sqlite { writer, reader }
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(15))
+                .connect_with(options)
+                .await?;
+            Pools::Postgres(pool)
+        } else {
+            return Err(StoreError::Config(format!(
+                "数据库地址“{url}”无法识别：应以 sqlite:// 或 postgres:// 开头"
+            )));
+        };
+        Ok(Store {
+            pools,
+            cipher: Arc::new(cipher),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.pools {
+            Pools::Sqlite { .. } => Backend::Sqlite,
+            Pools::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn cipher(&self) -> &FieldCipher {
+        &self.cipher
+    }
+
+    /// A transaction for a use case that writes.
+    pub async fn begin(&self) -> Result<Tx> {
+        let inner = match &self.pools {
+            Pools::Sqlite { writer, .. } => TxInner::Sqlite(writer.begin().await?),
+            Pools::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            cipher: self.cipher.clone(),
+        })
+    }
+
+    /// A transaction for a use case that only reads (on SQLite it does not wait for writers).
+    /// Reads of sensitive records still append to the audit log, so this is only for pure reads.
+    pub async fn begin_read(&self) -> Result<Tx> {
+        let inner = match &self.pools {
+            Pools::Sqlite { reader, .. } => TxInner::Sqlite(reader.begin().await?),
+            Pools::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            cipher: self.cipher.clone(),
+        })
+    }
+
+    /// Brings the schema up to date; safe to run on every start and from several processes.
+    pub async fn migrate(&self) -> Result<Vec<&'static str>> {
+        let mut tx = self.begin().await?;
+        let applied = schema::migrate(&mut tx).await?;
+        settings::check_key(&mut tx).await?;
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    pub async fn ping(&self) -> Result<()> {
+        let mut tx = self.begin_read().await?;
+        on_tx!(tx, c => sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        match &self.pools {
+            Pools::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self.inner {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    pub fn cipher(&self) -> &FieldCipher {
+        &self.cipher
+    }
+}
+
+/// A value bound into a dynamically built query.
+#[derive(Debug, Clone)]
+pub(crate) enum Param {
+    Text(String),
+    Ts(chrono::DateTime<chrono::Utc>),
+}
+
+/// A `WHERE` clause built from optional filters, numbering placeholders as `$1, $2, ...`,
+/// which both SQLite and PostgreSQL accept.
+#[derive(Debug, Default)]
+pub(crate) struct Where {
+    clauses: Vec<String>,
+    pub(crate) params: Vec<Param>,
+}
+
+impl Where {
+    /// Adds a clause whose `?` marks are all the same new parameter.
+    pub(crate) fn and(&mut self, clause: &str, param: Param) -> &mut Self {
+        self.params.push(param);
+        let n = self.params.len();
+        self.clauses.push(clause.replace('?', &format!("${n}")));
+        self
+    }
+
+    pub(crate) fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    /// The placeholder number the next parameter (e.g. LIMIT) will take.
+    pub(crate) fn next(&self) -> usize {
+        self.params.len() + 1
+    }
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally in `LIKE ... ESCAPE '\'`.
+pub(crate) fn like_prefix(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 1);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+macro_rules! bind_params {
+    ($query:expr, $params:expr) => {{
+        let mut q = $query;
+        for p in $params {
+            q = match p {
+                $crate::Param::Text(v) => q.bind(v.clone()),
+                $crate::Param::Ts(v) => q.bind(*v),
+            };
+        }
+        q
+    }};
+}
+pub(crate) use bind_params;

@@ -1,0 +1,82 @@
+//! The auditor's search of the audit log.
+
+use chrono::{NaiveDate, TimeZone};
+use jiuzhu_domain::Permission;
+use jiuzhu_store::{AuditFilter, AuditRecord, AuditRepo};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::people::Page;
+use crate::{clock, Actor, Result, ServiceError, Services};
+
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct AuditQuery {
+    /// Username of who acted.
+    pub actor: Option<String>,
+    /// Action or its prefix: `person` finds person.read, person.update, ...
+    pub action: Option<String>,
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    /// First day (China time), inclusive.
+    pub from: Option<NaiveDate>,
+    /// Last day (China time), inclusive.
+    pub to: Option<NaiveDate>,
+    pub page: Option<i64>,
+}
+
+const AUDIT_PER_PAGE: i64 = 100;
+
+fn text(v: &Option<String>) -> Option<String> {
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+impl Services {
+    pub async fn search_audit(&self, actor: &Actor, q: &AuditQuery) -> Result<Page<AuditRecord>> {
+        actor.require(Permission::ReadAudit)?;
+        if let (Some(from), Some(to)) = (q.from, q.to) {
+            if to < from {
+                return Err(ServiceError::invalid("to", "结束日期不能早于开始日期"));
+            }
+        }
+        let start_of = |d: NaiveDate| {
+            clock::china()
+                .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+                .single()
+                .expect("fixed offset")
+                .to_utc()
+        };
+        let page = q.page.unwrap_or(1).max(1);
+        let filter = AuditFilter {
+            actor_name: text(&q.actor),
+            action_prefix: text(&q.action),
+            entity: text(&q.entity),
+            entity_id: text(&q.entity_id),
+            region_prefix: Some(actor.scope().to_string()),
+            from: q.from.map(start_of),
+            to: q.to.and_then(|d| d.succ_opt()).map(start_of),
+            limit: AUDIT_PER_PAGE,
+            offset: (page - 1) * AUDIT_PER_PAGE,
+        };
+        let mut tx = self.store.begin().await?;
+        let (items, total) = tx.search_audit(&filter).await?;
+        tx.append_audit(&actor.audit(
+            "audit.search",
+            "audit_log",
+            "-",
+            None,
+            json!({"actor": filter.actor_name, "action": filter.action_prefix, "entity": filter.entity, "entity_id": filter.entity_id}),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page: AUDIT_PER_PAGE,
+        })
+    }
+}

@@ -1,0 +1,39 @@
+//! The regions a user works in, for choosing and for display.
+
+use jiuzhu_store::{Region, RegionRepo};
+use serde::Serialize;
+
+use crate::{Actor, Result, Services};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegionView {
+    pub code: String,
+    pub name: String,
+    /// county, township, village
+    pub level: String,
+    pub parent_code: Option<String>,
+}
+
+impl From<Region> for RegionView {
+    fn from(r: Region) -> Self {
+        RegionView {
+            code: r.code,
+            name: r.name,
+            level: r.level,
+            parent_code: r.parent_code,
+        }
+    }
+}
+
+impl Services {
+    /// The user's region and everything under it.
+    pub async fn regions(&self, actor: &Actor) -> Result<Vec<RegionView>> {
+        let mut tx = self.store.begin_read().await?;
+        Ok(tx
+            .regions_under(actor.scope())
+            .await?
+            .into_iter()
+            .map(RegionView::from)
+            .collect())
+    }
+}

@@ -1,0 +1,116 @@
+//! Monthly incomes of persons, by kind, with where each figure came from.
+
+use chrono::{NaiveDate, Utc};
+use jiuzhu_domain::{IncomeKind, Money};
+use serde::Serialize;
+
+use crate::{on_tx, Result, StoreError, Tx};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct IncomeRecord {
+    pub id: i64,
+    pub person_id: i64,
+    #[schema(value_type = String)]
+    pub kind: IncomeKind,
+    #[schema(value_type = i64)]
+    pub monthly: Money,
+    pub since: NaiveDate,
+    /// `declared`, or the feed it came from.
+    pub source: String,
+}
+
+pub struct NewIncome<'a> {
+    pub person_id: i64,
+    pub region_code: &'a str,
+    pub kind: IncomeKind,
+    pub monthly: Money,
+    pub since: NaiveDate,
+    pub source: &'a str,
+}
+
+#[derive(sqlx::FromRow)]
+struct IncomeRow {
+    id: i64,
+    person_id: i64,
+    kind: String,
+    monthly_fen: i64,
+    since: NaiveDate,
+    source: String,
+}
+
+#[allow(async_fn_in_trait)]
+pub trait IncomeRepo {
+    async fn insert_incomes(&mut self, rows: &[NewIncome<'_>]) -> Result<()>;
+    /// Incomes of the current members of a household.
+    async fn household_incomes(&mut self, household_id: i64) -> Result<Vec<IncomeRecord>>;
+    async fn person_incomes(&mut self, person_id: i64) -> Result<Vec<IncomeRecord>>;
+}
+
+fn into_record(r: IncomeRow) -> Result<IncomeRecord> {
+    Ok(IncomeRecord {
+        kind: IncomeKind::from_code(&r.kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("收入类别“{}”", r.kind)))?,
+        id: r.id,
+        person_id: r.person_id,
+        monthly: Money::from_fen(r.monthly_fen),
+        since: r.since,
+        source: r.source,
+    })
+}
+
+impl IncomeRepo for Tx {
+    async fn insert_incomes(&mut self, rows: &[NewIncome<'_>]) -> Result<()> {
+        let now = Utc::now();
+        for chunk in rows.chunks(1000) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 7;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 5,
+                        b + 6,
+                        b + 7
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO incomes (person_id, region_code, kind, monthly_fen, since, source, recorded_at) VALUES {}",
+                values.join(", ")
+            );
+            on_tx!(self, c => {
+                let mut q = sqlx::query(&sql);
+                for r in chunk {
+                    q = q.bind(r.person_id).bind(r.region_code).bind(r.kind.code())
+                        .bind(r.monthly.fen()).bind(r.since).bind(r.source).bind(now);
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn household_incomes(&mut self, household_id: i64) -> Result<Vec<IncomeRecord>> {
+        let rows: Vec<IncomeRow> = on_tx!(self, c => sqlx::query_as(
+            "SELECT i.id, i.person_id, i.kind, i.monthly_fen, i.since, i.source
+             FROM incomes i JOIN household_members m ON m.person_id = i.person_id
+             WHERE m.household_id = $1 AND m.to_date IS NULL ORDER BY i.person_id, i.id")
+            .bind(household_id)
+            .fetch_all(c)
+            .await)?;
+        rows.into_iter().map(into_record).collect()
+    }
+
+    async fn person_incomes(&mut self, person_id: i64) -> Result<Vec<IncomeRecord>> {
+        let rows: Vec<IncomeRow> = on_tx!(self, c => sqlx::query_as(
+            "SELECT id, person_id, kind, monthly_fen, since, source FROM incomes
+             WHERE person_id = $1 ORDER BY id")
+            .bind(person_id)
+            .fetch_all(c)
+            .await)?;
+        rows.into_iter().map(into_record).collect()
+    }
+}

@@ -1,0 +1,304 @@
+//! The one migration history of both backends. Each migration is written once in portable SQL
+//! with a few type placeholders, rendered for the connected backend, and recorded in
+//! `schema_migrations`. Applied migrations are never edited; a change is a new migration.
+//!
+//! Every table that holds people carries `region_code`, the key a distributed PostgreSQL
+//! shards on and the column region scope is enforced with.
+
+use crate::{on_tx, Backend, Result, Tx};
+
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+    /// Backend-specific statements run after `sql` (triggers differ between the two).
+    pub extra: fn(Backend) -> &'static [&'static str],
+}
+
+fn append_only_triggers(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        Backend::Sqlite => &[
+            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+               BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+               BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+        ],
+        Backend::Postgres => &[
+            "CREATE FUNCTION jiuzhu_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
+            "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
+               FOR EACH ROW EXECUTE FUNCTION jiuzhu_append_only()",
+            "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+               FOR EACH STATEMENT EXECUTE FUNCTION jiuzhu_append_only()",
+        ],
+    }
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "regions, catalogue, people, households, users, sessions, tokens, audit, calendar",
+    sql: r#"
+CREATE TABLE settings (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE regions (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    level TEXT NOT NULL,
+    parent_code TEXT REFERENCES regions(code)
+);
+CREATE INDEX regions_parent ON regions(parent_code);
+
+CREATE TABLE departments (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL
+);
+
+CREATE TABLE items (
+    code TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    department_code TEXT NOT NULL REFERENCES departments(code),
+    time_limit_days BIGINT NOT NULL CHECK (time_limit_days > 0),
+    time_limit_source TEXT NOT NULL,
+    materials TEXT NOT NULL,
+    guide TEXT NOT NULL,
+    revision BIGINT NOT NULL,
+    updated_at {ts} NOT NULL,
+    updated_by TEXT NOT NULL
+);
+
+CREATE TABLE persons (
+    id {id},
+    region_code TEXT NOT NULL REFERENCES regions(code),
+    id_number_cipher {blob} NOT NULL,
+    id_number_index TEXT NOT NULL,
+    id_number_masked TEXT NOT NULL,
+    name TEXT NOT NULL,
+    name_pinyin TEXT NOT NULL,
+    name_initials TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    birth_date {date} NOT NULL,
+    hukou_region TEXT NOT NULL,
+    residence_since {date},
+    phone_cipher {blob},
+    phone_masked TEXT,
+    disability_grade BIGINT CHECK (disability_grade BETWEEN 1 AND 4),
+    disability_kind TEXT,
+    serious_illness TEXT,
+    labour_capacity TEXT NOT NULL,
+    self_care TEXT NOT NULL,
+    residence_permit BOOLEAN NOT NULL,
+    revision BIGINT NOT NULL,
+    created_at {ts} NOT NULL,
+    updated_at {ts} NOT NULL
+);
+CREATE UNIQUE INDEX persons_id_number ON persons(id_number_index);
+CREATE INDEX persons_region_name ON persons(region_code, name);
+CREATE INDEX persons_name ON persons(name);
+CREATE INDEX persons_pinyin ON persons(name_pinyin);
+
+CREATE TABLE households (
+    id {id},
+    region_code TEXT NOT NULL REFERENCES regions(code),
+    address TEXT NOT NULL,
+    head_person_id BIGINT NOT NULL REFERENCES persons(id),
+    revision BIGINT NOT NULL,
+    created_at {ts} NOT NULL,
+    updated_at {ts} NOT NULL
+);
+CREATE INDEX households_region ON households(region_code);
+CREATE INDEX households_head ON households(head_person_id);
+
+CREATE TABLE household_members (
+    id {id},
+    household_id BIGINT NOT NULL REFERENCES households(id),
+    person_id BIGINT NOT NULL REFERENCES persons(id),
+    region_code TEXT NOT NULL,
+    relation TEXT NOT NULL,
+    from_date {date} NOT NULL,
+    to_date {date},
+    CHECK (to_date IS NULL OR to_date > from_date)
+);
+CREATE INDEX household_members_household ON household_members(household_id);
+CREATE INDEX household_members_person ON household_members(person_id);
+-- A person belongs to at most one household at a time.
+CREATE UNIQUE INDEX household_members_current ON household_members(person_id) WHERE to_date IS NULL;
+
+-- Monthly incomes as declared or as found in a department feed, per person and kind.
+CREATE TABLE incomes (
+    id {id},
+    person_id BIGINT NOT NULL REFERENCES persons(id),
+    region_code TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    monthly_fen BIGINT NOT NULL CHECK (monthly_fen >= 0),
+    since {date} NOT NULL,
+    source TEXT NOT NULL,
+    recorded_at {ts} NOT NULL
+);
+CREATE INDEX incomes_person ON incomes(person_id);
+
+CREATE TABLE users (
+    id {id},
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    region_code TEXT NOT NULL REFERENCES regions(code),
+    department_code TEXT REFERENCES departments(code),
+    password_hash TEXT NOT NULL,
+    failed_logins BIGINT NOT NULL,
+    locked_until {ts},
+    active BOOLEAN NOT NULL,
+    created_at {ts} NOT NULL
+);
+
+CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    csrf_token TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    last_seen_at {ts} NOT NULL,
+    expires_at {ts} NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+
+CREATE TABLE api_tokens (
+    id {id},
+    user_id BIGINT NOT NULL REFERENCES users(id),
+    name TEXT NOT NULL,
+    token_hash TEXT NOT NULL UNIQUE,
+    prefix TEXT NOT NULL,
+    read_only BOOLEAN NOT NULL,
+    created_by BIGINT NOT NULL REFERENCES users(id),
+    created_at {ts} NOT NULL,
+    expires_at {ts},
+    revoked_at {ts},
+    last_used_at {ts}
+);
+
+CREATE TABLE audit_log (
+    id {id},
+    at {ts} NOT NULL,
+    actor_id BIGINT,
+    actor_name TEXT NOT NULL,
+    actor_role TEXT NOT NULL,
+    interface TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    action TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    region_code TEXT,
+    detail TEXT NOT NULL
+);
+CREATE INDEX audit_log_at ON audit_log(at);
+CREATE INDEX audit_log_actor ON audit_log(actor_name, at);
+CREATE INDEX audit_log_entity ON audit_log(entity, entity_id);
+
+CREATE TABLE calendar_years (
+    year BIGINT PRIMARY KEY,
+    schedule TEXT NOT NULL,
+    loaded_at {ts} NOT NULL,
+    loaded_by TEXT NOT NULL
+);
+"#,
+    extra: append_only_triggers,
+}];
+
+/// Renders the type placeholders for one backend.
+fn render(sql: &str, backend: Backend) -> String {
+    let (id, ts, date, blob) = match backend {
+        Backend::Sqlite => ("INTEGER PRIMARY KEY AUTOINCREMENT", "TEXT", "TEXT", "BLOB"),
+        Backend::Postgres => (
+            "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+            "TIMESTAMPTZ",
+            "DATE",
+            "BYTEA",
+        ),
+    };
+    sql.replace("{id}", id)
+        .replace("{ts}", ts)
+        .replace("{date}", date)
+        .replace("{blob}", blob)
+}
+
+/// Splits a portable script into statements: each ends with `;` at the end of a line.
+fn statements(script: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for line in script.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("--") || trimmed.is_empty() {
+            continue;
+        }
+        current.push_str(line);
+        current.push('\n');
+        if trimmed.ends_with(';') {
+            out.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.trim().is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+pub(crate) async fn migrate(tx: &mut Tx) -> Result<Vec<&'static str>> {
+    let backend = tx.backend();
+    if backend == Backend::Postgres {
+        // Serialises concurrent starts of several application servers.
+        on_tx!(tx, c => sqlx::query("SELECT pg_advisory_xact_lock(7235810)").execute(c).await.map(|r| r.rows_affected()))?;
+    }
+    let create = render(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (
+            version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at {ts} NOT NULL)",
+        backend,
+    );
+    on_tx!(tx, c => sqlx::query(&create).execute(c).await.map(|r| r.rows_affected()))?;
+    let done: Vec<i64> = on_tx!(tx, c => sqlx::query_scalar("SELECT version FROM schema_migrations")
+        .fetch_all(c)
+        .await)?;
+    let mut applied = Vec::new();
+    for m in MIGRATIONS {
+        if done.contains(&m.version) {
+            continue;
+        }
+        let mut script = statements(&render(m.sql, backend));
+        script.extend((m.extra)(backend).iter().map(|s| s.to_string()));
+        for statement in script {
+            on_tx!(tx, c => sqlx::query(&statement).execute(c).await.map(|r| r.rows_affected()))?;
+        }
+        let now = chrono::Utc::now();
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+            .bind(m.version)
+            .bind(m.name)
+            .bind(now)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        applied.push(m.name);
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_script_splits_into_whole_statements() {
+        let s = statements(&render(MIGRATIONS[0].sql, Backend::Sqlite));
+        assert!(s.iter().all(|st| st.trim_end().ends_with(';')));
+        assert!(s.iter().any(|st| st.contains("WHERE to_date IS NULL")));
+        assert_eq!(
+            s.iter().filter(|st| st.starts_with("CREATE TABLE")).count(),
+            13
+        );
+    }
+
+    #[test]
+    fn placeholders_are_rendered_for_each_backend() {
+        assert!(render(MIGRATIONS[0].sql, Backend::Postgres).contains("TIMESTAMPTZ"));
+        assert!(!render(MIGRATIONS[0].sql, Backend::Sqlite).contains('{'));
+    }
+}

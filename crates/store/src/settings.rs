@@ -1,0 +1,57 @@
+//! Named installation settings, and the check that the configured key fits the database.
+
+use crate::{on_tx, Result, StoreError, Tx};
+
+const KEY_CHECK: &str = "key_check";
+const KEY_CHECK_PLAIN: &str = "jiuzhu encryption key check";
+
+#[allow(async_fn_in_trait)]
+pub trait SettingsRepo {
+    async fn setting(&mut self, name: &str) -> Result<Option<String>>;
+    async fn set_setting(&mut self, name: &str, value: &str) -> Result<()>;
+}
+
+impl SettingsRepo for Tx {
+    async fn setting(&mut self, name: &str) -> Result<Option<String>> {
+        let v = on_tx!(self, c => sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
+            .bind(name)
+            .fetch_optional(c)
+            .await)?;
+        Ok(v)
+    }
+
+    async fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO settings (name, value) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value")
+            .bind(name)
+            .bind(value)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
+/// On first start, records a value encrypted under the key; later starts must decrypt it, so a
+/// wrong key is refused before it can write data nobody could read back. The key itself is never
+/// stored.
+pub(crate) async fn check_key(tx: &mut Tx) -> Result<()> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    match tx.setting(KEY_CHECK).await? {
+        None => {
+            let blob = tx.cipher().encrypt(KEY_CHECK, KEY_CHECK_PLAIN);
+            tx.set_setting(KEY_CHECK, &b64.encode(blob)).await
+        }
+        Some(stored) => {
+            let blob = b64
+                .decode(stored)
+                .map_err(|e| StoreError::Corrupt(format!("密钥校验值：{e}")))?;
+            match tx.cipher().decrypt(KEY_CHECK, &blob) {
+                Ok(text) if text == KEY_CHECK_PLAIN => Ok(()),
+                _ => Err(StoreError::Config(
+                    "加密密钥与数据库不匹配：请使用创建该数据库时的密钥".to_string(),
+                )),
+            }
+        }
+    }
+}

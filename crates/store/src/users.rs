@@ -1,0 +1,343 @@
+//! Users, their login sessions and the API tokens of department systems. Session and token
+//! secrets are stored only as SHA-256 digests; passwords only as Argon2id hashes.
+
+use chrono::{DateTime, Utc};
+use jiuzhu_domain::{RegionCode, Role};
+use serde::Serialize;
+
+use crate::{like_prefix, on_tx, Result, StoreError, Tx};
+
+#[derive(Debug, Clone, Serialize)]
+pub struct UserRecord {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub region: RegionCode,
+    pub department_code: Option<String>,
+    #[serde(skip)]
+    pub password_hash: String,
+    pub failed_logins: i64,
+    pub locked_until: Option<DateTime<Utc>>,
+    pub active: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    region_code: String,
+    department_code: Option<String>,
+    password_hash: String,
+    failed_logins: i64,
+    locked_until: Option<DateTime<Utc>>,
+    active: bool,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<UserRow> for UserRecord {
+    type Error = StoreError;
+    fn try_from(r: UserRow) -> Result<Self> {
+        Ok(UserRecord {
+            role: Role::from_code(&r.role)
+                .ok_or_else(|| StoreError::Corrupt(format!("用户角色“{}”", r.role)))?,
+            region: RegionCode::parse(&r.region_code)
+                .map_err(|_| StoreError::Corrupt(format!("用户区划“{}”", r.region_code)))?,
+            id: r.id,
+            username: r.username,
+            display_name: r.display_name,
+            department_code: r.department_code,
+            password_hash: r.password_hash,
+            failed_logins: r.failed_logins,
+            locked_until: r.locked_until,
+            active: r.active,
+            created_at: r.created_at,
+        })
+    }
+}
+
+const USER_COLUMNS: &str = "id, username, display_name, role, region_code, department_code,
+    password_hash, failed_logins, locked_until, active, created_at";
+
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub role: Role,
+    pub region: &'a RegionCode,
+    pub department_code: Option<&'a str>,
+    pub password_hash: &'a str,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SessionRecord {
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub ip: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ApiTokenRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    /// The first characters of the token, to recognise it in lists.
+    pub prefix: String,
+    pub read_only: bool,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+/// A token presented by a department system, with the user it acts for.
+#[derive(Debug, Clone)]
+pub struct TokenUse {
+    pub token: ApiTokenRecord,
+    pub user: UserRecord,
+}
+
+const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, read_only, created_by, created_at,
+    expires_at, revoked_at, last_used_at";
+
+#[allow(async_fn_in_trait)]
+pub trait UserRepo {
+    async fn insert_user(&mut self, u: NewUser<'_>) -> Result<i64>;
+    async fn user(&mut self, id: i64) -> Result<Option<UserRecord>>;
+    async fn user_by_name(&mut self, username: &str) -> Result<Option<UserRecord>>;
+    /// Users whose region lies within `scope`.
+    async fn users_in(&mut self, scope: &str) -> Result<Vec<UserRecord>>;
+    async fn count_users(&mut self) -> Result<i64>;
+    /// Records a failed login; returns the new failure count.
+    async fn login_failed(&mut self, id: i64, lock_until: Option<DateTime<Utc>>) -> Result<i64>;
+    async fn login_succeeded(&mut self, id: i64) -> Result<()>;
+    async fn set_user_active(&mut self, id: i64, active: bool) -> Result<()>;
+    async fn set_password_hash(&mut self, id: i64, hash: &str) -> Result<()>;
+
+    async fn insert_session(&mut self, token_hash: &str, s: &SessionRecord) -> Result<()>;
+    async fn session(&mut self, token_hash: &str) -> Result<Option<SessionRecord>>;
+    async fn touch_session(&mut self, token_hash: &str, at: DateTime<Utc>) -> Result<()>;
+    async fn delete_session(&mut self, token_hash: &str) -> Result<()>;
+    async fn delete_sessions_of(&mut self, user_id: i64) -> Result<()>;
+    async fn delete_expired_sessions(&mut self, now: DateTime<Utc>) -> Result<u64>;
+
+    async fn insert_token(&mut self, token_hash: &str, t: &ApiTokenRecord) -> Result<i64>;
+    async fn token_by_hash(&mut self, token_hash: &str) -> Result<Option<TokenUse>>;
+    async fn tokens_of(&mut self, user_id: i64) -> Result<Vec<ApiTokenRecord>>;
+    async fn token(&mut self, id: i64) -> Result<Option<ApiTokenRecord>>;
+    async fn revoke_token(&mut self, id: i64, at: DateTime<Utc>) -> Result<()>;
+    async fn touch_token(&mut self, id: i64, at: DateTime<Utc>) -> Result<()>;
+}
+
+impl UserRepo for Tx {
+    async fn insert_user(&mut self, u: NewUser<'_>) -> Result<i64> {
+        let id: i64 = on_tx!(self, c => sqlx::query_scalar(
+            "INSERT INTO users (username, display_name, role, region_code, department_code,
+                password_hash, failed_logins, active, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, TRUE, $7) RETURNING id")
+            .bind(u.username)
+            .bind(u.display_name)
+            .bind(u.role.code())
+            .bind(u.region.as_str())
+            .bind(u.department_code)
+            .bind(u.password_hash)
+            .bind(Utc::now())
+            .fetch_one(c)
+            .await)?;
+        Ok(id)
+    }
+
+    async fn user(&mut self, id: i64) -> Result<Option<UserRecord>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        let row: Option<UserRow> = on_tx!(self, c => sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(c)
+            .await)?;
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    async fn user_by_name(&mut self, username: &str) -> Result<Option<UserRecord>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
+        let row: Option<UserRow> = on_tx!(self, c => sqlx::query_as(&sql)
+            .bind(username)
+            .fetch_optional(c)
+            .await)?;
+        row.map(UserRecord::try_from).transpose()
+    }
+
+    async fn users_in(&mut self, scope: &str) -> Result<Vec<UserRecord>> {
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users WHERE region_code LIKE $1 ORDER BY region_code, username"
+        );
+        let rows: Vec<UserRow> = on_tx!(self, c => sqlx::query_as(&sql)
+            .bind(like_prefix(scope))
+            .fetch_all(c)
+            .await)?;
+        rows.into_iter().map(UserRecord::try_from).collect()
+    }
+
+    async fn count_users(&mut self) -> Result<i64> {
+        let n = on_tx!(self, c => sqlx::query_scalar("SELECT COUNT(*) FROM users")
+            .fetch_one(c)
+            .await)?;
+        Ok(n)
+    }
+
+    async fn login_failed(&mut self, id: i64, lock_until: Option<DateTime<Utc>>) -> Result<i64> {
+        let n: i64 = on_tx!(self, c => sqlx::query_scalar(
+            "UPDATE users SET failed_logins = failed_logins + 1,
+                locked_until = COALESCE($1, locked_until)
+             WHERE id = $2 RETURNING failed_logins")
+            .bind(lock_until)
+            .bind(id)
+            .fetch_one(c)
+            .await)?;
+        Ok(n)
+    }
+
+    async fn login_succeeded(&mut self, id: i64) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn set_user_active(&mut self, id: i64, active: bool) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "UPDATE users SET active = $1, failed_logins = 0, locked_until = NULL WHERE id = $2")
+            .bind(active)
+            .bind(id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn set_password_hash(&mut self, id: i64, hash: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn insert_session(&mut self, token_hash: &str, s: &SessionRecord) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, ip, created_at, last_seen_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(token_hash)
+            .bind(s.user_id)
+            .bind(&s.csrf_token)
+            .bind(&s.ip)
+            .bind(s.created_at)
+            .bind(s.last_seen_at)
+            .bind(s.expires_at)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn session(&mut self, token_hash: &str) -> Result<Option<SessionRecord>> {
+        let s = on_tx!(self, c => sqlx::query_as(
+            "SELECT user_id, csrf_token, ip, created_at, last_seen_at, expires_at
+             FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(c)
+            .await)?;
+        Ok(s)
+    }
+
+    async fn touch_session(&mut self, token_hash: &str, at: DateTime<Utc>) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+            .bind(at)
+            .bind(token_hash)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn delete_session(&mut self, token_hash: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&mut self, user_id: i64) -> Result<()> {
+        on_tx!(self, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn delete_expired_sessions(&mut self, now: DateTime<Utc>) -> Result<u64> {
+        let r = on_tx!(self, c => sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(now)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(r)
+    }
+
+    async fn insert_token(&mut self, token_hash: &str, t: &ApiTokenRecord) -> Result<i64> {
+        let id: i64 = on_tx!(self, c => sqlx::query_scalar(
+            "INSERT INTO api_tokens (user_id, name, token_hash, prefix, read_only, created_by,
+                created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+            .bind(t.user_id)
+            .bind(&t.name)
+            .bind(token_hash)
+            .bind(&t.prefix)
+            .bind(t.read_only)
+            .bind(t.created_by)
+            .bind(t.created_at)
+            .bind(t.expires_at)
+            .fetch_one(c)
+            .await)?;
+        Ok(id)
+    }
+
+    async fn token_by_hash(&mut self, token_hash: &str) -> Result<Option<TokenUse>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1");
+        let token: Option<ApiTokenRecord> = on_tx!(self, c => sqlx::query_as(&sql)
+            .bind(token_hash)
+            .fetch_optional(c)
+            .await)?;
+        let Some(token) = token else { return Ok(None) };
+        let user = self
+            .user(token.user_id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(Some(TokenUse { token, user }))
+    }
+
+    async fn tokens_of(&mut self, user_id: i64) -> Result<Vec<ApiTokenRecord>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id");
+        let rows = on_tx!(self, c => sqlx::query_as(&sql).bind(user_id).fetch_all(c).await)?;
+        Ok(rows)
+    }
+
+    async fn token(&mut self, id: i64) -> Result<Option<ApiTokenRecord>> {
+        let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1");
+        let row = on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?;
+        Ok(row)
+    }
+
+    async fn revoke_token(&mut self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
+            .bind(at)
+            .bind(id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    async fn touch_token(&mut self, id: i64, at: DateTime<Utc>) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
