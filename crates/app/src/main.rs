@@ -1,1 +1,227 @@
-fn main() {}
+//! `jiuzhu`: serves the platform and runs its jobs.
+
+mod config;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use config::{Config, Overrides};
+use jiuzhu_services::demo::DemoReport;
+use jiuzhu_services::{clock, Actor, Services};
+use jiuzhu_store::{FieldCipher, Interface, Store};
+
+#[derive(Parser)]
+#[command(
+    name = "jiuzhu",
+    version,
+    about = "救助：社会救助综合服务平台（一门受理、协同办理）"
+)]
+struct Cli {
+    /// Configuration file (TOML); `jiuzhu.toml` in the working directory is read when present.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://jiuzhu.db or postgres://user@host:5432/db [env: JIUZHU_DATABASE_URL]
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web pages and the JSON API.
+    Serve {
+        /// Address to listen on [env: JIUZHU_BIND]
+        #[arg(long)]
+        bind: Option<String>,
+        /// Write the demo city first when the database is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Households of that demo city.
+        #[arg(long, default_value_t = 20_000)]
+        demo_households: usize,
+    },
+    /// Create or upgrade the database schema, and exit.
+    Migrate,
+    /// Write a realistic synthetic city into an empty database, and exit.
+    Demo {
+        #[arg(long, default_value_t = 20_000)]
+        households: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Working-day calendar: load a year's official holiday schedule.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+    /// Print a new random encryption key (Base64) for `encryption_key_file`.
+    Keygen,
+}
+
+#[derive(Subcommand)]
+enum CalendarCommand {
+    /// Load a schedule file in the holiday-cn JSON format (data/holidays/2026.json is one).
+    Load { file: PathBuf },
+    /// Show the years in force.
+    List,
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let cli = Cli::parse();
+    if let Command::Keygen = cli.command {
+        println!("{}", FieldCipher::generate_key());
+        return Ok(());
+    }
+    let bind = match &cli.command {
+        Command::Serve { bind, .. } => bind.clone(),
+        _ => None,
+    };
+    let config = Config::load(
+        cli.config.as_deref(),
+        Overrides {
+            database_url: cli.database_url.clone(),
+            bind,
+        },
+    )?;
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let services = open(&config).await?;
+    match cli.command {
+        Command::Migrate => {
+            println!("数据库已是最新结构（{}）", config.database_url);
+        }
+        Command::Demo { households, seed } => {
+            let report = demo(&services, households, seed).await?;
+            print_report(&report);
+        }
+        Command::Serve {
+            demo: with_demo,
+            demo_households,
+            ..
+        } => {
+            if with_demo && services.is_empty().await? {
+                let report = demo(&services, demo_households, 2026).await?;
+                print_report(&report);
+            }
+            let addr: SocketAddr = config
+                .bind
+                .parse()
+                .with_context(|| format!("监听地址“{}”无效", config.bind))?;
+            let state = jiuzhu_web::AppState::new(
+                services,
+                jiuzhu_web::WebConfig {
+                    secure_cookies: config.secure_cookies,
+                    trust_proxy: config.trust_proxy,
+                },
+            );
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("无法监听 {addr}"))?;
+            println!("救助平台已启动：http://{addr}/  （Ctrl-C 停止）");
+            jiuzhu_web::serve_on(state, listener).await?;
+        }
+        Command::Calendar {
+            command: CalendarCommand::Load { file },
+        } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("读取 {}", file.display()))?;
+            let county = services
+                .county()
+                .await?
+                .context("数据库中没有区划：请先运行 jiuzhu demo 或导入区划")?;
+            let actor = Actor::system(county, Interface::Cli);
+            let year = services
+                .load_calendar_year(&actor, &text)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "已载入{}年节假日安排：节假日{}天，调休上班{}天",
+                year.year, year.holidays, year.adjusted_workdays
+            );
+        }
+        Command::Calendar {
+            command: CalendarCommand::List,
+        } => {
+            for y in services.calendar_years() {
+                println!(
+                    "{}\t节假日{}天\t调休上班{}天\t{}",
+                    y.year,
+                    y.holidays,
+                    y.adjusted_workdays,
+                    y.papers.join(" ")
+                );
+            }
+        }
+        Command::Keygen => unreachable!("handled above"),
+    }
+    Ok(())
+}
+
+async fn open(config: &Config) -> Result<Services> {
+    let cipher = config.cipher()?;
+    let store = Store::connect(&config.database_url, cipher)
+        .await
+        .with_context(|| format!("无法连接数据库 {}", config.database_url))?;
+    Services::open(store)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn demo(services: &Services, households: usize, seed: u64) -> Result<DemoReport> {
+    if households == 0 {
+        bail!("--households 应大于0");
+    }
+    let started = Instant::now();
+    let mut last = Instant::now();
+    let report = services
+        .generate_demo(households, seed, clock::today(), |done, total| {
+            if last.elapsed().as_secs() >= 5 || done == total {
+                eprintln!(
+                    "示范数据：{done}/{total} 户（{:.0} 秒）",
+                    started.elapsed().as_secs_f64()
+                );
+                last = Instant::now();
+            }
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(report)
+}
+
+fn print_report(r: &DemoReport) {
+    println!(
+        "已生成示范城市“{}”：{}个乡镇（街道）、{}个村（社区）、{}户、{}人、{}条收入记录，用时{:.1}秒",
+        r.county,
+        r.townships,
+        r.villages,
+        r.households,
+        r.persons,
+        r.incomes,
+        r.elapsed.as_secs_f64()
+    );
+    println!("示范账号（密码均为 {}）：", r.password);
+    for u in &r.users {
+        let dept = u
+            .department
+            .as_deref()
+            .map(|d| format!("，{d}"))
+            .unwrap_or_default();
+        println!(
+            "  {:<11} {}（{}，{}{}）",
+            u.username,
+            u.display_name,
+            u.role.label(),
+            u.region_name,
+            dept
+        );
+    }
+}

@@ -37,3 +37,15 @@ impl Services {
             .collect())
     }
 }
+
+impl Services {
+    /// The county (or county-level city) the installation serves: the root of its region tree.
+    pub async fn county(&self) -> Result<Option<jiuzhu_domain::RegionCode>> {
+        let mut tx = self.store.begin_read().await?;
+        let all = tx.regions_under("").await?;
+        Ok(all
+            .into_iter()
+            .find(|r| r.level == "county")
+            .and_then(|r| jiuzhu_domain::RegionCode::parse(&r.code).ok()))
+    }
+}

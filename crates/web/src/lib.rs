@@ -1,1 +1,146 @@
+//! The HTTP front end: server-rendered Chinese pages (plain HTML forms that work without
+//! JavaScript and print cleanly) and the `/api/v1` JSON API with its OpenAPI document.
+//! Handlers are thin: parse, call one service, render.
 
+mod api;
+mod auth;
+mod error;
+pub mod openapi;
+mod pages;
+mod render;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
+use axum::routing::get;
+use axum::{middleware, Router};
+use jiuzhu_services::Services;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use auth::LoginLimiter;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (set when served over HTTPS, directly or behind a proxy).
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy: bool,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: false,
+            trust_proxy: false,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub config: Arc<WebConfig>,
+    pub limiter: Arc<LoginLimiter>,
+    templates: Arc<render::Templates>,
+}
+
+impl AppState {
+    pub fn new(services: Services, config: WebConfig) -> AppState {
+        AppState {
+            services,
+            config: Arc::new(config),
+            limiter: Arc::new(LoginLimiter::new(10, Duration::from_secs(300))),
+            templates: Arc::new(render::Templates::new()),
+        }
+    }
+}
+
+/// Every route of the platform.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .nest("/api/v1", api::routes())
+        .route("/healthz", get(health))
+        .route("/static/app.css", get(css))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::csrf_guard,
+        ))
+        .layer(DefaultBodyLimit::max(1 << 20))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(CatchPanicLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn health(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let backend = match state.services.store.backend() {
+        jiuzhu_store::Backend::Sqlite => "sqlite",
+        jiuzhu_store::Backend::Postgres => "postgres",
+    };
+    match state.services.store.ping().await {
+        Ok(()) => axum::Json(serde_json::json!({"status": "ok", "database": backend})).into_response(),
+        Err(e) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "error", "database": backend, "message": e.to_string()})),
+        )
+            .into_response(),
+    }
+}
+
+async fn css() -> impl axum::response::IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        include_str!("../static/app.css"),
+    )
+}
+
+/// Serves until Ctrl-C or SIGTERM, finishing requests in flight.
+pub async fn serve(state: AppState, addr: SocketAddr) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    serve_on(state, listener).await
+}
+
+pub async fn serve_on(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

@@ -1,0 +1,160 @@
+//! Configuration: defaults, then a TOML file, then `JIUZHU_*` environment variables, then
+//! command-line flags, each overriding the one before.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use jiuzhu_store::FieldCipher;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Config {
+    /// `sqlite://jiuzhu.db` (default) or `postgres://user@host:5432/db`.
+    pub database_url: String,
+    /// Address to listen on.
+    pub bind: String,
+    /// Base64 of the 32-byte master key for field encryption. Never stored in the database.
+    pub encryption_key: Option<String>,
+    /// A file holding that key (preferred to putting the key in the environment).
+    pub encryption_key_file: Option<PathBuf>,
+    /// Mark cookies Secure: set when users reach the platform over HTTPS.
+    pub secure_cookies: bool,
+    /// Trust `X-Forwarded-For` from a reverse proxy for the client address.
+    pub trust_proxy: bool,
+    /// Log filter, e.g. `info` or `jiuzhu=debug,sqlx=warn`.
+    pub log: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://jiuzhu.db".into(),
+            bind: "127.0.0.1:8080".into(),
+            encryption_key: None,
+            encryption_key_file: None,
+            secure_cookies: false,
+            trust_proxy: false,
+            log: "info,sqlx=warn,tower_http=warn".into(),
+        }
+    }
+}
+
+/// Values given on the command line; only those set override.
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+}
+
+impl Config {
+    pub fn load(file: Option<&Path>, overrides: Overrides) -> Result<Config> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) => {
+                if !path.exists() {
+                    bail!("配置文件 {} 不存在", path.display());
+                }
+                figment = figment.merge(Toml::file(path));
+            }
+            None => figment = figment.merge(Toml::file("jiuzhu.toml")),
+        }
+        figment
+            .merge(Env::prefixed("JIUZHU_"))
+            .merge(Serialized::defaults(overrides))
+            .extract()
+            .context("配置无效")
+    }
+
+    /// The field-encryption key: configured, read from its file, or, for a SQLite database
+    /// only, kept in a file beside the database and created on first use.
+    pub fn cipher(&self) -> Result<FieldCipher> {
+        if let Some(key) = &self.encryption_key {
+            return FieldCipher::from_base64(key, 1).context("JIUZHU_ENCRYPTION_KEY 无效");
+        }
+        if let Some(path) = &self.encryption_key_file {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("读取密钥文件 {}", path.display()))?;
+            return FieldCipher::from_base64(&text, 1)
+                .with_context(|| format!("密钥文件 {} 无效", path.display()));
+        }
+        let Some(db) = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+        else {
+            bail!("使用 PostgreSQL 时必须配置加密主密钥（encryption_key_file 或 JIUZHU_ENCRYPTION_KEY）；可用 `jiuzhu keygen` 生成");
+        };
+        let db = db.split('?').next().unwrap_or(db);
+        let path = PathBuf::from(format!("{db}.key"));
+        if !path.exists() {
+            write_private(&path, &FieldCipher::generate_key())?;
+            eprintln!(
+                "已生成加密主密钥 {}（请备份；丢失后无法解密身份证号和电话）",
+                path.display()
+            );
+        }
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("读取密钥文件 {}", path.display()))?;
+        FieldCipher::from_base64(&text, 1)
+            .with_context(|| format!("密钥文件 {} 无效", path.display()))
+    }
+}
+
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("创建密钥文件 {}", path.display()))?;
+    writeln!(f, "{text}")?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_the_file_and_flags_override_both() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "app.toml",
+                "database_url = \"sqlite://file.db\"\nbind = \"0.0.0.0:9000\"\ntrust_proxy = true",
+            )?;
+            jail.set_env("JIUZHU_BIND", "127.0.0.1:7000");
+            let c = Config::load(Some(Path::new("app.toml")), Overrides::default()).unwrap();
+            assert_eq!(c.database_url, "sqlite://file.db");
+            assert_eq!(c.bind, "127.0.0.1:7000");
+            assert!(c.trust_proxy);
+            let c = Config::load(
+                Some(Path::new("app.toml")),
+                Overrides {
+                    bind: Some("127.0.0.1:6000".into()),
+                    database_url: None,
+                },
+            )
+            .unwrap();
+            assert_eq!(c.bind, "127.0.0.1:6000");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn postgres_needs_a_configured_key() {
+        let c = Config {
+            database_url: "postgres://x@127.0.0.1/db".into(),
+            ..Config::default()
+        };
+        assert!(c.cipher().is_err());
+    }
+}

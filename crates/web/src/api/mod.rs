@@ -1,0 +1,387 @@
+//! `/api/v1`: the same use cases as the pages, as JSON, for department systems and scripts.
+//! Authenticate with `Authorization: Bearer <token>` (issued by an administrator), or with the
+//! page session cookie plus `X-CSRF-Token` for unsafe methods.
+
+mod extract;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use jiuzhu_domain::CalendarDate;
+use jiuzhu_services::audit::AuditQuery;
+use jiuzhu_services::auth::{IssuedToken, TokenInput, UserInput, UserView};
+use jiuzhu_services::calendar::CalendarYearView;
+use jiuzhu_services::catalogue::{CatalogueView, ItemInput, ItemView};
+use jiuzhu_services::households::{
+    HouseholdInput, HouseholdQuery, HouseholdUpdate, HouseholdView, MemberInput,
+};
+use jiuzhu_services::people::{Page, PersonInput, PersonQuery, PersonView};
+use jiuzhu_services::regions::RegionView;
+use jiuzhu_store::{ApiTokenRecord, AuditRecord, HouseholdSummary, PersonSummary};
+use serde::{Deserialize, Serialize};
+
+pub use extract::{ApiJson, ApiPath, ApiQuery};
+
+use crate::auth::ApiUser;
+use crate::error::ApiError;
+use crate::AppState;
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/me", get(me))
+        .route("/regions", get(regions))
+        .route("/people", get(search_people).post(create_person))
+        .route("/people/{id}", get(get_person).put(update_person))
+        .route("/households", get(search_households).post(create_household))
+        .route("/households/{id}", get(get_household).put(update_household))
+        .route("/households/{id}/members", post(add_member))
+        .route(
+            "/households/{id}/members/{member}/end",
+            post(end_membership),
+        )
+        .route("/catalogue", get(catalogue))
+        .route("/catalogue/items/{code}", get(item).put(update_item))
+        .route("/users", get(list_users).post(create_user))
+        .route("/users/{id}/active", post(set_user_active))
+        .route("/users/{id}/tokens", get(tokens_of))
+        .route("/tokens", post(issue_token))
+        .route("/tokens/{id}", axum::routing::delete(revoke_token))
+        .route("/audit", get(audit))
+        .route("/calendar", get(calendar).post(load_calendar))
+        .route("/calendar/due", get(due_date))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在", None)
+        })
+}
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(crate::openapi::document())
+}
+
+/// Who the caller is, as the platform sees them.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Me {
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+    pub role_label: String,
+    pub region_code: String,
+    pub department_code: Option<String>,
+    pub read_only: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "session", responses((status = 200, body = Me), (status = 401, body = jiuzhu_services::ErrorBody)))]
+pub async fn me(ApiUser(a): ApiUser) -> ApiResult<Me> {
+    Ok(Json(Me {
+        username: a.username,
+        display_name: a.display_name,
+        role: a.role.code().into(),
+        role_label: a.role.label().into(),
+        region_code: a.region.to_string(),
+        department_code: a.department,
+        read_only: a.read_only,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/regions", tag = "regions", responses((status = 200, body = Vec<RegionView>)))]
+pub async fn regions(State(s): State<AppState>, ApiUser(a): ApiUser) -> ApiResult<Vec<RegionView>> {
+    Ok(Json(s.services.regions(&a).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/people", tag = "people", params(PersonQuery),
+    responses((status = 200, body = Page<PersonSummary>), (status = 422, body = jiuzhu_services::ErrorBody)))]
+pub async fn search_people(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiQuery(q): ApiQuery<PersonQuery>,
+) -> ApiResult<Page<PersonSummary>> {
+    Ok(Json(s.services.search_people(&a, &q).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/people", tag = "people", request_body = PersonInput,
+    responses((status = 201, body = PersonView), (status = 409, body = jiuzhu_services::ErrorBody), (status = 422, body = jiuzhu_services::ErrorBody)))]
+pub async fn create_person(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(input): ApiJson<PersonInput>,
+) -> Created<PersonView> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.create_person(&a, &input).await?),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct RevealQuery {
+    /// Return the full identity number and phone (the read is audited as a reveal).
+    pub reveal: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/people/{id}", tag = "people", params(("id" = i64, Path), RevealQuery),
+    responses((status = 200, body = PersonView), (status = 404, body = jiuzhu_services::ErrorBody)))]
+pub async fn get_person(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<RevealQuery>,
+) -> ApiResult<PersonView> {
+    Ok(Json(s.services.get_person(&a, id, q.reveal).await?))
+}
+
+/// A correction of a person: the revision read, and every field as it should be.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PersonUpdate {
+    pub revision: i64,
+    #[serde(flatten)]
+    pub person: PersonInput,
+}
+
+#[utoipa::path(put, path = "/api/v1/people/{id}", tag = "people", params(("id" = i64, Path)), request_body = PersonUpdate,
+    responses((status = 200, body = PersonView), (status = 409, body = jiuzhu_services::ErrorBody)))]
+pub async fn update_person(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(u): ApiJson<PersonUpdate>,
+) -> ApiResult<PersonView> {
+    Ok(Json(
+        s.services
+            .update_person(&a, id, u.revision, &u.person)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/households", tag = "households", params(HouseholdQuery), responses((status = 200, body = Page<HouseholdSummary>)))]
+pub async fn search_households(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiQuery(q): ApiQuery<HouseholdQuery>,
+) -> ApiResult<Page<HouseholdSummary>> {
+    Ok(Json(s.services.search_households(&a, &q).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/households", tag = "households", request_body = HouseholdInput, responses((status = 201, body = HouseholdView)))]
+pub async fn create_household(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(input): ApiJson<HouseholdInput>,
+) -> Created<HouseholdView> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.create_household(&a, &input).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/households/{id}", tag = "households", params(("id" = i64, Path)), responses((status = 200, body = HouseholdView)))]
+pub async fn get_household(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<HouseholdView> {
+    Ok(Json(s.services.get_household(&a, id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/households/{id}", tag = "households", params(("id" = i64, Path)), request_body = HouseholdUpdate, responses((status = 200, body = HouseholdView)))]
+pub async fn update_household(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(u): ApiJson<HouseholdUpdate>,
+) -> ApiResult<HouseholdView> {
+    Ok(Json(s.services.update_household(&a, id, &u).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/households/{id}/members", tag = "households", params(("id" = i64, Path)), request_body = MemberInput, responses((status = 201, body = HouseholdView)))]
+pub async fn add_member(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(m): ApiJson<MemberInput>,
+) -> Created<HouseholdView> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.add_member(&a, id, &m).await?),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct EndMembership {
+    /// The day the member left; today when omitted.
+    pub to_date: Option<NaiveDate>,
+}
+
+#[utoipa::path(post, path = "/api/v1/households/{id}/members/{member}/end", tag = "households",
+    params(("id" = i64, Path), ("member" = i64, Path)), request_body = EndMembership, responses((status = 200, body = HouseholdView)))]
+pub async fn end_membership(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath((id, member)): ApiPath<(i64, i64)>,
+    ApiJson(e): ApiJson<EndMembership>,
+) -> ApiResult<HouseholdView> {
+    Ok(Json(
+        s.services.end_membership(&a, id, member, e.to_date).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/catalogue", tag = "catalogue", responses((status = 200, body = CatalogueView)))]
+pub async fn catalogue(State(s): State<AppState>, _user: ApiUser) -> ApiResult<CatalogueView> {
+    Ok(Json(s.services.catalogue().await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/catalogue/items/{code}", tag = "catalogue", params(("code" = String, Path)), responses((status = 200, body = ItemView)))]
+pub async fn item(
+    State(s): State<AppState>,
+    _user: ApiUser,
+    ApiPath(code): ApiPath<String>,
+) -> ApiResult<ItemView> {
+    Ok(Json(s.services.item(&code).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/catalogue/items/{code}", tag = "catalogue", params(("code" = String, Path)), request_body = ItemInput, responses((status = 200, body = ItemView)))]
+pub async fn update_item(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(code): ApiPath<String>,
+    ApiJson(i): ApiJson<ItemInput>,
+) -> ApiResult<ItemView> {
+    Ok(Json(s.services.update_item(&a, &code, &i).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", responses((status = 200, body = Vec<UserView>)))]
+pub async fn list_users(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+) -> ApiResult<Vec<UserView>> {
+    Ok(Json(s.services.list_users(&a).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = UserInput, responses((status = 201, body = UserView)))]
+pub async fn create_user(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(u): ApiJson<UserInput>,
+) -> Created<UserView> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.create_user(&a, &u).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct ActiveInput {
+    pub active: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/users/{id}/active", tag = "users", params(("id" = i64, Path)), request_body = ActiveInput, responses((status = 200, body = UserView)))]
+pub async fn set_user_active(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(i): ApiJson<ActiveInput>,
+) -> ApiResult<UserView> {
+    Ok(Json(s.services.set_user_active(&a, id, i.active).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/users/{id}/tokens", tag = "users", params(("id" = i64, Path)), responses((status = 200, body = Vec<ApiTokenRecord>)))]
+pub async fn tokens_of(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Vec<ApiTokenRecord>> {
+    Ok(Json(s.services.tokens_of(&a, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "users", request_body = TokenInput, responses((status = 201, body = IssuedToken)))]
+pub async fn issue_token(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(t): ApiJson<TokenInput>,
+) -> Created<IssuedToken> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.issue_token(&a, &t).await?),
+    ))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "users", params(("id" = i64, Path)), responses((status = 204)))]
+pub async fn revoke_token(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<StatusCode, ApiError> {
+    s.services.revoke_token(&a, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery), responses((status = 200, body = Page<AuditRecord>)))]
+pub async fn audit(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Page<AuditRecord>> {
+    Ok(Json(s.services.search_audit(&a, &q).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/calendar", tag = "calendar", responses((status = 200, body = Vec<CalendarYearView>)))]
+pub async fn calendar(
+    State(s): State<AppState>,
+    _user: ApiUser,
+) -> ApiResult<Vec<CalendarYearView>> {
+    Ok(Json(s.services.calendar_years()))
+}
+
+#[utoipa::path(post, path = "/api/v1/calendar", tag = "calendar",
+    request_body(content = Object, description = "A year's schedule in the holiday-cn format: {year, papers, days: [{name, date, isOffDay}]}"),
+    responses((status = 201, body = CalendarYearView)))]
+pub async fn load_calendar(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(v): ApiJson<serde_json::Value>,
+) -> Created<CalendarYearView> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.load_calendar_year(&a, &v.to_string()).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DueQuery {
+    /// The day the time limit starts (not counted).
+    pub from: NaiveDate,
+    /// Working days allowed.
+    pub days: u32,
+}
+
+/// The date a time limit of `days` working days from `from` expires.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DueDate {
+    pub date: NaiveDate,
+    /// True when a year without a published schedule was counted by the week only.
+    pub provisional: bool,
+}
+
+#[utoipa::path(get, path = "/api/v1/calendar/due", tag = "calendar", params(DueQuery), responses((status = 200, body = DueDate)))]
+pub async fn due_date(
+    State(s): State<AppState>,
+    _user: ApiUser,
+    ApiQuery(q): ApiQuery<DueQuery>,
+) -> ApiResult<DueDate> {
+    if q.days > 365 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            "工作日数应为0至365",
+            Some("days".into()),
+        ));
+    }
+    let CalendarDate { date, provisional } = s.services.add_working_days(q.from, q.days);
+    Ok(Json(DueDate { date, provisional }))
+}

@@ -1,0 +1,307 @@
+//! Who is asking: session cookies for people, bearer tokens for department systems, the CSRF
+//! guard on every form, and login rate limiting.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use jiuzhu_services::auth::ResolvedSession;
+use jiuzhu_services::{Actor, ServiceError};
+use jiuzhu_store::Interface;
+
+use crate::error::{ApiError, PageError};
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "jz_session";
+pub const LOGIN_COOKIE: &str = "jz_login";
+
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> String {
+    let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict");
+    if let Some(age) = max_age {
+        c.push_str(&format!("; Max-Age={age}"));
+    }
+    if secure {
+        c.push_str("; Secure");
+    }
+    c
+}
+
+/// The client's address: the socket peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
+pub fn client_ip(parts: &Parts, state: &AppState) -> String {
+    if state.config.trust_proxy {
+        if let Some(ip) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+        {
+            return ip.trim().to_string();
+        }
+    }
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// A signed-in person using the pages.
+#[derive(Debug, Clone)]
+pub struct WebUser {
+    pub actor: Actor,
+    pub csrf: String,
+    pub session_token: String,
+}
+
+impl FromRequestParts<AppState> for WebUser {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(PageError::Login)?;
+        if let Some(resolved) = parts.extensions.get::<ResolvedSession>() {
+            return Ok(WebUser {
+                actor: resolved.actor.clone(),
+                csrf: resolved.csrf_token.clone(),
+                session_token: token,
+            });
+        }
+        let ip = client_ip(parts, state);
+        let resolved = state
+            .services
+            .resolve_session(&token, &ip, Interface::Web)
+            .await?;
+        Ok(WebUser {
+            actor: resolved.actor,
+            csrf: resolved.csrf_token,
+            session_token: token,
+        })
+    }
+}
+
+/// A caller of the JSON API: a department system with a bearer token, or a signed-in person
+/// whose unsafe requests carry the session's CSRF token in `X-CSRF-Token`.
+#[derive(Debug, Clone)]
+pub struct ApiUser(pub Actor);
+
+impl FromRequestParts<AppState> for ApiUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ip = client_ip(parts, state);
+        if let Some(auth) = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+        {
+            let token = auth.strip_prefix("Bearer ").ok_or_else(|| {
+                ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "Authorization 头应为 Bearer 令牌",
+                    None,
+                )
+            })?;
+            return Ok(ApiUser(
+                state.services.resolve_token(token.trim(), &ip).await?,
+            ));
+        }
+        let token = cookie(&parts.headers, SESSION_COOKIE)
+            .ok_or_else(|| ApiError::from(ServiceError::Unauthenticated))?;
+        let resolved = state
+            .services
+            .resolve_session(&token, &ip, Interface::Api)
+            .await?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe {
+            let sent = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !constant_time_eq(sent, &resolved.csrf_token) {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "缺少或错误的 X-CSRF-Token 请求头",
+                    None,
+                ));
+            }
+        }
+        Ok(ApiUser(resolved.actor))
+    }
+}
+
+pub fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Every unsafe request to a page must carry the session's CSRF token in its `_csrf` field (the
+/// login form: the token of its pre-login cookie), and come from this site when the browser says
+/// where it comes from. The API checks its own callers in [`ApiUser`].
+pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    if safe || request.uri().path().starts_with("/api/") {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    if let (Some(origin), Some(host)) = (
+        parts
+            .headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok()),
+        parts
+            .headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok()),
+    ) {
+        let origin_host = origin.split("://").nth(1).unwrap_or(origin);
+        if origin != "null" && origin_host != host {
+            return PageError::Csrf.into_response();
+        }
+    }
+    let bytes = match to_bytes(body, 1 << 20).await {
+        Ok(b) => b,
+        Err(_) => {
+            return crate::error::error_page(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "提交内容过大",
+                "表单内容超过1MB。",
+            )
+        }
+    };
+    let sent = form_field(&bytes, "_csrf").unwrap_or_default();
+    let expected = if parts.uri.path() == "/login" {
+        cookie(&parts.headers, LOGIN_COOKIE)
+    } else {
+        match cookie(&parts.headers, SESSION_COOKIE) {
+            Some(token) => {
+                let ip = client_ip(&parts, &state);
+                match state
+                    .services
+                    .resolve_session(&token, &ip, Interface::Web)
+                    .await
+                {
+                    Ok(resolved) => {
+                        let csrf = resolved.csrf_token.clone();
+                        parts.extensions.insert(resolved);
+                        Some(csrf)
+                    }
+                    Err(_) => return PageError::Login.into_response(),
+                }
+            }
+            None => return PageError::Login.into_response(),
+        }
+    };
+    match expected {
+        Some(expected) if !sent.is_empty() && constant_time_eq(&sent, &expected) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        _ => PageError::Csrf.into_response(),
+    }
+}
+
+/// Counts login attempts per client address in a sliding window, in memory. One server holds
+/// its own counts; the per-account lock-out in the database holds across servers.
+pub struct LoginLimiter {
+    max: u32,
+    window: Duration,
+    seen: Mutex<HashMap<String, (Instant, u32)>>,
+}
+
+impl LoginLimiter {
+    pub fn new(max: u32, window: Duration) -> Self {
+        LoginLimiter {
+            max,
+            window,
+            seen: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Records an attempt; false when this address has used up its attempts for the window.
+    pub fn allow(&self, ip: &str) -> bool {
+        let now = Instant::now();
+        let mut seen = self.seen.lock().expect("limiter lock");
+        if seen.len() > 100_000 {
+            seen.retain(|_, (start, _)| now.duration_since(*start) < self.window);
+        }
+        let entry = seen.entry(ip.to_string()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= self.window {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= self.max
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_limiter_counts_per_address() {
+        let l = LoginLimiter::new(3, Duration::from_secs(60));
+        assert!(l.allow("a") && l.allow("a") && l.allow("a"));
+        assert!(!l.allow("a"));
+        assert!(l.allow("b"));
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; jz_session=abc; b=2".parse().unwrap());
+        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie(&h, "zz"), None);
+    }
+}
+
+/// The client's address as an extractor.
+pub struct ClientIp(pub String);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(client_ip(parts, state)))
+    }
+}

@@ -1,0 +1,388 @@
+//! The bureau's pages: users and API tokens, the working-day calendar, and the auditor's log.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Form;
+use chrono::NaiveDate;
+use jiuzhu_domain::Role;
+use jiuzhu_services::audit::AuditQuery;
+use jiuzhu_services::auth::{TokenInput, UserInput};
+use jiuzhu_services::ServiceError;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::people::refusal;
+use super::{opt, region_names};
+use crate::auth::WebUser;
+use crate::error::PageError;
+use crate::render::frame;
+use crate::AppState;
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct UserForm {
+    username: String,
+    display_name: String,
+    role: String,
+    region_code: String,
+    department_code: String,
+    password: String,
+}
+
+async fn render_users(
+    state: &AppState,
+    user: &WebUser,
+    form: UserForm,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let users = state.services.list_users(&user.actor).await?;
+    let regions = state.services.regions(&user.actor).await?;
+    let catalogue = state.services.catalogue().await?;
+    let department_names: BTreeMap<String, String> = catalogue
+        .departments
+        .iter()
+        .map(|d| (d.code.clone(), d.name.clone()))
+        .collect();
+    let roles: Vec<_> = Role::ALL
+        .iter()
+        .map(|r| context! { code => r.code(), label => r.label(), level => r.region_level().label() })
+        .collect();
+    let html = state.templates.render(
+        "users.html",
+        context! { ..frame(user, "/users"), ..context! {
+            users => users, regions => regions.clone(), region_names => region_names(&regions), roles => roles,
+            departments => catalogue.departments, department_names => department_names,
+            form => UserForm { password: String::new(), ..form }, error => error, notice => notice,
+        }},
+    )?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, html).into_response())
+}
+
+pub async fn users(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
+    render_users(&state, &user, UserForm::default(), None, None).await
+}
+
+pub async fn create_user(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<UserForm>,
+) -> Result<Response, PageError> {
+    let input = UserInput {
+        username: form.username.clone(),
+        display_name: form.display_name.clone(),
+        role: form.role.clone(),
+        region_code: form.region_code.clone(),
+        department_code: opt(&form.department_code),
+        password: form.password.clone(),
+    };
+    match state.services.create_user(&user.actor, &input).await {
+        Ok(u) => {
+            render_users(
+                &state,
+                &user,
+                UserForm::default(),
+                None,
+                Some(format!("已创建用户 {}", u.username)),
+            )
+            .await
+        }
+        Err(e) => render_users(&state, &user, form, Some(refusal(e)?), None).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ActiveForm {
+    active: String,
+}
+
+pub async fn set_active(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ActiveForm>,
+) -> Result<Response, PageError> {
+    let active = form.active == "true";
+    match state
+        .services
+        .set_user_active(&user.actor, id, active)
+        .await
+    {
+        Ok(u) => {
+            let what = if active { "已启用" } else { "已停用" };
+            render_users(
+                &state,
+                &user,
+                UserForm::default(),
+                None,
+                Some(format!("{what}用户 {}", u.username)),
+            )
+            .await
+        }
+        Err(e) => render_users(&state, &user, UserForm::default(), Some(refusal(e)?), None).await,
+    }
+}
+
+async fn render_tokens(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    issued: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let tokens = state.services.tokens_of(&user.actor, id).await?;
+    let target = state
+        .services
+        .list_users(&user.actor)
+        .await?
+        .into_iter()
+        .find(|u| u.id == id)
+        .ok_or(ServiceError::NotFound)?;
+    let html = state.templates.render(
+        "tokens.html",
+        context! { ..frame(user, "/users"), ..context! { tokens => tokens, target => target, issued => issued, error => error }},
+    )?;
+    Ok(html.into_response())
+}
+
+pub async fn tokens(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    render_tokens(&state, &user, id, None, None).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct TokenForm {
+    name: String,
+    expires_in_days: String,
+    read_only: Option<String>,
+    user_id: i64,
+}
+
+pub async fn issue_token(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, PageError> {
+    let expires = match opt(&form.expires_in_days).map(|d| d.parse::<i64>()) {
+        Some(Ok(d)) => Some(d),
+        Some(Err(_)) => {
+            return render_tokens(&state, &user, id, None, Some("有效天数应为整数".into())).await
+        }
+        None => None,
+    };
+    let input = TokenInput {
+        user_id: id,
+        name: form.name,
+        read_only: form.read_only.is_some(),
+        expires_in_days: expires,
+    };
+    match state.services.issue_token(&user.actor, &input).await {
+        Ok(t) => render_tokens(&state, &user, id, Some(t.token), None).await,
+        Err(e) => render_tokens(&state, &user, id, None, Some(refusal(e)?)).await,
+    }
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<TokenForm>,
+) -> Result<Response, PageError> {
+    state.services.revoke_token(&user.actor, id).await?;
+    render_tokens(&state, &user, form.user_id, None, None).await
+}
+
+fn action_labels() -> BTreeMap<&'static str, &'static str> {
+    BTreeMap::from([
+        ("person.create", "登记人员"),
+        ("person.update", "修改人员"),
+        ("person.read", "查看人员档案"),
+        ("person.reveal", "查看完整身份证号/电话"),
+        ("person.lookup", "按身份证号查询"),
+        ("household.create", "建立家庭档案"),
+        ("household.read", "查看家庭档案"),
+        ("household.update", "修改家庭"),
+        ("household.member_add", "家庭成员迁入"),
+        ("household.member_end", "家庭成员迁出"),
+        ("item.update", "修改救助事项"),
+        ("user.create", "创建用户"),
+        ("user.enable", "启用用户"),
+        ("user.disable", "停用用户"),
+        ("token.issue", "签发API令牌"),
+        ("token.revoke", "吊销API令牌"),
+        ("login.ok", "登录成功"),
+        ("login.failed", "登录失败"),
+        ("login.locked", "登录失败并锁定"),
+        ("logout", "退出"),
+        ("calendar.load", "载入节假日安排"),
+        ("audit.search", "查询审计日志"),
+        ("demo.generate", "生成示范数据"),
+    ])
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct AuditForm {
+    actor: String,
+    action: String,
+    entity: String,
+    entity_id: String,
+    from: String,
+    to: String,
+    page: Option<i64>,
+}
+
+pub async fn audit(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(form): Query<AuditForm>,
+) -> Result<Html<String>, PageError> {
+    let parse = |s: &str| opt(s).map(|d| d.parse::<NaiveDate>());
+    let (from, to) = (parse(&form.from), parse(&form.to));
+    let mut error = None;
+    let date = |d: Option<Result<NaiveDate, _>>, error: &mut Option<String>| match d {
+        Some(Ok(d)) => Some(d),
+        Some(Err(_)) => {
+            *error = Some("日期格式应为 YYYY-MM-DD".to_string());
+            None
+        }
+        None => None,
+    };
+    let q = AuditQuery {
+        actor: opt(&form.actor),
+        action: opt(&form.action),
+        entity: opt(&form.entity),
+        entity_id: opt(&form.entity_id),
+        from: date(from, &mut error),
+        to: date(to, &mut error),
+        page: form.page,
+    };
+    let page = match state.services.search_audit(&user.actor, &q).await {
+        Ok(p) => p,
+        Err(ServiceError::Invalid { message, .. }) => {
+            error = Some(message);
+            jiuzhu_services::people::Page {
+                items: vec![],
+                total: 0,
+                page: 1,
+                per_page: 100,
+            }
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let query: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("actor", &form.actor)
+        .append_pair("action", &form.action)
+        .append_pair("entity", &form.entity)
+        .append_pair("entity_id", &form.entity_id)
+        .append_pair("from", &form.from)
+        .append_pair("to", &form.to)
+        .finish();
+    let roles: BTreeMap<&str, &str> = Role::ALL.iter().map(|r| (r.code(), r.label())).collect();
+    let interfaces = BTreeMap::from([
+        ("web", "网页"),
+        ("api", "接口"),
+        ("cli", "命令行"),
+        ("system", "系统"),
+    ]);
+    state.templates.render(
+        "audit.html",
+        context! { ..frame(&user, "/audit"), ..context! {
+            page => page, q => form, query => query, error => error, roles => roles,
+            interfaces => interfaces, actions => action_labels(),
+        }},
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct DueQuery {
+    from: String,
+    days: String,
+}
+
+async fn render_calendar(
+    state: &AppState,
+    user: &WebUser,
+    q: DueQuery,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let mut error = error;
+    let due = match (opt(&q.from), opt(&q.days)) {
+        (Some(from), Some(days)) => match (from.parse::<NaiveDate>(), days.parse::<u32>()) {
+            (Ok(f), Ok(n)) if n <= 365 => Some(state.services.add_working_days(f, n)),
+            _ => {
+                error = Some("请填写有效的起算日期和0至365之间的工作日数".into());
+                None
+            }
+        },
+        _ => None,
+    };
+    let html = state.templates.render(
+        "calendar.html",
+        context! { ..frame(user, "/calendar"), ..context! {
+            years => state.services.calendar_years(), due => due, from => q.from,
+            days => if q.days.is_empty() { "1".to_string() } else { q.days }, error => error, notice => notice,
+        }},
+    )?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, html).into_response())
+}
+
+pub async fn calendar(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<DueQuery>,
+) -> Result<Response, PageError> {
+    render_calendar(&state, &user, q, None, None).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct ScheduleForm {
+    schedule: String,
+}
+
+pub async fn load_calendar(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<ScheduleForm>,
+) -> Result<Response, PageError> {
+    match state
+        .services
+        .load_calendar_year(&user.actor, &form.schedule)
+        .await
+    {
+        Ok(y) => {
+            render_calendar(
+                &state,
+                &user,
+                DueQuery::default(),
+                None,
+                Some(format!("已载入{}年节假日安排", y.year)),
+            )
+            .await
+        }
+        Err(e) => {
+            render_calendar(&state, &user, DueQuery::default(), Some(refusal(e)?), None).await
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Server-rendered pages. Every form posts back to the page it came from; an invalid entry
+//! re-renders the form with what was typed and the reason, so nothing is lost.
+
+mod admin;
+mod catalogue;
+mod households;
+mod people;
+mod session;
+
+use std::collections::BTreeMap;
+
+use axum::routing::{get, post};
+use axum::Router;
+use jiuzhu_services::regions::RegionView;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(session::home))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/people", get(people::list).post(people::create))
+        .route("/people/new", get(people::new_form))
+        .route("/people/{id}", get(people::show).post(people::update))
+        .route("/people/{id}/edit", get(people::edit_form))
+        .route(
+            "/households",
+            get(households::list).post(households::create),
+        )
+        .route("/households/new", get(households::new_form))
+        .route("/households/{id}", get(households::show))
+        .route(
+            "/households/{id}/edit",
+            get(households::edit_form).post(households::update),
+        )
+        .route("/households/{id}/members", post(households::add_member))
+        .route(
+            "/households/{id}/members/{member}/end",
+            post(households::end_member),
+        )
+        .route("/catalogue", get(catalogue::list))
+        .route("/catalogue/{code}", get(catalogue::show))
+        .route(
+            "/catalogue/{code}/edit",
+            get(catalogue::edit_form).post(catalogue::update),
+        )
+        .route("/users", get(admin::users).post(admin::create_user))
+        .route("/users/{id}/active", post(admin::set_active))
+        .route(
+            "/users/{id}/tokens",
+            get(admin::tokens).post(admin::issue_token),
+        )
+        .route("/tokens/{id}/revoke", post(admin::revoke_token))
+        .route("/audit", get(admin::audit))
+        .route("/calendar", get(admin::calendar).post(admin::load_calendar))
+}
+
+/// Region code → name, for showing codes as places.
+pub(crate) fn region_names(regions: &[RegionView]) -> BTreeMap<String, String> {
+    regions
+        .iter()
+        .map(|r| (r.code.clone(), r.name.clone()))
+        .collect()
+}
+
+/// Villages with their township's name, for choosing where someone lives.
+pub(crate) fn village_options(regions: &[RegionView]) -> Vec<serde_json::Value> {
+    let names = region_names(regions);
+    regions
+        .iter()
+        .filter(|r| r.level == "village")
+        .map(|r| {
+            let town = r
+                .parent_code
+                .as_ref()
+                .and_then(|p| names.get(p))
+                .cloned()
+                .unwrap_or_default();
+            serde_json::json!({"code": r.code, "label": format!("{town} {}", r.name)})
+        })
+        .collect()
+}
+
+/// Empty form fields are absent values.
+pub(crate) fn opt(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_string())
+}

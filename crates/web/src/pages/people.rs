@@ -1,0 +1,260 @@
+use axum::extract::{Path, Query, State};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::NaiveDate;
+use jiuzhu_domain::{DisabilityKind, LabourCapacity, SelfCare};
+use jiuzhu_services::people::{PersonInput, PersonQuery, PersonView};
+use jiuzhu_services::ServiceError;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use super::{opt, region_names, village_options};
+use crate::auth::WebUser;
+use crate::error::PageError;
+use crate::render::frame;
+use crate::AppState;
+
+pub async fn list(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<PersonQuery>,
+) -> Result<Html<String>, PageError> {
+    let regions = state.services.regions(&user.actor).await?;
+    let (page, error) = match state.services.search_people(&user.actor, &q).await {
+        Ok(p) => (p, None),
+        Err(ServiceError::Invalid { message, .. }) => (
+            jiuzhu_services::people::Page {
+                items: vec![],
+                total: 0,
+                page: 1,
+                per_page: 50,
+            },
+            Some(message),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    state.templates.render(
+        "people_list.html",
+        context! { ..frame(&user, "/people"), ..context! {
+            page => page, error => error, q => q.q.unwrap_or_default(), region => q.region.unwrap_or_default(),
+            regions => regions.iter().filter(|r| r.level != "county").collect::<Vec<_>>(),
+            region_names => region_names(&regions),
+        }},
+    )
+}
+
+/// The person form as typed: every field text, so a wrong entry comes back as it was.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct PersonForm {
+    name: String,
+    id_number: String,
+    residence_region: String,
+    hukou_region: String,
+    residence_since: String,
+    phone: String,
+    disability_grade: String,
+    disability_kind: String,
+    serious_illness: String,
+    labour_capacity: String,
+    self_care: String,
+    residence_permit: Option<String>,
+    revision: String,
+}
+
+impl PersonForm {
+    fn to_input(&self) -> Result<PersonInput, ServiceError> {
+        let residence_since = opt(&self.residence_since)
+            .map(|d| {
+                d.parse::<NaiveDate>().map_err(|_| {
+                    ServiceError::invalid("residence_since", "日期格式应为 YYYY-MM-DD")
+                })
+            })
+            .transpose()?;
+        let disability_grade = opt(&self.disability_grade)
+            .map(|g| {
+                g.parse::<u8>()
+                    .map_err(|_| ServiceError::invalid("disability_grade", "残疾等级应为1至4"))
+            })
+            .transpose()?;
+        Ok(PersonInput {
+            id_number: self.id_number.clone(),
+            name: self.name.clone(),
+            hukou_region: self.hukou_region.clone(),
+            residence_region: self.residence_region.clone(),
+            residence_since,
+            phone: opt(&self.phone),
+            disability_grade,
+            disability_kind: opt(&self.disability_kind),
+            serious_illness: opt(&self.serious_illness),
+            labour_capacity: self.labour_capacity.clone(),
+            self_care: self.self_care.clone(),
+            residence_permit: self.residence_permit.is_some(),
+        })
+    }
+
+    fn from_view(p: &PersonView, full_id: String) -> Self {
+        PersonForm {
+            name: p.name.clone(),
+            id_number: full_id,
+            residence_region: p.residence_region.clone(),
+            hukou_region: p.hukou_region.clone(),
+            residence_since: p.residence_since.map(|d| d.to_string()).unwrap_or_default(),
+            phone: p.phone.clone().unwrap_or_default(),
+            disability_grade: p
+                .disability_grade
+                .map(|g| g.to_string())
+                .unwrap_or_default(),
+            disability_kind: p.disability_kind.clone().unwrap_or_default(),
+            serious_illness: p.serious_illness.clone().unwrap_or_default(),
+            labour_capacity: p.labour_capacity.clone(),
+            self_care: p.self_care.clone(),
+            residence_permit: p.residence_permit.then(|| "on".into()),
+            revision: p.revision.to_string(),
+        }
+    }
+}
+
+fn choices<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<serde_json::Value> {
+    all.iter()
+        .map(|&k| serde_json::json!({"code": code(k), "label": label(k)}))
+        .collect()
+}
+
+async fn render_form(
+    state: &AppState,
+    user: &WebUser,
+    person_id: Option<i64>,
+    form: &PersonForm,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let regions = state.services.regions(&user.actor).await?;
+    let html = state.templates.render(
+        "person_form.html",
+        context! { ..frame(user, "/people"), ..context! {
+            person_id => person_id, form => form, error => error, revision => form.revision,
+            villages => village_options(&regions),
+            disability_kinds => choices(DisabilityKind::ALL, DisabilityKind::code, DisabilityKind::label),
+            labour => choices(LabourCapacity::ALL, LabourCapacity::code, LabourCapacity::label),
+            self_care => choices(SelfCare::ALL, SelfCare::code, SelfCare::label),
+        }},
+    )?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, html).into_response())
+}
+
+fn field_label(field: &str) -> &'static str {
+    match field {
+        "id_number" => "公民身份号码",
+        "name" => "姓名",
+        "residence_region" => "居住地",
+        "hukou_region" => "户籍地",
+        "residence_since" => "居住起始日期",
+        "phone" => "联系电话",
+        "disability_grade" => "残疾等级",
+        "disability_kind" => "残疾类别",
+        "labour_capacity" => "劳动能力",
+        "self_care" => "生活自理能力",
+        _ => "输入",
+    }
+}
+
+/// A refusal the person can fix on the form, or a real error page.
+pub(crate) fn form_error(e: ServiceError) -> Result<String, PageError> {
+    match e {
+        ServiceError::Invalid { field, message } => {
+            Ok(format!("{}：{message}", field_label(&field)))
+        }
+        ServiceError::Conflict { message, .. } => Ok(message),
+        ServiceError::Stale => Ok(ServiceError::Stale.to_string()),
+        other => Err(other.into()),
+    }
+}
+
+pub async fn new_form(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
+    let form = PersonForm {
+        labour_capacity: "full".into(),
+        self_care: "full".into(),
+        revision: "0".into(),
+        ..Default::default()
+    };
+    render_form(&state, &user, None, &form, None).await
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<PersonForm>,
+) -> Result<Response, PageError> {
+    let result = match form.to_input() {
+        Ok(input) => state.services.create_person(&user.actor, &input).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(p) => Ok(Redirect::to(&format!("/people/{}", p.id)).into_response()),
+        Err(e) => render_form(&state, &user, None, &form, Some(form_error(e)?)).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ShowQuery {
+    reveal: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Html<String>, PageError> {
+    let revealed = q.reveal.is_some();
+    let p = state.services.get_person(&user.actor, id, revealed).await?;
+    state.templates.render(
+        "person.html",
+        context! { ..frame(&user, "/people"), ..context! { p => p, revealed => revealed }},
+    )
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    // Editing needs the full number in the form; the read is audited as a reveal.
+    let p = state.services.get_person(&user.actor, id, true).await?;
+    let form = PersonForm::from_view(&p, p.id_number.clone());
+    render_form(&state, &user, Some(id), &form, None).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<PersonForm>,
+) -> Result<Response, PageError> {
+    let revision: i64 = form.revision.parse().unwrap_or(0);
+    let result = match form.to_input() {
+        Ok(input) => {
+            state
+                .services
+                .update_person(&user.actor, id, revision, &input)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/people/{id}")).into_response()),
+        Err(e) => render_form(&state, &user, Some(id), &form, Some(form_error(e)?)).await,
+    }
+}
+
+pub(crate) use form_error as refusal;

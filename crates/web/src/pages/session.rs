@@ -1,0 +1,171 @@
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use jiuzhu_domain::Permission;
+use jiuzhu_services::ServiceError;
+use jiuzhu_store::Interface;
+use minijinja::context;
+use serde::Deserialize;
+
+use crate::auth::{set_cookie, ClientIp, WebUser, LOGIN_COOKIE, SESSION_COOKIE};
+use crate::error::PageError;
+use crate::render::frame;
+use crate::AppState;
+
+fn login_form(
+    state: &AppState,
+    error: Option<String>,
+    username: &str,
+) -> Result<Response, PageError> {
+    // Double-submit token for the login form, which has no session yet.
+    let token = jiuzhu_services::auth::digest(&format!(
+        "{:?}{}",
+        std::time::SystemTime::now(),
+        rand::random::<u64>()
+    ));
+    let html = state.templates.render(
+        "login.html",
+        context! { csrf => token, error => error, username => username },
+    )?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNAUTHORIZED
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((
+        status,
+        [(
+            header::SET_COOKIE,
+            set_cookie(
+                LOGIN_COOKIE,
+                &token,
+                Some(3600),
+                state.config.secure_cookies,
+            ),
+        )],
+        html,
+    )
+        .into_response())
+}
+
+pub async fn login_page(State(state): State<AppState>) -> Result<Response, PageError> {
+    login_form(&state, None, "")
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, PageError> {
+    if !state.limiter.allow(&ip) {
+        return login_form(
+            &state,
+            Some("登录尝试过于频繁，请5分钟后再试".into()),
+            &form.username,
+        );
+    }
+    match state
+        .services
+        .login(&form.username, &form.password, &ip, Interface::Web)
+        .await
+    {
+        Ok(session) => Ok((
+            AppendHeaders([
+                (
+                    header::SET_COOKIE,
+                    set_cookie(
+                        SESSION_COOKIE,
+                        &session.token,
+                        None,
+                        state.config.secure_cookies,
+                    ),
+                ),
+                (
+                    header::SET_COOKIE,
+                    set_cookie(LOGIN_COOKIE, "", Some(0), state.config.secure_cookies),
+                ),
+            ]),
+            Redirect::to("/"),
+        )
+            .into_response()),
+        Err(e @ (ServiceError::BadCredentials | ServiceError::Locked { .. })) => {
+            login_form(&state, Some(e.to_string()), &form.username)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
+    state
+        .services
+        .logout(&user.session_token, &user.actor)
+        .await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies),
+        )],
+        Redirect::to("/login"),
+    )
+        .into_response())
+}
+
+pub async fn home(State(state): State<AppState>, user: WebUser) -> Result<Html<String>, PageError> {
+    let a = &user.actor;
+    let overview = state.services.overview(a).await?;
+    let regions = state.services.regions(a).await?;
+    let region_name = regions
+        .iter()
+        .find(|r| r.code == a.region.as_str())
+        .map(|r| r.name.clone())
+        .unwrap_or_default();
+    let townships: Vec<_> = regions
+        .iter()
+        .filter(|r| r.level == "township")
+        .map(|t| {
+            let villages = regions
+                .iter()
+                .filter(|v| v.parent_code.as_deref() == Some(t.code.as_str()))
+                .count();
+            context! { code => t.code, name => t.name, villages => villages }
+        })
+        .collect();
+    let (department_name, department_items) = match &a.department {
+        Some(d) => {
+            let c = state.services.catalogue().await?;
+            let name = c
+                .departments
+                .iter()
+                .find(|x| &x.code == d)
+                .map(|x| x.name.clone());
+            (
+                name,
+                c.items.into_iter().filter(|i| &i.department == d).collect(),
+            )
+        }
+        None => (None, Vec::new()),
+    };
+    state.templates.render(
+        "home.html",
+        context! {
+            ..frame(&user, "/"),
+            ..context! {
+                overview => overview,
+                region_name => region_name,
+                townships => townships,
+                can_read_people => a.role.allows(Permission::ReadPeople),
+                department_name => department_name,
+                department_items => department_items,
+            }
+        },
+    )
+}

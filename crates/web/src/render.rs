@@ -1,0 +1,136 @@
+//! Page rendering with minijinja. Templates are compiled into the binary and HTML-escaped by
+//! default; a test renders every page, so a template mistake fails the build's tests.
+
+use axum::response::Html;
+use chrono::{DateTime, Utc};
+use jiuzhu_domain::{Money, Permission};
+use minijinja::{Environment, Value};
+use serde::Serialize;
+
+use crate::auth::WebUser;
+use crate::error::PageError;
+
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+macro_rules! templates {
+    ($env:expr, $($name:literal),* $(,)?) => {
+        $( $env.add_template($name, include_str!(concat!("../templates/", $name))).expect($name); )*
+    };
+}
+
+/// Fen to `1,234.50`.
+fn yuan(fen: i64) -> String {
+    Money::from_fen(fen).to_string()
+}
+
+/// Fen to 大写.
+fn capital(fen: i64) -> String {
+    Money::from_fen(fen).to_capital()
+}
+
+/// An RFC 3339 instant shown in China time.
+fn local(value: String) -> String {
+    value
+        .parse::<DateTime<Utc>>()
+        .map(jiuzhu_services::clock::local)
+        .unwrap_or(value)
+}
+
+impl Templates {
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        templates!(
+            env,
+            "base.html",
+            "login.html",
+            "home.html",
+            "people_list.html",
+            "person_form.html",
+            "person.html",
+            "households_list.html",
+            "household.html",
+            "household_form.html",
+            "catalogue.html",
+            "item.html",
+            "item_form.html",
+            "users.html",
+            "tokens.html",
+            "audit.html",
+            "calendar.html",
+        );
+        env.add_filter("yuan", yuan);
+        env.add_filter("capital", capital);
+        env.add_filter("local", local);
+        Templates { env }
+    }
+
+    pub fn render(&self, name: &str, ctx: Value) -> Result<Html<String>, PageError> {
+        let t = self
+            .env
+            .get_template(name)
+            .map_err(|e| PageError::Render(e.to_string()))?;
+        t.render(ctx)
+            .map(Html)
+            .map_err(|e| PageError::Render(format!("{name}: {e:#}")))
+    }
+}
+
+#[derive(Serialize)]
+struct NavItem {
+    href: &'static str,
+    label: &'static str,
+    active: bool,
+}
+
+/// What every signed-in page shows: who is working, where, and the menu their role allows.
+pub fn frame(user: &WebUser, active: &str) -> Value {
+    let a = &user.actor;
+    let mut nav = vec![NavItem {
+        href: "/",
+        label: "首页",
+        active: active == "/",
+    }];
+    let mut add = |href: &'static str, label: &'static str, ok: bool| {
+        if ok {
+            nav.push(NavItem {
+                href,
+                label,
+                active: active == href,
+            });
+        }
+    };
+    add("/people", "人员", a.role.allows(Permission::ReadPeople));
+    add("/households", "家庭", a.role.allows(Permission::ReadPeople));
+    add("/catalogue", "救助事项", true);
+    add("/users", "用户", a.role.allows(Permission::ManageUsers));
+    add("/calendar", "工作日历", true);
+    add("/audit", "审计日志", a.role.allows(Permission::ReadAudit));
+    minijinja::context! {
+        user => minijinja::context! {
+            name => a.display_name,
+            username => a.username,
+            role => a.role.label(),
+            role_code => a.role.code(),
+            region => a.region.as_str(),
+            can_write_people => a.role.allows(Permission::WritePeople),
+            can_edit_catalogue => a.role.allows(Permission::EditCatalogue),
+            can_manage_calendar => a.role.allows(Permission::ManageCalendar),
+        },
+        csrf => user.csrf,
+        nav => nav,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_render_money() {
+        assert_eq!(yuan(123_450), "1,234.50");
+        assert_eq!(capital(123_450), "壹仟贰佰叁拾肆元伍角整");
+        assert_eq!(local("2026-11-23T01:00:00Z".into()), "2026-11-23 09:00:00");
+    }
+}
