@@ -210,7 +210,7 @@ fn action_labels() -> BTreeMap<&'static str, &'static str> {
         ("person.create", "登记人员"),
         ("person.update", "修改人员"),
         ("person.read", "查看人员档案"),
-        ("person.reveal", "查看完整身份证号/电话"),
+        ("person.reveal", "查看完整身份证号和电话"),
         ("person.lookup", "按身份证号查询"),
         ("household.create", "建立家庭档案"),
         ("household.read", "查看家庭档案"),

@@ -1,0 +1,225 @@
+//! In a real browser: headless Chromium driven over WebDriver by Debian's chromedriver, against
+//! the platform served on a loopback port. Set `JIUZHU_REQUIRE_BROWSER=1` (CI does) to fail
+//! instead of skipping when chromedriver is not installed; set `JIUZHU_SCREENSHOTS=DIR` to keep
+//! screenshots of the pages visited.
+
+mod common;
+
+use std::net::TcpListener as StdListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+struct Driver {
+    base: String,
+    session: String,
+    process: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn find(program: &str) -> Option<String> {
+    ["/usr/bin/", "/usr/local/bin/", "/usr/lib/chromium/"]
+        .iter()
+        .map(|dir| format!("{dir}{program}"))
+        .find(|p| std::path::Path::new(p).exists())
+}
+
+impl Driver {
+    fn start() -> Option<Driver> {
+        let (Some(driver), Some(browser)) = (find("chromedriver"), find("chromium")) else {
+            if std::env::var("JIUZHU_REQUIRE_BROWSER").is_ok_and(|v| v == "1") {
+                panic!("chromium and chromedriver are required (apt-get install chromium chromium-driver fonts-noto-cjk)");
+            }
+            eprintln!("browser test skipped: chromium or chromedriver not installed");
+            return None;
+        };
+        let port = free_port();
+        let process = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while ureq::get(&format!("{base}/status")).call().is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "chromedriver did not start"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": browser, "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=zh-CN",
+                format!("--user-data-dir={}", profile.path().display()),
+            ]}
+        }}});
+        let mut d = Driver {
+            base,
+            session: String::new(),
+            process,
+            _profile: profile,
+        };
+        let v = d.call("POST", "/session", Some(caps));
+        d.session = v["sessionId"].as_str().expect("session id").to_string();
+        Some(d)
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}{}", self.base, path);
+        let req = ureq::request(method, &url).timeout(Duration::from_secs(60));
+        let res = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        let text = match res {
+            Ok(r) => r.into_string().unwrap(),
+            Err(ureq::Error::Status(code, r)) => panic!(
+                "WebDriver {method} {path}: {code} {}",
+                r.into_string().unwrap_or_default()
+            ),
+            Err(e) => panic!("WebDriver {method} {path}: {e}"),
+        };
+        serde_json::from_str::<Value>(&text).unwrap()["value"].clone()
+    }
+
+    fn s(&self, rest: &str) -> String {
+        format!("/session/{}{rest}", self.session)
+    }
+
+    fn goto(&self, url: &str) {
+        self.call("POST", &self.s("/url"), Some(json!({"url": url})));
+    }
+
+    fn element(&self, css: &str) -> String {
+        let v = self.call(
+            "POST",
+            &self.s("/element"),
+            Some(json!({"using": "css selector", "value": css})),
+        );
+        v[ELEMENT]
+            .as_str()
+            .unwrap_or_else(|| panic!("no element {css}"))
+            .to_string()
+    }
+
+    fn type_into(&self, css: &str, text: &str) {
+        let e = self.element(css);
+        self.call(
+            "POST",
+            &self.s(&format!("/element/{e}/value")),
+            Some(json!({"text": text})),
+        );
+    }
+
+    fn click(&self, css: &str) {
+        let e = self.element(css);
+        self.call(
+            "POST",
+            &self.s(&format!("/element/{e}/click")),
+            Some(json!({})),
+        );
+    }
+
+    fn text(&self, css: &str) -> String {
+        let e = self.element(css);
+        self.call("GET", &self.s(&format!("/element/{e}/text")), None)
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn url(&self) -> String {
+        self.call("GET", &self.s("/url"), None)
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    fn screenshot(&self, name: &str) {
+        if let Ok(dir) = std::env::var("JIUZHU_SCREENSHOTS") {
+            use base64::Engine;
+            let png = self.call("GET", &self.s("/screenshot"), None);
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(png.as_str().unwrap())
+                .unwrap();
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(format!("{dir}/{name}.png"), bytes).unwrap();
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = ureq::delete(&format!("{}/session/{}", self.base, self.session)).call();
+        }
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_clerk_signs_in_and_opens_a_household() {
+    let app = common::app(120).await;
+    let state = jiuzhu_web::AppState::new(app.services.clone(), jiuzhu_web::WebConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(jiuzhu_web::serve_on(state, listener));
+
+    let outcome = tokio::task::spawn_blocking(move || {
+        let Some(d) = Driver::start() else { return };
+        d.goto(&format!("{site}/login"));
+        assert_eq!(d.text("h1"), "社会救助综合服务平台");
+        d.type_into("#username", "clerk");
+        d.type_into("#password", "jiuzhu2026");
+        d.click("button[type=submit]");
+        assert_eq!(d.url(), format!("{site}/"));
+        assert_eq!(d.text("main h1"), "您好，陈丽华");
+        d.screenshot("home");
+
+        d.goto(&format!("{site}/households"));
+        assert!(d.text("main h1").contains("家庭"));
+        d.click("table a[href^='/households/']");
+        let title = d.text("main h1");
+        assert!(title.starts_with("家庭档案：户"), "{title}");
+        let members = d.text("main table");
+        assert!(
+            members.contains("户主") && members.contains("与户主关系"),
+            "{members}"
+        );
+        assert!(
+            members.contains("**********"),
+            "identity numbers are masked: {members}"
+        );
+        d.screenshot("household");
+
+        // A wrong password shows the reason on the page, in Chinese.
+        d.click("header form button");
+        d.type_into("#username", "clerk");
+        d.type_into("#password", "not-the-password1");
+        d.click("button[type=submit]");
+        assert_eq!(d.text("p.error"), "用户名或密码错误");
+    })
+    .await;
+    server.abort();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

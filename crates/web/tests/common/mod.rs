@@ -1,0 +1,171 @@
+#![allow(dead_code)]
+
+use axum::body::{to_bytes, Body};
+use axum::http::{header, Method, Request, StatusCode};
+use axum::Router;
+use jiuzhu_services::auth::TokenInput;
+use jiuzhu_services::{Actor, Services};
+use jiuzhu_store::{FieldCipher, Interface, Store, UserRepo};
+use tower::ServiceExt;
+
+pub struct App {
+    pub router: Router,
+    pub services: Services,
+    pub url: String,
+    _dir: tempfile::TempDir,
+}
+
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+pub async fn app(households: usize) -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("web.db").display());
+    let store = Store::connect(&url, FieldCipher::new(&[9u8; 32], 1))
+        .await
+        .unwrap();
+    let services = Services::open(store).await.unwrap();
+    services
+        .generate_demo(households, 11, jiuzhu_services::clock::today(), |_, _| {})
+        .await
+        .unwrap();
+    let state = jiuzhu_web::AppState::new(services.clone(), jiuzhu_web::WebConfig::default());
+    App {
+        router: jiuzhu_web::router(state),
+        services,
+        url,
+        _dir: dir,
+    }
+}
+
+impl App {
+    pub async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let bytes = to_bytes(res.into_body(), 16 << 20).await.unwrap();
+        Reply {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    pub async fn actor(&self, username: &str) -> Actor {
+        let mut tx = self.services.store.begin_read().await.unwrap();
+        let u = tx.user_by_name(username).await.unwrap().unwrap();
+        Actor::from_user(&u, Interface::Web, "127.0.0.1")
+    }
+
+    /// An API token acting as `username`, issued by the demo administrator.
+    pub async fn token(&self, username: &str, read_only: bool) -> String {
+        let admin = self.actor("admin").await;
+        let user = self.actor(username).await;
+        let t = TokenInput {
+            user_id: user.user_id.unwrap(),
+            name: format!("测试 {username}"),
+            read_only,
+            expires_in_days: None,
+        };
+        self.services.issue_token(&admin, &t).await.unwrap().token
+    }
+
+    pub async fn api(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<serde_json::Value>,
+    ) -> Reply {
+        let mut b = Request::builder().method(method).uri(path);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        let req = match body {
+            Some(json) => b
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json.to_string())),
+            None => b.body(Body::empty()),
+        };
+        self.send(req.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str, cookie: &str) -> Reply {
+        self.send(
+            Request::get(path)
+                .header(header::COOKIE, cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    pub async fn post_form(&self, path: &str, cookie: &str, form: &[(&str, &str)]) -> Reply {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let req = Request::post(path)
+            .header(header::COOKIE, cookie)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(req).await
+    }
+
+    /// Signs in through the login form; returns the cookie header and the session's CSRF token.
+    pub async fn login(&self, username: &str) -> (String, String) {
+        let page = self
+            .send(Request::get("/login").body(Body::empty()).unwrap())
+            .await;
+        let pre = cookie_value(&page.headers, "jz_login").expect("login cookie");
+        let reply = self
+            .post_form(
+                "/login",
+                &format!("jz_login={pre}"),
+                &[
+                    ("_csrf", &pre),
+                    ("username", username),
+                    ("password", "jiuzhu2026"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "login of {username}: {}",
+            reply.body
+        );
+        let session = cookie_value(&reply.headers, "jz_session").expect("session cookie");
+        let cookie = format!("jz_session={session}");
+        let home = self.get("/", &cookie).await;
+        let csrf = field_value(&home.body, "_csrf").expect("csrf token on the page");
+        (cookie, csrf)
+    }
+}
+
+pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| v.split(';').next())
+        .filter_map(|kv| kv.split_once('='))
+        .find(|(k, v)| *k == name && !v.is_empty())
+        .map(|(_, v)| v.to_string())
+}
+
+pub fn field_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}

@@ -1,0 +1,274 @@
+//! The pages as people use them: sign in, CSRF on every form, scope, and every page renders.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use chrono::NaiveDate;
+use jiuzhu_domain::IdNumber;
+
+#[tokio::test]
+async fn forms_without_the_sessions_token_are_refused() {
+    let app = common::app(20).await;
+    let (cookie, csrf) = app.login("clerk").await;
+    let fields = |token: &'static str| {
+        vec![
+            ("_csrf", token),
+            ("name", "季德忠"),
+            ("id_number", "320582195001010011"),
+            ("residence_region", "320582100201"),
+        ]
+    };
+    let forged = app.post_form("/people", &cookie, &fields("")).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert!(forged.body.contains("表单已失效"));
+    let wrong = app
+        .post_form("/people", &cookie, &fields("not-the-token"))
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    // From another site, even with the token.
+    let body = format!("_csrf={csrf}&name=x");
+    let cross = app
+        .send(
+            Request::post("/people")
+                .header(header::COOKIE, &cookie)
+                .header(header::ORIGIN, "https://evil.example")
+                .header(header::HOST, "jiuzhu.local")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    // A login form without its cookie's token.
+    let r = app
+        .post_form(
+            "/login",
+            "",
+            &[
+                ("_csrf", "x"),
+                ("username", "clerk"),
+                ("password", "jiuzhu2026"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.services
+            .overview(&app.actor("admin").await)
+            .await
+            .unwrap()
+            .persons
+            > 0,
+        true
+    );
+}
+
+#[tokio::test]
+async fn a_refused_form_comes_back_with_what_was_typed() {
+    let app = common::app(20).await;
+    let (cookie, csrf) = app.login("clerk").await;
+    let r = app
+        .post_form(
+            "/people",
+            &cookie,
+            &[
+                ("_csrf", &csrf),
+                ("name", "季德忠"),
+                ("id_number", "320582195001010012"),
+                ("residence_region", "320582100201"),
+                ("hukou_region", "320582100201"),
+                ("labour_capacity", "full"),
+                ("self_care", "full"),
+                ("phone", "13900001111"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("公民身份号码：身份证号校验位错误"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("value=\"季德忠\"") && r.body.contains("value=\"13900001111\""));
+    // Corrected, it is saved and shown.
+    let good =
+        IdNumber::from_parts("320582", NaiveDate::from_ymd_opt(1950, 1, 1).unwrap(), 1).unwrap();
+    let village = common::field_value(
+        &app.get("/people/new", &cookie).await.body,
+        "residence_region",
+    );
+    let village = village.unwrap_or_else(|| "320582100001".into());
+    let r = app
+        .post_form(
+            "/people",
+            &cookie,
+            &[
+                ("_csrf", &csrf),
+                ("name", "季德忠"),
+                ("id_number", good.expose()),
+                ("residence_region", &village),
+                ("hukou_region", &village),
+                ("labour_capacity", "none"),
+                ("self_care", "full"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let location = r.headers[header::LOCATION].to_str().unwrap().to_string();
+    let page = app.get(&location, &cookie).await;
+    assert!(page.body.contains("季德忠") && page.body.contains("3205**********"));
+}
+
+#[tokio::test]
+async fn another_townships_household_is_not_found_in_the_ui() {
+    let app = common::app(150).await;
+    let (cookie, _) = app.login("clerk").await;
+    let clerk2 = app.actor("clerk2").await;
+    let theirs = app
+        .services
+        .search_households(&clerk2, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let r = app
+        .get(&format!("/households/{}", theirs.id), &cookie)
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(r.body.contains("不在您的管辖范围"));
+    let list = app
+        .get(&format!("/households?q={}", theirs.head_name), &cookie)
+        .await;
+    assert!(!list.body.contains(&format!("/households/{}\"", theirs.id)));
+    let person = app
+        .get(&format!("/people/{}", theirs.head_person_id), &cookie)
+        .await;
+    assert_eq!(person.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn sessions_end_at_logout_and_stale_ones_go_to_the_login_page() {
+    let app = common::app(5).await;
+    let (cookie, csrf) = app.login("supervisor").await;
+    assert_eq!(app.get("/", &cookie).await.status, StatusCode::OK);
+    let r = app.post_form("/logout", &cookie, &[("_csrf", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let after = app.get("/households", &cookie).await;
+    assert_eq!(
+        (
+            after.status,
+            after.headers[header::LOCATION].to_str().unwrap()
+        ),
+        (StatusCode::SEE_OTHER, "/login")
+    );
+    let forged = app.get("/", "jz_session=made-up").await;
+    assert_eq!(forged.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn every_page_renders_in_chinese_for_every_role() {
+    let app = common::app(80).await;
+    let admin = app.actor("admin").await;
+    let some_household = app
+        .services
+        .search_households(&admin, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let pages_for = |role: &str| -> Vec<String> {
+        let mut p = vec![
+            "/".to_string(),
+            "/catalogue".into(),
+            "/catalogue/dibao".into(),
+            "/calendar".into(),
+            "/calendar?from=2025-09-30&days=6".into(),
+        ];
+        match role {
+            "admin" => p.extend([
+                "/users".into(),
+                "/people".into(),
+                "/people?q=w".into(),
+                "/households".into(),
+                format!("/households/{}", some_household.id),
+                format!("/people/{}", some_household.head_person_id),
+                format!("/people/{}/edit", some_household.head_person_id),
+                "/catalogue/dibao/edit".into(),
+                "/people/new".into(),
+                format!("/households/{}/edit", some_household.id),
+            ]),
+            "auditor" => p.extend([
+                "/audit".into(),
+                "/audit?action=login&from=2020-01-01".into(),
+            ]),
+            "supervisor" | "reviewer" => p.extend(["/people".into(), "/households".into()]),
+            _ => {}
+        }
+        p
+    };
+    for user in [
+        "admin",
+        "clerk",
+        "assistant",
+        "reviewer",
+        "liaison",
+        "supervisor",
+        "auditor",
+    ] {
+        let (cookie, _) = app.login(user).await;
+        for path in pages_for(user) {
+            let r = app.get(&path, &cookie).await;
+            assert_eq!(r.status, StatusCode::OK, "{user} {path}: {}", r.body);
+            assert!(
+                r.body.contains("救助平台") && r.body.contains("退出"),
+                "{user} {path}"
+            );
+        }
+    }
+    let (cookie, _) = app.login("clerk").await;
+    assert_eq!(
+        app.get("/audit", &cookie).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/users", &cookie).await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        app.get("/catalogue/dibao/edit", &cookie).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn the_auditor_finds_who_read_a_record() {
+    let app = common::app(40).await;
+    let (clerk, _) = app.login("clerk").await;
+    let mine = app
+        .services
+        .search_people(&app.actor("clerk").await, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    assert_eq!(
+        app.get(&format!("/people/{}?reveal=1", mine.id), &clerk)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let (auditor, _) = app.login("auditor").await;
+    let page = app
+        .get(
+            &format!("/audit?actor=clerk&entity=person&entity_id={}", mine.id),
+            &auditor,
+        )
+        .await;
+    assert!(
+        page.body.contains("查看完整身份证号和电话"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("网页"));
+}
