@@ -125,6 +125,7 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closure signature
     fn environment_overrides_the_file_and_flags_override_both() {
         figment::Jail::expect_with(|jail| {
             jail.create_file(

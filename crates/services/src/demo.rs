@@ -621,6 +621,7 @@ impl Services {
         tx.set_setting("demo_seed", &seed.to_string()).await?;
         tx.commit().await?;
 
+        let catalogue = jiuzhu_domain::Catalogue::seed();
         Ok(DemoReport {
             county: COUNTY_NAME.into(),
             townships: TOWNSHIPS.len(),
@@ -635,7 +636,13 @@ impl Services {
                     display_name: u.1.clone(),
                     role: u.2,
                     region_name: u.5.clone(),
-                    department: u.4.clone(),
+                    department: u.4.as_ref().map(|code| {
+                        catalogue
+                            .departments
+                            .iter()
+                            .find(|d| &d.code == code)
+                            .map_or_else(|| code.clone(), |d| d.name.clone())
+                    }),
                 })
                 .collect(),
             password: DEMO_PASSWORD,

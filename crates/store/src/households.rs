@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use crate::{bind_params, like_prefix, on_tx, Param, Result, StoreError, Tx, Where};
+use crate::{bind_params, like_prefix, on_tx, value_rows, Param, Result, StoreError, Tx, Where};
 
 pub struct NewHousehold<'a> {
     pub region_code: &'a str,
@@ -134,27 +134,15 @@ impl HouseholdRepo for Tx {
         let now = Utc::now();
         let mut ids = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(1000) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(${}, ${}, ${}, 1, ${}, ${})",
-                        5 * i + 1,
-                        5 * i + 2,
-                        5 * i + 3,
-                        5 * i + 4,
-                        5 * i + 5
-                    )
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO households (region_code, address, head_person_id, revision, created_at, updated_at)
                  VALUES {} RETURNING id, head_person_id",
-                values.join(", ")
+                value_rows(self.backend(), chunk.len(), 6)
             );
             let got: Vec<(i64, i64)> = on_tx!(self, c => {
                 let mut q = sqlx::query_as(&sql);
                 for h in chunk {
-                    q = q.bind(h.region_code).bind(h.address.trim()).bind(h.head_person_id).bind(now).bind(now);
+                    q = q.bind(h.region_code).bind(h.address.trim()).bind(h.head_person_id).bind(1i64).bind(now).bind(now);
                 }
                 q.fetch_all(c).await
             })?;
@@ -169,21 +157,9 @@ impl HouseholdRepo for Tx {
 
     async fn add_members(&mut self, rows: &[(i64, i64, &str, &str, NaiveDate)]) -> Result<()> {
         for chunk in rows.chunks(1000) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${})",
-                        5 * i + 1,
-                        5 * i + 2,
-                        5 * i + 3,
-                        5 * i + 4,
-                        5 * i + 5
-                    )
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO household_members (household_id, person_id, region_code, relation, from_date) VALUES {}",
-                values.join(", ")
+                value_rows(self.backend(), chunk.len(), 5)
             );
             on_tx!(self, c => {
                 let mut q = sqlx::query(&sql);

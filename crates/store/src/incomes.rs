@@ -4,7 +4,7 @@ use chrono::{NaiveDate, Utc};
 use jiuzhu_domain::{IncomeKind, Money};
 use serde::Serialize;
 
-use crate::{on_tx, Result, StoreError, Tx};
+use crate::{on_tx, value_rows, Result, StoreError, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct IncomeRecord {
@@ -62,24 +62,9 @@ impl IncomeRepo for Tx {
     async fn insert_incomes(&mut self, rows: &[NewIncome<'_>]) -> Result<()> {
         let now = Utc::now();
         for chunk in rows.chunks(1000) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 7;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 5,
-                        b + 6,
-                        b + 7
-                    )
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO incomes (person_id, region_code, kind, monthly_fen, since, source, recorded_at) VALUES {}",
-                values.join(", ")
+                value_rows(self.backend(), chunk.len(), 7)
             );
             on_tx!(self, c => {
                 let mut q = sqlx::query(&sql);

@@ -261,6 +261,49 @@ impl Where {
     }
 }
 
+/// `($1, $2), ($3, $4)` for PostgreSQL, `(?, ?), (?, ?)` for SQLite: the rows of a multi-row
+/// INSERT. SQLite resolves each numbered parameter by a linear search of their names, which is
+/// quadratic over the thousands of parameters of a bulk insert; plain `?` is positional.
+pub(crate) fn value_rows(backend: Backend, rows: usize, per_row: usize) -> String {
+    let mut out = String::with_capacity(rows * per_row * 5);
+    for r in 0..rows {
+        if r > 0 {
+            out.push_str(", ");
+        }
+        out.push('(');
+        for c in 0..per_row {
+            if c > 0 {
+                out.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => out.push('?'),
+                Backend::Postgres => {
+                    out.push('$');
+                    out.push_str(&(r * per_row + c + 1).to_string());
+                }
+            }
+        }
+        out.push(')');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_rows_number_postgres_and_position_sqlite() {
+        assert_eq!(value_rows(Backend::Postgres, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(value_rows(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+    }
+
+    #[test]
+    fn like_prefix_escapes_wildcards() {
+        assert_eq!(like_prefix("50%_a\\"), "50\\%\\_a\\\\%");
+    }
+}
+
 /// Escapes `%`, `_` and `\` so user text matches literally in `LIKE ... ESCAPE '\'`.
 pub(crate) fn like_prefix(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 1);

@@ -8,7 +8,7 @@ use jiuzhu_domain::{
 };
 use serde::Serialize;
 
-use crate::{bind_params, like_prefix, on_tx, Param, Result, StoreError, Tx, Where};
+use crate::{bind_params, like_prefix, on_tx, value_rows, Param, Result, StoreError, Tx, Where};
 
 pub(crate) const ID_CONTEXT: &str = "persons.id_number";
 const PHONE_CONTEXT: &str = "persons.phone";
@@ -236,18 +236,6 @@ macro_rules! bind_person {
     };
 }
 
-fn placeholders(rows: usize, per_row: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cols: Vec<String> = (1..=per_row)
-                .map(|c| format!("${}", r * per_row + c))
-                .collect();
-            format!("({})", cols.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[allow(async_fn_in_trait)]
 pub trait PeopleRepo {
     async fn insert_person(&mut self, row: NewPersonRow<'_>) -> Result<i64>;
@@ -268,7 +256,7 @@ impl PeopleRepo for Tx {
         let now = Utc::now();
         let sql = format!(
             "INSERT INTO persons ({COLUMNS}) VALUES {} RETURNING id",
-            placeholders(1, COLUMN_COUNT)
+            value_rows(self.backend(), 1, COLUMN_COUNT)
         );
         let id: i64 = on_tx!(self, c => bind_person!(sqlx::query_scalar(&sql), e, now)
             .fetch_one(c)
@@ -285,7 +273,7 @@ impl PeopleRepo for Tx {
             let order: Vec<String> = encoded.iter().map(|e| e.id_index.clone()).collect();
             let sql = format!(
                 "INSERT INTO persons ({COLUMNS}) VALUES {} RETURNING id, id_number_index",
-                placeholders(chunk.len(), COLUMN_COUNT)
+                value_rows(self.backend(), chunk.len(), COLUMN_COUNT)
             );
             let got: Vec<(i64, String)> = on_tx!(self, c => {
                 let mut q = sqlx::query_as(&sql);

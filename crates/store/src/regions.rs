@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::{like_prefix, on_tx, Result, Tx};
+use crate::{like_prefix, on_tx, value_rows, Result, Tx};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Region {
@@ -24,20 +24,9 @@ pub trait RegionRepo {
 impl RegionRepo for Tx {
     async fn insert_regions(&mut self, regions: &[Region]) -> Result<()> {
         for chunk in regions.chunks(200) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    format!(
-                        "(${}, ${}, ${}, ${})",
-                        4 * i + 1,
-                        4 * i + 2,
-                        4 * i + 3,
-                        4 * i + 4
-                    )
-                })
-                .collect();
             let sql = format!(
                 "INSERT INTO regions (code, name, level, parent_code) VALUES {}",
-                values.join(", ")
+                value_rows(self.backend(), chunk.len(), 4)
             );
             on_tx!(self, c => {
                 let mut q = sqlx::query(&sql);

@@ -25,21 +25,12 @@ use tower_http::trace::TraceLayer;
 pub use auth::LoginLimiter;
 
 /// Settings of the HTTP layer.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when served over HTTPS, directly or behind a proxy).
     pub secure_cookies: bool,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_proxy: bool,
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        WebConfig {
-            secure_cookies: false,
-            trust_proxy: false,
-        }
-    }
 }
 
 #[derive(Clone)]

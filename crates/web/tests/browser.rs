@@ -81,7 +81,7 @@ impl Driver {
         Some(d)
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+    fn try_call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let url = format!("{}{}", self.base, path);
         let req = ureq::request(method, &url).timeout(Duration::from_secs(60));
         let res = match body {
@@ -89,14 +89,54 @@ impl Driver {
             None => req.call(),
         };
         let text = match res {
-            Ok(r) => r.into_string().unwrap(),
-            Err(ureq::Error::Status(code, r)) => panic!(
-                "WebDriver {method} {path}: {code} {}",
-                r.into_string().unwrap_or_default()
-            ),
-            Err(e) => panic!("WebDriver {method} {path}: {e}"),
+            Ok(r) => r.into_string().map_err(|e| e.to_string())?,
+            Err(ureq::Error::Status(code, r)) => {
+                return Err(format!(
+                    "WebDriver {method} {path}: {code} {}",
+                    r.into_string().unwrap_or_default()
+                ))
+            }
+            Err(e) => return Err(format!("WebDriver {method} {path}: {e}")),
         };
-        serde_json::from_str::<Value>(&text).unwrap()["value"].clone()
+        Ok(serde_json::from_str::<Value>(&text).map_err(|e| e.to_string())?["value"].clone())
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        self.try_call(method, path, body)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Waits until `css` matches an element whose text satisfies `ok`: a submitted form's click
+    /// returns before the next page has loaded.
+    fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        let mut last = String::new();
+        while started.elapsed() < Duration::from_secs(15) {
+            let found = self
+                .try_call(
+                    "POST",
+                    &self.s("/element"),
+                    Some(json!({"using": "css selector", "value": css})),
+                )
+                .ok()
+                .and_then(|v| v[ELEMENT].as_str().map(str::to_string))
+                .and_then(|e| {
+                    self.try_call("GET", &self.s(&format!("/element/{e}/text")), None)
+                        .ok()
+                })
+                .and_then(|v| v.as_str().map(str::to_string));
+            if let Some(text) = found {
+                if ok(&text) {
+                    return text;
+                }
+                last = text;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!(
+            "{css} never matched; last text: {last:?}; page at {}",
+            self.url()
+        );
     }
 
     fn s(&self, rest: &str) -> String {
@@ -190,15 +230,15 @@ async fn a_window_clerk_signs_in_and_opens_a_household() {
         d.type_into("#username", "clerk");
         d.type_into("#password", "jiuzhu2026");
         d.click("button[type=submit]");
+        d.wait_text("main h1", |t| t == "您好，陈丽华");
         assert_eq!(d.url(), format!("{site}/"));
-        assert_eq!(d.text("main h1"), "您好，陈丽华");
         d.screenshot("home");
 
         d.goto(&format!("{site}/households"));
-        assert!(d.text("main h1").contains("家庭"));
+        d.wait_text("main h1", |t| t == "家庭");
         d.click("table a[href^='/households/']");
-        let title = d.text("main h1");
-        assert!(title.starts_with("家庭档案：户"), "{title}");
+        let title = d.wait_text("main h1", |t| t.starts_with("家庭档案：户"));
+        assert!(title.contains("户主"), "{title}");
         let members = d.text("main table");
         assert!(
             members.contains("户主") && members.contains("与户主关系"),
@@ -210,12 +250,16 @@ async fn a_window_clerk_signs_in_and_opens_a_household() {
         );
         d.screenshot("household");
 
-        // A wrong password shows the reason on the page, in Chinese.
+        // After signing out, a wrong password shows the reason on the page, in Chinese.
         d.click("header form button");
+        d.wait_text("main h1", |t| t == "社会救助综合服务平台");
         d.type_into("#username", "clerk");
         d.type_into("#password", "not-the-password1");
         d.click("button[type=submit]");
-        assert_eq!(d.text("p.error"), "用户名或密码错误");
+        assert_eq!(
+            d.wait_text("p.error", |t| !t.is_empty()),
+            "用户名或密码错误"
+        );
     })
     .await;
     server.abort();

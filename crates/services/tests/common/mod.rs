@@ -127,7 +127,7 @@ macro_rules! stories {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $story() {
-                    let db = crate::common::sqlite().await;
+                    let db = $crate::common::sqlite().await;
                     super::$story(db).await;
                 }
             )*
@@ -136,7 +136,7 @@ macro_rules! stories {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $story() {
-                    if let Some(db) = crate::common::postgres().await {
+                    if let Some(db) = $crate::common::postgres().await {
                         super::$story(db).await;
                     }
                 }
