@@ -288,21 +288,6 @@ pub(crate) fn value_rows(backend: Backend, rows: usize, per_row: usize) -> Strin
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn value_rows_number_postgres_and_position_sqlite() {
-        assert_eq!(value_rows(Backend::Postgres, 2, 2), "($1, $2), ($3, $4)");
-        assert_eq!(value_rows(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
-    }
-
-    #[test]
-    fn like_prefix_escapes_wildcards() {
-        assert_eq!(like_prefix("50%_a\\"), "50\\%\\_a\\\\%");
-    }
-}
 
 /// Escapes `%`, `_` and `\` so user text matches literally in `LIKE ... ESCAPE '\'`.
 pub(crate) fn like_prefix(text: &str) -> String {
@@ -330,3 +315,19 @@ macro_rules! bind_params {
     }};
 }
 pub(crate) use bind_params;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_rows_number_postgres_and_position_sqlite() {
+        assert_eq!(value_rows(Backend::Postgres, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(value_rows(Backend::Sqlite, 2, 2), "(?, ?), (?, ?)");
+    }
+
+    #[test]
+    fn like_prefix_escapes_wildcards() {
+        assert_eq!(like_prefix("50%_a\\"), "50\\%\\_a\\\\%");
+    }
+}
