@@ -611,6 +611,41 @@ async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb
         .resolve_session(&session.token, "10.0.0.9", Interface::Web)
         .await
         .is_err());
+    // A session left idle past its limit is gone.
+    let idle = s
+        .login("clerk", "jiuzhu2026", "10.0.0.9", Interface::Web)
+        .await
+        .unwrap();
+    let hash = jiuzhu_services::auth::digest(&idle.token);
+    let long_ago = chrono::Utc::now()
+        - chrono::Duration::minutes(jiuzhu_services::auth::SESSION_IDLE_MINUTES + 1);
+    match s.store.backend() {
+        jiuzhu_store::Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(long_ago)
+                .bind(&hash)
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+        jiuzhu_store::Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
+                .bind(long_ago)
+                .bind(&hash)
+                .execute(&pool)
+                .await
+                .unwrap();
+            pool.close().await;
+        }
+    }
+    assert!(matches!(
+        s.resolve_session(&idle.token, "10.0.0.9", Interface::Web)
+            .await,
+        Err(ServiceError::Unauthenticated)
+    ));
     // Unknown users get the same answer as a wrong password.
     assert!(matches!(
         s.login("nobody", "jiuzhu2026", "10.0.0.9", Interface::Web)

@@ -288,7 +288,6 @@ pub(crate) fn value_rows(backend: Backend, rows: usize, per_row: usize) -> Strin
     out
 }
 
-
 /// Escapes `%`, `_` and `\` so user text matches literally in `LIKE ... ESCAPE '\'`.
 pub(crate) fn like_prefix(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 1);

@@ -127,7 +127,7 @@ async fn a_refused_form_comes_back_with_what_was_typed() {
 #[tokio::test]
 async fn another_townships_household_is_not_found_in_the_ui() {
     let app = common::app(150).await;
-    let (cookie, _) = app.login("clerk").await;
+    let (cookie, csrf) = app.login("clerk").await;
     let clerk2 = app.actor("clerk2").await;
     let theirs = app
         .services

@@ -155,17 +155,17 @@ impl Services {
         input: &MemberInput,
     ) -> Result<HouseholdView> {
         actor.require(Permission::WritePeople)?;
+        let mut tx = self.store.begin().await?;
+        let household = tx
+            .get_household(household_id, actor.scope())
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         let relation = Relation::from_code(input.relation.trim())
             .filter(|r| *r != Relation::Head)
             .ok_or_else(|| {
                 ServiceError::invalid("relation", "与户主关系无效（户主须通过变更户主办理）")
             })?;
         let from = date_or_today("from_date", input.from_date)?;
-        let mut tx = self.store.begin().await?;
-        let household = tx
-            .get_household(household_id, actor.scope())
-            .await?
-            .ok_or(ServiceError::NotFound)?;
         let person = tx
             .get_person(input.person_id, actor.scope())
             .await?
@@ -203,12 +203,12 @@ impl Services {
         to: Option<NaiveDate>,
     ) -> Result<HouseholdView> {
         actor.require(Permission::WritePeople)?;
-        let to = date_or_today("to_date", to)?;
         let mut tx = self.store.begin().await?;
         let household = tx
             .get_household(household_id, actor.scope())
             .await?
             .ok_or(ServiceError::NotFound)?;
+        let to = date_or_today("to_date", to)?;
         let member = household
             .members
             .iter()
@@ -244,14 +244,14 @@ impl Services {
         input: &HouseholdUpdate,
     ) -> Result<HouseholdView> {
         actor.require(Permission::WritePeople)?;
-        if input.address.trim().is_empty() {
-            return Err(ServiceError::invalid("address", "家庭住址不能为空"));
-        }
         let mut tx = self.store.begin().await?;
         let household = tx
             .get_household(id, actor.scope())
             .await?
             .ok_or(ServiceError::NotFound)?;
+        if input.address.trim().is_empty() {
+            return Err(ServiceError::invalid("address", "家庭住址不能为空"));
+        }
         if !household
             .current_members()
             .any(|m| m.person_id == input.head_person_id)

@@ -243,12 +243,13 @@ impl Services {
         input: &PersonInput,
     ) -> Result<PersonView> {
         actor.require(Permission::WritePeople)?;
-        let person = input.parse(clock::today())?;
         let mut tx = self.store.begin().await?;
+        // Scope first: someone outside the region learns nothing, not even which field is wrong.
         let before = tx
             .get_person(id, actor.scope())
             .await?
             .ok_or(ServiceError::NotFound)?;
+        let person = input.parse(clock::today())?;
         self.check_residence(&mut tx, actor, &person).await?;
         if let Some((other, _)) = tx.find_id_number(&person.id_number).await? {
             if other != id {
