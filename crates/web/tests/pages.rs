@@ -149,6 +149,35 @@ async fn another_townships_household_is_not_found_in_the_ui() {
         .get(&format!("/people/{}", theirs.head_person_id), &cookie)
         .await;
     assert_eq!(person.status, StatusCode::NOT_FOUND);
+    // Nor can a form change them or their household.
+    let head = theirs.head_person_id.to_string();
+    let edit = app
+        .post_form(
+            &format!("/people/{head}"),
+            &cookie,
+            &[("_csrf", &csrf), ("name", "改名"), ("revision", "1")],
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::NOT_FOUND, "{}", edit.body);
+    let edit = app
+        .post_form(
+            &format!("/households/{}/edit", theirs.id),
+            &cookie,
+            &[
+                ("_csrf", &csrf),
+                ("address", "别处"),
+                ("head_person_id", &head),
+                ("revision", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::NOT_FOUND, "{}", edit.body);
+    let clerk2_view = app
+        .services
+        .get_household(&clerk2, theirs.id)
+        .await
+        .unwrap();
+    assert_eq!(clerk2_view.household.address, theirs.address);
 }
 
 #[tokio::test]
