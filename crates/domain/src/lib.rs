@@ -1,6 +1,7 @@
 //! Pure domain types of jiuzhu. No I/O: everything here is data and the rules that keep it valid.
 
 pub mod calendar;
+pub mod case;
 pub mod catalogue;
 pub mod id_number;
 pub mod money;
