@@ -712,6 +712,14 @@ fn demo_users(
             COUNTY_NAME.into(),
         ),
         (
+            "liaison3".into(),
+            "张建华".into(),
+            Role::DepartmentLiaison,
+            county.clone(),
+            Some("civil_affairs".into()),
+            COUNTY_NAME.into(),
+        ),
+        (
             "liaison2".into(),
             "蒋红".into(),
             Role::DepartmentLiaison,

@@ -78,7 +78,7 @@ async fn the_demo_city_is_realistic(db: TestDb) {
         overview.persons > 700 && overview.persons < 2000,
         "{overview:?}"
     );
-    assert_eq!(overview.users, 9);
+    assert_eq!(overview.users, 10);
     let regions = db.services.regions(&admin).await.unwrap();
     assert_eq!(regions.iter().filter(|r| r.level == "township").count(), 9);
     assert!(regions.iter().filter(|r| r.level == "village").count() >= 100);

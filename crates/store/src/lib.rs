@@ -8,6 +8,7 @@
 
 mod audit;
 mod calendar;
+mod cases;
 mod catalogue;
 pub mod crypto;
 
@@ -34,6 +35,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSy
 
 pub use audit::{AuditEntry, AuditFilter, AuditRecord, AuditRepo, Interface};
 pub use calendar::{CalendarRepo, StoredYear};
+pub use cases::{
+    CaseItemFilter, CaseItemRow, CaseRepo, CaseRow, ItemProjection, NewCase, Organisation,
+};
 pub use catalogue::{CatalogueRepo, ItemUpdate};
 pub use crypto::{FieldCipher, KeyError};
 pub use error::StoreError;
@@ -228,6 +232,7 @@ impl Tx {
 pub(crate) enum Param {
     Text(String),
     Ts(chrono::DateTime<chrono::Utc>),
+    Date(chrono::NaiveDate),
 }
 
 /// A `WHERE` clause built from optional filters, numbering placeholders as `$1, $2, ...`,
@@ -244,6 +249,22 @@ impl Where {
         self.params.push(param);
         let n = self.params.len();
         self.clauses.push(clause.replace('?', &format!("${n}")));
+        self
+    }
+
+    /// Adds `column IN (...)` over text values; nothing matches an empty list.
+    pub(crate) fn and_in(&mut self, column: &str, values: &[String]) -> &mut Self {
+        if values.is_empty() {
+            self.clauses.push("1 = 0".into());
+            return self;
+        }
+        let mut marks = Vec::with_capacity(values.len());
+        for v in values {
+            self.params.push(Param::Text(v.clone()));
+            marks.push(format!("${}", self.params.len()));
+        }
+        self.clauses
+            .push(format!("{column} IN ({})", marks.join(", ")));
         self
     }
 
@@ -308,6 +329,7 @@ macro_rules! bind_params {
             q = match p {
                 $crate::Param::Text(v) => q.bind(v.clone()),
                 $crate::Param::Ts(v) => q.bind(*v),
+                $crate::Param::Date(v) => q.bind(*v),
             };
         }
         q

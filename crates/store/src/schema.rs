@@ -34,10 +34,26 @@ fn append_only_triggers(backend: Backend) -> &'static [&'static str] {
     }
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "regions, catalogue, people, households, users, sessions, tokens, audit, calendar",
-    sql: r#"
+fn case_triggers(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        Backend::Sqlite => &[
+            "CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events
+               BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END",
+            "CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events
+               BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END",
+        ],
+        Backend::Postgres => &[
+            "CREATE TRIGGER case_events_append_only BEFORE UPDATE OR DELETE ON case_events
+               FOR EACH ROW EXECUTE FUNCTION jiuzhu_append_only()",
+        ],
+    }
+}
+
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "regions, catalogue, people, households, users, sessions, tokens, audit, calendar",
+        sql: r#"
 CREATE TABLE settings (
     name TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -203,8 +219,81 @@ CREATE TABLE calendar_years (
     loaded_by TEXT NOT NULL
 );
 "#,
-    extra: append_only_triggers,
-}];
+        extra: append_only_triggers,
+    },
+    Migration {
+        version: 2,
+        name: "cases: applications, their events, item projection, organisations, counters",
+        sql: r#"
+CREATE TABLE counters (
+    name TEXT PRIMARY KEY,
+    value BIGINT NOT NULL
+);
+
+CREATE TABLE organisations (
+    id {id},
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    region_code TEXT NOT NULL REFERENCES regions(code),
+    services TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    active BOOLEAN NOT NULL
+);
+
+CREATE TABLE cases (
+    id {id},
+    region_code TEXT NOT NULL REFERENCES regions(code),
+    household_id BIGINT NOT NULL REFERENCES households(id),
+    applicant_person_id BIGINT NOT NULL REFERENCES persons(id),
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    filed_at {ts} NOT NULL,
+    filed_by TEXT NOT NULL,
+    last_seq BIGINT NOT NULL,
+    updated_at {ts} NOT NULL
+);
+CREATE UNIQUE INDEX cases_idempotency ON cases(idempotency_key);
+CREATE INDEX cases_region ON cases(region_code, filed_at);
+CREATE INDEX cases_household ON cases(household_id);
+
+-- What happened to each case, in order; the case's state is folded from these.
+CREATE TABLE case_events (
+    id {id},
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    region_code TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    at {ts} NOT NULL,
+    actor TEXT NOT NULL,
+    department TEXT,
+    interface TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+CREATE UNIQUE INDEX case_events_seq ON case_events(case_id, seq);
+
+-- One row per requested item, rewritten from the folded state after each event: the inboxes,
+-- the overdue board and the register read this instead of replaying every case.
+CREATE TABLE case_items (
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    item_code TEXT NOT NULL REFERENCES items(code),
+    region_code TEXT NOT NULL,
+    department_code TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    form_no TEXT,
+    next_due {date},
+    next_due_kind TEXT,
+    late BOOLEAN NOT NULL,
+    updated_at {ts} NOT NULL,
+    PRIMARY KEY (case_id, item_code)
+);
+CREATE INDEX case_items_department ON case_items(department_code, stage);
+CREATE INDEX case_items_due ON case_items(next_due);
+CREATE UNIQUE INDEX case_items_form_no ON case_items(form_no);
+"#,
+        extra: case_triggers,
+    },
+];
 
 /// Renders the type placeholders for one backend.
 fn render(sql: &str, backend: Backend) -> String {

@@ -52,6 +52,23 @@ impl ItemStage {
         }
     }
 
+    /// The stable code stored in projections and sent in the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            ItemStage::Requested => "requested",
+            ItemStage::MaterialsMissing => "materials_missing",
+            ItemStage::Accepted => "accepted",
+            ItemStage::Transferred => "transferred",
+            ItemStage::Received => "received",
+            ItemStage::InitialChecked => "initial_checked",
+            ItemStage::Completed => "completed",
+            ItemStage::FedBack => "fed_back",
+            ItemStage::RefusedAtWindow => "refused_at_window",
+            ItemStage::DepartmentRefused => "department_refused",
+            ItemStage::Withdrawn => "withdrawn",
+        }
+    }
+
     /// Whether the item has its outcome and needs nothing more.
     pub fn is_settled(self) -> bool {
         matches!(

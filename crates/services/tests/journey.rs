@@ -1,0 +1,399 @@
+//! The one-window journey: window → transfer → department → feedback → close, on SQLite and
+//! PostgreSQL, with each refusal a user can run into.
+
+mod common;
+
+use common::TestDb;
+use jiuzhu_services::cases::{
+    ApplicationInput, DepartmentStep, MissingInput, Queue, ReasonedItem, RegistrationInput,
+    WindowStep,
+};
+use jiuzhu_services::ServiceError;
+
+fn application(person: i64, key: &str) -> ApplicationInput {
+    ApplicationInput {
+        applicant_person_id: person,
+        channel: "window".into(),
+        hardship: "丈夫患尿毒症每周透析，家中仅靠妻子打零工维持".into(),
+        causes: vec!["illness".into()],
+        items: vec![
+            "dibao".into(),
+            "medical_assistance".into(),
+            "employment_assistance".into(),
+        ],
+        received_at: None,
+        idempotency_key: key.into(),
+    }
+}
+
+fn dept(item: &str, action: &str, note: &str) -> DepartmentStep {
+    DepartmentStep {
+        item: item.into(),
+        action: action.into(),
+        note: note.into(),
+        ..Default::default()
+    }
+}
+
+fn window(action: &str, item: Option<&str>, note: &str) -> WindowStep {
+    WindowStep {
+        action: action.into(),
+        item: item.map(str::to_string),
+        note: note.into(),
+        ..Default::default()
+    }
+}
+
+fn conflict<T: std::fmt::Debug>(r: Result<T, ServiceError>) -> String {
+    match r {
+        Err(ServiceError::Conflict { message, .. }) => message,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+async fn the_journey_from_window_to_close(db: TestDb) {
+    let db = db.with_demo(60).await;
+    let s = &db.services;
+    let clerk = db.actor("clerk").await;
+    let medical = db.actor("liaison").await; // 医保局
+    let hrss = db.actor("liaison2").await; // 人社局
+    let civil = db.actor("liaison3").await; // 民政局
+    let household = s
+        .search_households(&clerk, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let applicant = household.head_person_id;
+
+    // Filed once; the same form submitted again returns the same case.
+    let case = s
+        .file_application(&clerk, &application(applicant, "form-7f3a9c21"))
+        .await
+        .unwrap();
+    let again = s
+        .file_application(&clerk, &application(applicant, "form-7f3a9c21"))
+        .await
+        .unwrap();
+    assert_eq!(case.id, again.id);
+    assert_eq!(case.items.len(), 3);
+    assert!(case.items.iter().all(|i| i.stage == "requested"));
+    let id = case.id;
+
+    // Registration: two items accepted and transferred; the third told once what is missing.
+    let reg = RegistrationInput {
+        accept: vec!["dibao".into(), "medical_assistance".into()],
+        missing: vec![MissingInput {
+            item: "employment_assistance".into(),
+            materials: vec!["就业失业登记证明".into()],
+        }],
+        transfer: true,
+        ..Default::default()
+    };
+    let v = s.register(&clerk, id, &reg).await.unwrap();
+    let form_no = v
+        .items
+        .iter()
+        .find(|i| i.code == "dibao")
+        .unwrap()
+        .form_no
+        .clone()
+        .unwrap();
+    assert!(form_no.starts_with("SL320582100"), "{form_no}");
+    assert_eq!(
+        v.items
+            .iter()
+            .find(|i| i.code == "medical_assistance")
+            .unwrap()
+            .stage,
+        "transferred"
+    );
+    assert_eq!(
+        v.items
+            .iter()
+            .find(|i| i.code == "employment_assistance")
+            .unwrap()
+            .missing_materials,
+        vec!["就业失业登记证明"]
+    );
+    assert!(v
+        .deadlines
+        .iter()
+        .any(|d| d.kind == "transfer" && d.done.is_some() && !d.late));
+    // The notice is given once: a second one for the same item is refused.
+    let twice = RegistrationInput {
+        missing: vec![MissingInput {
+            item: "employment_assistance".into(),
+            materials: vec![],
+        }],
+        ..Default::default()
+    };
+    assert!(conflict(s.register(&clerk, id, &twice).await).contains("只告知一次"));
+
+    // The hrss liaison sees nothing of this case yet; the medical liaison has it in the inbox.
+    assert!(matches!(
+        s.get_case(&hrss, id).await,
+        Err(ServiceError::NotFound)
+    ));
+    let inbox = s.case_queue(&medical, Queue::Inbox).await.unwrap();
+    assert!(inbox
+        .iter()
+        .any(|r| r.case_id == id && r.item_code == "medical_assistance" && r.next_due.is_some()));
+
+    // Department steps, in order; out of order or on another's item they are refused.
+    assert!(conflict(
+        s.department_step(
+            &medical,
+            id,
+            &dept("medical_assistance", "feedback", "已告知")
+        )
+        .await
+    )
+    .contains("不能反馈结果"));
+    s.department_step(&medical, id, &dept("medical_assistance", "receive", ""))
+        .await
+        .unwrap();
+    assert!(conflict(
+        s.department_step(&medical, id, &dept("medical_assistance", "receive", ""))
+            .await
+    )
+    .contains("不能接收"));
+    assert!(conflict(
+        s.department_step(&medical, id, &dept("dibao", "receive", ""))
+            .await
+    )
+    .contains("不属于您的部门"));
+    s.department_step(
+        &medical,
+        id,
+        &dept("medical_assistance", "initial_check", "住院自付费用属实"),
+    )
+    .await
+    .unwrap();
+    let complete = DepartmentStep {
+        outcome: Some("granted".into()),
+        amount_fen: Some(386_000),
+        monthly: false,
+        ..dept("medical_assistance", "complete", "按75%补足")
+    };
+    let v = s.department_step(&medical, id, &complete).await.unwrap();
+    assert_eq!(
+        v.items
+            .iter()
+            .find(|i| i.code == "medical_assistance")
+            .unwrap()
+            .outcome
+            .as_deref(),
+        Some("一次性3,860.00元")
+    );
+    s.department_step(
+        &medical,
+        id,
+        &dept("medical_assistance", "feedback", "已书面告知申请人和窗口"),
+    )
+    .await
+    .unwrap();
+
+    // Closing with open items names them.
+    let open = conflict(
+        s.window_step(&clerk, id, &window("close", None, "综合结果"))
+            .await,
+    );
+    assert!(
+        open.contains("dibao") && open.contains("employment_assistance"),
+        "{open}"
+    );
+
+    // 民政局 refuses 低保 with its written reason.
+    s.department_step(&civil, id, &dept("dibao", "receive", ""))
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.department_step(&civil, id, &dept("dibao", "refuse", " "))
+            .await,
+        Err(ServiceError::Invalid { .. })
+    ));
+    s.department_step(
+        &civil,
+        id,
+        &dept("dibao", "refuse", "家庭人均收入高于当地低保标准"),
+    )
+    .await
+    .unwrap();
+
+    // The materials arrive: accepted and transferred to 人社局, which now sees the case.
+    let reg = RegistrationInput {
+        accept: vec!["employment_assistance".into()],
+        transfer: true,
+        ..Default::default()
+    };
+    s.register(&clerk, id, &reg).await.unwrap();
+    assert!(matches!(
+        s.department_step(&hrss, id, &dept("medical_assistance", "receive", ""))
+            .await,
+        Err(ServiceError::Conflict { .. })
+    ));
+    s.department_step(&hrss, id, &dept("employment_assistance", "receive", ""))
+        .await
+        .unwrap();
+    s.department_step(
+        &hrss,
+        id,
+        &dept("employment_assistance", "initial_check", "登记失业"),
+    )
+    .await
+    .unwrap();
+    let service = DepartmentStep {
+        outcome: Some("service".into()),
+        ..dept(
+            "employment_assistance",
+            "complete",
+            "安排公益性岗位（保洁）",
+        )
+    };
+    s.department_step(&hrss, id, &service).await.unwrap();
+    s.department_step(
+        &hrss,
+        id,
+        &dept("employment_assistance", "feedback", "已告知"),
+    )
+    .await
+    .unwrap();
+
+    // Every item has its outcome: the case closes; the applicant sees it with the form number.
+    let closed = s
+        .window_step(
+            &clerk,
+            id,
+            &window(
+                "close",
+                None,
+                "医疗救助3,860元已发放；安排公益性岗位；低保不符合",
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed.status, "closed");
+    assert!(conflict(
+        s.window_step(&clerk, id, &window("withdraw", Some("dibao"), "申请人撤回"))
+            .await
+    )
+    .contains("已结案"));
+    let person = s.get_person(&clerk, applicant, true).await.unwrap();
+    let last4 = &person.id_number[14..];
+    let status = s.public_status(&form_no, last4).await.unwrap();
+    assert!(status.closed);
+    assert!(status.applicant.contains('*'));
+    assert!(status
+        .items
+        .iter()
+        .any(|i| i.progress == "已办结：一次性3,860.00元"));
+    assert!(status
+        .items
+        .iter()
+        .any(|i| i.progress.starts_with("经核查不符合条件")));
+    assert!(matches!(
+        s.public_status(&form_no, "0000").await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        s.public_status("SL000", last4).await,
+        Err(ServiceError::NotFound)
+    ));
+
+    // Reopened with a reason; the history keeps every step.
+    let v = s
+        .window_step(
+            &clerk,
+            id,
+            &window("reopen", None, "申请人对低保结果提出异议"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.status, "open");
+    assert!(v.events.len() >= 17, "{}", v.events.len());
+    db.finish().await;
+}
+
+async fn bad_applications_are_refused_and_write_nothing(db: TestDb) {
+    let db = db.with_demo(40).await;
+    let s = &db.services;
+    let clerk = db.actor("clerk").await;
+    let clerk2 = db.actor("clerk2").await;
+    let mine = s
+        .search_households(&clerk, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .head_person_id;
+    let theirs = s
+        .search_households(&clerk2, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .head_person_id;
+    let bad = |f: &dyn Fn(&mut ApplicationInput)| {
+        let mut a = application(mine, "form-bad-0001");
+        f(&mut a);
+        a
+    };
+    let cases: Vec<(ApplicationInput, &str)> = vec![
+        (bad(&|a| a.items = vec!["no_such_item".into()]), "items"),
+        (bad(&|a| a.items.clear()), "items"),
+        (bad(&|a| a.hardship = "  ".into()), "hardship"),
+        (bad(&|a| a.channel = "fax".into()), "channel"),
+        (bad(&|a| a.causes.clear()), "causes"),
+        (bad(&|a| a.idempotency_key = "x".into()), "idempotency_key"),
+        (
+            bad(&|a| a.received_at = Some(chrono::Utc::now() + chrono::Duration::days(2))),
+            "received_at",
+        ),
+        (
+            bad(&|a| a.applicant_person_id = theirs),
+            "applicant_person_id",
+        ),
+    ];
+    for (input, field) in cases {
+        match s.file_application(&clerk, &input).await {
+            Err(ServiceError::Invalid { field: f, .. }) => assert_eq!(f, field),
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    // Nothing was written: the key is still free.
+    let ok = s
+        .file_application(&clerk, &application(mine, "form-bad-0001"))
+        .await
+        .unwrap();
+    assert_eq!(ok.revision, 1);
+    // Another township's clerk cannot see or act on it.
+    assert!(matches!(
+        s.get_case(&clerk2, ok.id).await,
+        Err(ServiceError::NotFound)
+    ));
+    let reg = RegistrationInput {
+        accept: vec!["dibao".into()],
+        ..Default::default()
+    };
+    assert!(matches!(
+        s.register(&clerk2, ok.id, &reg).await,
+        Err(ServiceError::NotFound)
+    ));
+    // A refusal at the window needs its policy explanation.
+    let refuse = RegistrationInput {
+        refuse: vec![ReasonedItem {
+            item: "dibao".into(),
+            reason: "".into(),
+        }],
+        ..Default::default()
+    };
+    assert!(matches!(
+        s.register(&clerk, ok.id, &refuse).await,
+        Err(ServiceError::Invalid { .. })
+    ));
+    db.finish().await;
+}
+
+stories!(
+    the_journey_from_window_to_close,
+    bad_applications_are_refused_and_write_nothing
+);
