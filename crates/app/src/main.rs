@@ -199,13 +199,14 @@ async fn demo(services: &Services, households: usize, seed: u64) -> Result<DemoR
 
 fn print_report(r: &DemoReport) {
     println!(
-        "已生成示范城市“{}”：{}个乡镇（街道）、{}个村（社区）、{}户、{}人、{}条收入记录，用时{:.1}秒",
+        "已生成示范城市“{}”：{}个乡镇（街道）、{}个村（社区）、{}户、{}人、{}条收入记录、{}件救助申请，用时{:.1}秒",
         r.county,
         r.townships,
         r.villages,
         r.households,
         r.persons,
         r.incomes,
+        r.cases,
         r.elapsed.as_secs_f64()
     );
     println!("示范账号（密码均为 {}）：", r.password);

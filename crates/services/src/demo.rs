@@ -107,6 +107,8 @@ pub struct DemoReport {
     pub households: usize,
     pub persons: usize,
     pub incomes: usize,
+    /// Applications in every state of the one-window journey, some of them overdue.
+    pub cases: usize,
     pub users: Vec<DemoUser>,
     pub password: &'static str,
     pub elapsed: Duration,
@@ -617,6 +619,9 @@ impl Services {
             done += n;
             progress(done, households);
         }
+        let cases = self
+            .demo_cases(&mut generator.rng, households, today)
+            .await?;
         let mut tx = self.store.begin().await?;
         tx.set_setting("demo_seed", &seed.to_string()).await?;
         tx.commit().await?;
@@ -629,6 +634,7 @@ impl Services {
             households,
             persons,
             incomes,
+            cases,
             users: users
                 .iter()
                 .map(|u| DemoUser {
@@ -744,4 +750,320 @@ fn demo_users(
             COUNTY_NAME.into(),
         ),
     ]
+}
+
+/// How far a demo case has come.
+#[derive(Clone, Copy)]
+enum Progress {
+    Filed,
+    MaterialsMissing,
+    Accepted,
+    Transferred,
+    Received,
+    InitialChecked,
+    Completed,
+    ClosedGranted,
+    ClosedRefused,
+}
+
+const PROGRESS: [Progress; 9] = [
+    Progress::Filed,
+    Progress::MaterialsMissing,
+    Progress::Accepted,
+    Progress::Transferred,
+    Progress::Received,
+    Progress::InitialChecked,
+    Progress::Completed,
+    Progress::ClosedGranted,
+    Progress::ClosedRefused,
+];
+
+const DEMO_ITEMS: [&str; 9] = [
+    "dibao",
+    "temporary_assistance",
+    "medical_assistance",
+    "education_assistance",
+    "employment_assistance",
+    "disability_subsidies",
+    "housing_assistance",
+    "near_dibao",
+    "legal_aid",
+];
+
+const HARDSHIPS: [(&str, jiuzhu_domain::case::Cause); 6] = [
+    (
+        "丈夫患尿毒症每周透析三次，家中仅靠妻子打零工维持生活",
+        jiuzhu_domain::case::Cause::Illness,
+    ),
+    (
+        "本人因工伤致肢体残疾，失去劳动能力，孩子正在读高中",
+        jiuzhu_domain::case::Cause::Disability,
+    ),
+    (
+        "台风导致房屋倒塌，家中财物损失严重",
+        jiuzhu_domain::case::Cause::Disaster,
+    ),
+    (
+        "企业停产后失业半年，无其他收入来源",
+        jiuzhu_domain::case::Cause::Unemployment,
+    ),
+    (
+        "两个孩子同时上大学，学费生活费负担过重",
+        jiuzhu_domain::case::Cause::Education,
+    ),
+    (
+        "交通事故住院，自付医疗费用八万余元",
+        jiuzhu_domain::case::Cause::Accident,
+    ),
+];
+
+impl Services {
+    /// Applications in every state, filed over the last weeks, at a rate of about one per fifty
+    /// households (at least 60): new ones, waiting for materials, with each department, overdue
+    /// ones, and closed ones.
+    async fn demo_cases(
+        &self,
+        rng: &mut StdRng,
+        households: usize,
+        today: NaiveDate,
+    ) -> Result<usize> {
+        use jiuzhu_domain::case::{CaseEvent, Channel, MissingMaterials, Outcome, Recorded};
+        let wanted = (households / 50).clamp(60.min(households), 5_000);
+        let catalogue = jiuzhu_domain::Catalogue::seed();
+        let calendar = self.calendar();
+        // Households spread evenly over the city (ids are dense in a fresh demo database).
+        let mut tx = self.store.begin_read().await?;
+        let mut sample = Vec::with_capacity(wanted);
+        for n in 0..wanted {
+            let id = 1
+                + (n * households / wanted) as i64
+                + rng.gen_range(0..(households / wanted).max(1)) as i64;
+            if let Some(h) = tx
+                .get_household(id.min(households as i64), COUNTY_CODE)
+                .await?
+            {
+                sample.push((h.id, h.region_code, h.head_person_id));
+            }
+        }
+        drop(tx);
+        let at = |day: NaiveDate, hour: u32| {
+            crate::clock::china()
+                .from_local_datetime(&day.and_hms_opt(hour, 0, 0).expect("valid hour"))
+                .single()
+                .expect("fixed offset")
+                .to_utc()
+        };
+        use chrono::TimeZone;
+        let mut written = 0;
+        let mut tx = self.store.begin().await?;
+        for (n, (household_id, region_code, head_person_id)) in sample.into_iter().enumerate() {
+            let progress = PROGRESS[n % PROGRESS.len()];
+            let (hardship, cause) = HARDSHIPS[rng.gen_range(0..HARDSHIPS.len())];
+            let count = rng.gen_range(1..=2);
+            let mut items: Vec<&str> = DEMO_ITEMS.choose_multiple(rng, count).copied().collect();
+            items.sort_unstable();
+            // Filed 1 to 25 working days ago, so some steps are overdue and some due today.
+            let back = rng.gen_range(1..=25u32);
+            let mut filed = today;
+            let mut k = 0;
+            while k < back {
+                filed = filed.pred_opt().expect("date in range");
+                if calendar.is_working_day(filed).working {
+                    k += 1;
+                }
+            }
+            let next = |d: NaiveDate, n: u32| calendar.add_working_days(d, n).date.min(today);
+            let window = |when, event| Recorded {
+                at: when,
+                actor: "clerk".into(),
+                department: None,
+                event,
+            };
+            let dept = |when, item: &str, event| Recorded {
+                at: when,
+                actor: match catalogue.item(item).map(|i| i.department.as_str()) {
+                    Some("medical_insurance") => "liaison".into(),
+                    Some("hrss") => "liaison2".into(),
+                    Some("civil_affairs") => "liaison3".into(),
+                    Some(other) => format!("{other}-liaison"),
+                    None => "liaison".into(),
+                },
+                department: catalogue.item(item).map(|i| i.department.clone()),
+                event,
+            };
+            let mut events = vec![window(
+                at(filed, 9),
+                CaseEvent::Filed {
+                    channel: *Channel::ALL.choose(rng).expect("non-empty"),
+                    applicant_person_id: head_person_id,
+                    household_id,
+                    hardship: hardship.into(),
+                    causes: vec![cause],
+                    items: items.iter().map(|s| s.to_string()).collect(),
+                },
+            )];
+            if matches!(progress, Progress::Filed) {
+                // Nothing more yet.
+            } else if matches!(progress, Progress::MaterialsMissing) {
+                let missing = items
+                    .iter()
+                    .map(|i| MissingMaterials {
+                        item: i.to_string(),
+                        materials: catalogue
+                            .item(i)
+                            .map(|x| x.materials.iter().take(2).cloned().collect())
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+                events.push(window(
+                    at(filed, 10),
+                    CaseEvent::MaterialsMissing { missing },
+                ));
+            } else {
+                let rank = progress as usize;
+                for item in &items {
+                    let form_no = self.form_no(&mut tx, &region_code, filed).await?;
+                    events.push(window(
+                        at(filed, 10),
+                        CaseEvent::ItemAccepted {
+                            item: item.to_string(),
+                            form_no,
+                        },
+                    ));
+                    // Transfers of "accepted" cases are left undone (overdue after a day).
+                    if rank < Progress::Transferred as usize {
+                        continue;
+                    }
+                    let department = catalogue
+                        .item(item)
+                        .map(|i| i.department.clone())
+                        .unwrap_or_default();
+                    let t = next(filed, 1);
+                    events.push(window(
+                        at(t, 11),
+                        CaseEvent::Transferred {
+                            item: item.to_string(),
+                            department,
+                        },
+                    ));
+                    if rank < Progress::Received as usize {
+                        continue;
+                    }
+                    events.push(dept(
+                        at(t, 15),
+                        item,
+                        CaseEvent::TransferReceived {
+                            item: item.to_string(),
+                        },
+                    ));
+                    if matches!(progress, Progress::ClosedRefused) {
+                        events.push(dept(
+                            at(next(t, 2), 10),
+                            item,
+                            CaseEvent::DepartmentRefused {
+                                item: item.to_string(),
+                                reason: "经核对，家庭人均收入高于规定标准".into(),
+                            },
+                        ));
+                        continue;
+                    }
+                    if rank < Progress::InitialChecked as usize {
+                        continue;
+                    }
+                    let checked = next(t, rng.gen_range(2..=7));
+                    events.push(dept(
+                        at(checked, 10),
+                        item,
+                        CaseEvent::InitialCheckDone {
+                            item: item.to_string(),
+                            note: "经入户调查和经济状况核对，初核符合".into(),
+                        },
+                    ));
+                    if rank < Progress::Completed as usize {
+                        continue;
+                    }
+                    let done = next(checked, rng.gen_range(1..=5));
+                    let outcome = if item.contains("assistance")
+                        || *item == "dibao"
+                        || *item == "near_dibao"
+                        || *item == "disability_subsidies"
+                    {
+                        Outcome::Amount {
+                            amount: Money::from_yuan(rng.gen_range(30..=260) * 10),
+                            monthly: *item == "dibao",
+                            note: "按规定标准核定".into(),
+                        }
+                    } else {
+                        Outcome::Service {
+                            description: "已安排相应服务".into(),
+                        }
+                    };
+                    events.push(dept(
+                        at(done, 14),
+                        item,
+                        CaseEvent::DepartmentCompleted {
+                            item: item.to_string(),
+                            outcome,
+                        },
+                    ));
+                    if matches!(progress, Progress::ClosedGranted) {
+                        events.push(dept(
+                            at(next(done, 1), 10),
+                            item,
+                            CaseEvent::FeedbackGiven {
+                                item: item.to_string(),
+                                note: "已书面告知申请人和窗口".into(),
+                            },
+                        ));
+                    }
+                }
+                if matches!(progress, Progress::ClosedGranted | Progress::ClosedRefused) {
+                    let last = events.last().map_or(at(filed, 16), |e| e.at);
+                    let summary = if matches!(progress, Progress::ClosedGranted) {
+                        "各项救助已落实，已告知申请人"
+                    } else {
+                        "经核查不符合条件，已书面告知申请人并解释政策"
+                    };
+                    events.push(window(
+                        last + chrono::Duration::hours(2),
+                        CaseEvent::Closed {
+                            summary: summary.into(),
+                        },
+                    ));
+                }
+            }
+            // A tenth of the open cases carry a supervision note not yet answered.
+            let closed = matches!(progress, Progress::ClosedGranted | Progress::ClosedRefused);
+            if !closed && n % 10 == 4 {
+                let last = events.last().map_or(at(filed, 16), |e| e.at);
+                events.push(Recorded {
+                    at: last + chrono::Duration::hours(1),
+                    actor: "supervisor".into(),
+                    department: None,
+                    event: CaseEvent::SupervisionNoted {
+                        number: 1,
+                        item: Some(items[0].to_string()),
+                        note: "请说明办理进度，抓紧办结".into(),
+                    },
+                });
+            }
+            let key = format!("demo-{household_id}-{n}");
+            self.seed_case(
+                &mut tx,
+                &region_code,
+                household_id,
+                head_person_id,
+                &key,
+                events,
+            )
+            .await?;
+            written += 1;
+            if written % 500 == 0 {
+                tx.commit().await?;
+                tx = self.store.begin().await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
 }

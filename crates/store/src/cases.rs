@@ -69,7 +69,8 @@ pub struct CaseItemFilter {
     pub limit: i64,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[serde(default)]
 pub struct Organisation {
     pub id: i64,
     pub name: String,
@@ -114,6 +115,14 @@ pub trait CaseRepo {
     async fn case_items(&mut self, f: &CaseItemFilter) -> Result<Vec<CaseItemRow>>;
     async fn case_id_by_form_no(&mut self, form_no: &str) -> Result<Option<i64>>;
     async fn cases_of_household(&mut self, household_id: i64) -> Result<Vec<CaseRow>>;
+    /// Cases filed in `[from, to)` within `scope`, oldest first.
+    async fn cases_filed(
+        &mut self,
+        scope: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<CaseRow>>;
     /// The next value of a named counter (acceptance form numbers), atomically.
     async fn next_counter(&mut self, name: &str) -> Result<i64>;
     async fn insert_organisation(&mut self, o: &Organisation) -> Result<i64>;
@@ -323,6 +332,27 @@ impl CaseRepo for Tx {
         let sql =
             format!("SELECT {CASE_COLUMNS} FROM cases WHERE household_id = $1 ORDER BY id DESC");
         let rows = on_tx!(self, c => sqlx::query_as(&sql).bind(household_id).fetch_all(c).await)?;
+        Ok(rows)
+    }
+
+    async fn cases_filed(
+        &mut self,
+        scope: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: i64,
+    ) -> Result<Vec<CaseRow>> {
+        let sql = format!(
+            "SELECT {CASE_COLUMNS} FROM cases WHERE region_code LIKE $1 AND filed_at >= $2 AND filed_at < $3
+             ORDER BY filed_at, id LIMIT $4"
+        );
+        let rows = on_tx!(self, c => sqlx::query_as(&sql)
+            .bind(like_prefix(scope))
+            .bind(from)
+            .bind(to)
+            .bind(limit)
+            .fetch_all(c)
+            .await)?;
         Ok(rows)
     }
 

@@ -38,6 +38,8 @@ pub struct AppState {
     pub services: Services,
     pub config: Arc<WebConfig>,
     pub limiter: Arc<LoginLimiter>,
+    /// The applicant's status look-up, by address: guessing form numbers must stay slow.
+    pub status_limiter: Arc<LoginLimiter>,
     templates: Arc<render::Templates>,
 }
 
@@ -47,6 +49,7 @@ impl AppState {
             services,
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::new(10, Duration::from_secs(300))),
+            status_limiter: Arc::new(LoginLimiter::new(20, Duration::from_secs(600))),
             templates: Arc::new(render::Templates::new()),
         }
     }

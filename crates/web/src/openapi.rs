@@ -20,10 +20,13 @@ use crate::api;
         api::catalogue, api::item, api::update_item,
         api::list_users, api::create_user, api::set_user_active, api::tokens_of, api::issue_token, api::revoke_token,
         api::audit, api::calendar, api::load_calendar, api::due_date,
+        api::file_application, api::get_case, api::register, api::department_step, api::window_step,
+        api::queue, api::organisations, api::add_organisation, api::public_status,
     ),
     modifiers(&Security),
     security(("bearer" = [])),
     tags(
+        (name = "cases", description = "一门受理、协同办理：申请、受理登记、转办、部门办理、反馈、结案、督办"),
         (name = "people", description = "人员登记与查询（按区划授权，读取记入审计）"),
         (name = "households", description = "家庭档案与成员变动"),
         (name = "catalogue", description = "救助事项目录"),

@@ -59,6 +59,12 @@ impl Templates {
             "tokens.html",
             "audit.html",
             "calendar.html",
+            "case_new.html",
+            "case.html",
+            "queue.html",
+            "print.html",
+            "status.html",
+            "register.html",
         );
         env.add_filter("yuan", yuan);
         env.add_filter("capital", capital);
@@ -101,6 +107,20 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
             });
         }
     };
+    let window = a.role.allows(Permission::WritePeople);
+    let liaison = a.role == jiuzhu_domain::Role::DepartmentLiaison;
+    add(
+        "/queue",
+        "窗口待办",
+        window || a.role == jiuzhu_domain::Role::TownshipReviewer,
+    );
+    add("/inbox", "转办收件箱", liaison);
+    add(
+        "/overdue",
+        "督办看板",
+        a.role.allows(Permission::ReadPeople) || liaison,
+    );
+    add("/register", "登记表", a.role.allows(Permission::ReadPeople));
     add("/people", "人员", a.role.allows(Permission::ReadPeople));
     add("/households", "家庭", a.role.allows(Permission::ReadPeople));
     add("/catalogue", "救助事项", true);

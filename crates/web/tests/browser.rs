@@ -267,3 +267,93 @@ async fn a_window_clerk_signs_in_and_opens_a_household() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_application_goes_from_the_window_to_the_department_and_back() {
+    let app = common::app(60).await;
+    let state = jiuzhu_web::AppState::new(app.services.clone(), jiuzhu_web::WebConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(jiuzhu_web::serve_on(state, listener));
+
+    let outcome = tokio::task::spawn_blocking(move || {
+        let Some(d) = Driver::start() else { return };
+        let sign_in = |user: &str| {
+            d.goto(&format!("{site}/login"));
+            d.type_into("#username", user);
+            d.type_into("#password", "jiuzhu2026");
+            d.click("button[type=submit]");
+            d.wait_text("main h1", |t| t.starts_with("您好"));
+        };
+        // The clerk files for a household head through the intake form.
+        sign_in("clerk");
+        d.goto(&format!("{site}/households"));
+        d.click("table a[href^='/households/']");
+        d.wait_text("main h1", |t| t.starts_with("家庭档案"));
+        d.click("table a[href^='/people/']");
+        d.wait_text("main h1", |_| true);
+        d.click("a[href^='/cases/new']");
+        d.wait_text("main h1", |t| t.starts_with("救助申请"));
+        d.type_into("#hardship", "住院治疗自付费用四万余元，家庭无力承担");
+        d.click("input[name='causes'][value='illness']");
+        d.click("input[name='items'][value='medical_assistance']");
+        d.click("form.stack button[type=submit]");
+        d.wait_text("main h1", |t| t.starts_with("案件"));
+        // Accepted and transferred at once; the acceptance form number appears.
+        d.click("input[name='decision_medical_assistance'][value='accept']");
+        d.click("form[action$='/registration'] button[type=submit]");
+        let items = d.wait_text("main table", |t| t.contains("已转办"));
+        let form_no = items
+            .split_whitespace()
+            .find(|w| w.starts_with("SL"))
+            .expect("acceptance form number")
+            .to_string();
+        // The masked number on the page keeps the last four characters: 3205**********123X.
+        let applicant = d.text("main dl.fields dd");
+        let stars = applicant
+            .find("**********")
+            .expect("masked identity number");
+        let last4 = applicant[stars + 10..stars + 14].to_string();
+        let case_path = d.url().trim_start_matches(site.as_str()).to_string();
+        d.screenshot("case-transferred");
+        d.click("header form button");
+        d.wait_text("main h1", |t| t == "社会救助综合服务平台");
+
+        // The medical-insurance liaison works the item from the inbox.
+        sign_in("liaison");
+        d.goto(&format!("{site}/inbox"));
+        d.wait_text("main h1", |t| t == "转办收件箱");
+        d.click(&format!("table a[href='{case_path}']"));
+        d.wait_text("main h1", |t| t.starts_with("案件"));
+        d.click("form[action$='/department'] button[type=submit]");
+        d.wait_text("main table", |t| t.contains("部门核查中"));
+        d.type_into(
+            "form[action$='/department'] input[name='note']",
+            "住院自付费用属实",
+        );
+        d.click("form[action$='/department'] button[type=submit]");
+        d.wait_text("main table", |t| t.contains("初核符合"));
+        d.type_into(
+            "form[action$='/department'] input[name='amount_yuan']",
+            "2000",
+        );
+        d.click("form[action$='/department'] button[type=submit]");
+        d.wait_text("main table", |t| t.contains("已办结，待反馈"));
+        d.click("form[action$='/department'] button[type=submit]");
+        d.wait_text("main table", |t| t.contains("已反馈结果"));
+        d.screenshot("case-fed-back");
+
+        // The applicant sees the result with the form number and the last four characters.
+        d.goto(&format!("{site}/status?form_no={form_no}&last4={last4}"));
+        let result = d.wait_text("main table", |t| t.contains("医疗救助"));
+        assert!(result.contains("已办结：一次性2,000.00元"), "{result}");
+        d.screenshot("status");
+        d.goto(&format!("{site}/status?form_no={form_no}&last4=0000"));
+        assert!(d.wait_text("p.error", |t| !t.is_empty()).contains("未找到"));
+    })
+    .await;
+    server.abort();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -3,8 +3,10 @@
 //! result. Every step is checked by the case's folded state and recorded as an event in the
 //! same transaction as its audit row and the per-item projection.
 
+mod register;
 mod views;
 
+pub use register::{stage_label, RegisterRow};
 pub use views::{CaseView, DeadlineView, EventView, ItemView, PublicItem, PublicStatus};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -406,8 +408,56 @@ impl Services {
         Ok(view)
     }
 
+    /// Writes a case whose events are already decided (the demo city's history). The events are
+    /// checked by folding them, exactly as live steps are.
+    pub(crate) async fn seed_case(
+        &self,
+        tx: &mut Tx,
+        region: &str,
+        household_id: i64,
+        applicant_person_id: i64,
+        key: &str,
+        events: Vec<Recorded>,
+    ) -> Result<i64> {
+        let state = CaseState::fold(&events).map_err(refused)?;
+        let filed_at = state
+            .filed_at
+            .ok_or(ServiceError::invalid("events", "缺少申请事件"))?;
+        let channel = state.channel.map_or("window", |c| c.code());
+        let id = tx
+            .insert_case(NewCase {
+                region_code: region,
+                household_id,
+                applicant_person_id,
+                channel,
+                idempotency_key: key,
+                filed_at,
+                filed_by: &events[0].actor,
+            })
+            .await?;
+        let seq = tx.append_events(id, region, 0, "system", &events).await?;
+        let row = CaseRow {
+            id,
+            region_code: region.to_string(),
+            household_id,
+            applicant_person_id,
+            channel: channel.to_string(),
+            status: "open".into(),
+            filed_at,
+            filed_by: events[0].actor.clone(),
+            last_seq: seq,
+        };
+        self.project(tx, &Loaded { row, events, state }).await?;
+        Ok(id)
+    }
+
     /// The acceptance form number: SL, the township code, the day, and that day's sequence.
-    async fn form_no(&self, tx: &mut Tx, region: &str, day: NaiveDate) -> Result<String> {
+    pub(crate) async fn form_no(
+        &self,
+        tx: &mut Tx,
+        region: &str,
+        day: NaiveDate,
+    ) -> Result<String> {
         let township = &region[..region.len().min(9)];
         let counter = format!("form:{township}:{}", day.format("%Y%m%d"));
         let n = tx.next_counter(&counter).await?;

@@ -13,13 +13,18 @@ use jiuzhu_domain::CalendarDate;
 use jiuzhu_services::audit::AuditQuery;
 use jiuzhu_services::auth::{IssuedToken, TokenInput, UserInput, UserView};
 use jiuzhu_services::calendar::CalendarYearView;
+use jiuzhu_services::cases::{
+    ApplicationInput, CaseView, DepartmentStep, PublicStatus, Queue, RegistrationInput, WindowStep,
+};
 use jiuzhu_services::catalogue::{CatalogueView, ItemInput, ItemView};
 use jiuzhu_services::households::{
     HouseholdInput, HouseholdQuery, HouseholdUpdate, HouseholdView, MemberInput,
 };
 use jiuzhu_services::people::{Page, PersonInput, PersonQuery, PersonView};
 use jiuzhu_services::regions::RegionView;
-use jiuzhu_store::{ApiTokenRecord, AuditRecord, HouseholdSummary, PersonSummary};
+use jiuzhu_store::{
+    ApiTokenRecord, AuditRecord, CaseItemRow, HouseholdSummary, Organisation, PersonSummary,
+};
 use serde::{Deserialize, Serialize};
 
 pub use extract::{ApiJson, ApiPath, ApiQuery};
@@ -52,6 +57,14 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}/tokens", get(tokens_of))
         .route("/tokens", post(issue_token))
         .route("/tokens/{id}", axum::routing::delete(revoke_token))
+        .route("/cases", post(file_application))
+        .route("/cases/{id}", get(get_case))
+        .route("/cases/{id}/registration", post(register))
+        .route("/cases/{id}/department-steps", post(department_step))
+        .route("/cases/{id}/window-steps", post(window_step))
+        .route("/queues/{queue}", get(queue))
+        .route("/organisations", get(organisations).post(add_organisation))
+        .route("/status", get(public_status))
         .route("/audit", get(audit))
         .route("/calendar", get(calendar).post(load_calendar))
         .route("/calendar/due", get(due_date))
@@ -384,4 +397,138 @@ pub async fn due_date(
     }
     let CalendarDate { date, provisional } = s.services.add_working_days(q.from, q.days);
     Ok(Json(DueDate { date, provisional }))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases", tag = "cases", request_body = ApplicationInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Used when the body has no idempotency_key")),
+    responses((status = 201, body = CaseView), (status = 422, body = jiuzhu_services::ErrorBody)))]
+pub async fn file_application(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    headers: axum::http::HeaderMap,
+    ApiJson(mut input): ApiJson<ApplicationInput>,
+) -> Created<CaseView> {
+    if input.idempotency_key.trim().is_empty() {
+        if let Some(k) = headers.get("idempotency-key").and_then(|v| v.to_str().ok()) {
+            input.idempotency_key = k.to_string();
+        }
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.file_application(&a, &input).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}", tag = "cases", params(("id" = i64, Path)),
+    responses((status = 200, body = CaseView), (status = 404, body = jiuzhu_services::ErrorBody)))]
+pub async fn get_case(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<CaseView> {
+    Ok(Json(s.services.get_case(&a, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/registration", tag = "cases", params(("id" = i64, Path)), request_body = RegistrationInput,
+    responses((status = 200, body = CaseView), (status = 409, body = jiuzhu_services::ErrorBody)))]
+pub async fn register(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(r): ApiJson<RegistrationInput>,
+) -> ApiResult<CaseView> {
+    Ok(Json(s.services.register(&a, id, &r).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/department-steps", tag = "cases", params(("id" = i64, Path)), request_body = DepartmentStep,
+    responses((status = 200, body = CaseView), (status = 409, body = jiuzhu_services::ErrorBody)))]
+pub async fn department_step(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(d): ApiJson<DepartmentStep>,
+) -> ApiResult<CaseView> {
+    Ok(Json(s.services.department_step(&a, id, &d).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/window-steps", tag = "cases", params(("id" = i64, Path)), request_body = WindowStep,
+    responses((status = 200, body = CaseView), (status = 409, body = jiuzhu_services::ErrorBody)))]
+pub async fn window_step(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(w): ApiJson<WindowStep>,
+) -> ApiResult<CaseView> {
+    Ok(Json(s.services.window_step(&a, id, &w).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/queues/{queue}", tag = "cases",
+    params(("queue" = String, Path, description = "inbox (a liaison's department), window (waiting for the window), due (due today or overdue)")),
+    responses((status = 200, body = Vec<CaseItemRow>)))]
+pub async fn queue(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(name): ApiPath<String>,
+) -> ApiResult<Vec<CaseItemRow>> {
+    let q = match name.as_str() {
+        "inbox" => Queue::Inbox,
+        "window" => Queue::Window,
+        "due" => Queue::Due,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "队列应为 inbox、window 或 due",
+                None,
+            ))
+        }
+    };
+    Ok(Json(s.services.case_queue(&a, q).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/organisations", tag = "cases", responses((status = 200, body = Vec<Organisation>)))]
+pub async fn organisations(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+) -> ApiResult<Vec<Organisation>> {
+    Ok(Json(s.services.organisations(&a).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/organisations", tag = "cases", request_body = Organisation, responses((status = 201, body = Organisation)))]
+pub async fn add_organisation(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(o): ApiJson<Organisation>,
+) -> Created<Organisation> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.add_organisation(&a, &o).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct StatusQuery {
+    /// The acceptance form number (受理单号).
+    pub form_no: String,
+    /// The last four characters of the applicant's identity number.
+    pub last4: String,
+}
+
+/// The applicant's own case, without signing in; limited per address.
+#[utoipa::path(get, path = "/api/v1/status", tag = "cases", params(StatusQuery), security(()),
+    responses((status = 200, body = PublicStatus), (status = 404, body = jiuzhu_services::ErrorBody), (status = 429, body = jiuzhu_services::ErrorBody)))]
+pub async fn public_status(
+    State(s): State<AppState>,
+    crate::auth::ClientIp(ip): crate::auth::ClientIp,
+    ApiQuery(q): ApiQuery<StatusQuery>,
+) -> ApiResult<PublicStatus> {
+    if !s.status_limiter.allow(&ip) {
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            "查询过于频繁，请稍后再试",
+            None,
+        ));
+    }
+    Ok(Json(s.services.public_status(&q.form_no, &q.last4).await?))
 }

@@ -2,6 +2,7 @@
 //! re-renders the form with what was typed and the reason, so nothing is lost.
 
 mod admin;
+mod cases;
 mod catalogue;
 mod households;
 mod people;
@@ -39,6 +40,19 @@ pub fn routes() -> Router<AppState> {
             "/households/{id}/members/{member}/end",
             post(households::end_member),
         )
+        .route("/cases", post(cases::file))
+        .route("/cases/new", get(cases::new_form))
+        .route("/cases/{id}", get(cases::show))
+        .route("/cases/{id}/registration", post(cases::register))
+        .route("/cases/{id}/department", post(cases::department))
+        .route("/cases/{id}/window", post(cases::window))
+        .route("/cases/{id}/print/{kind}", get(cases::print))
+        .route("/queue", get(cases::window_queue))
+        .route("/inbox", get(cases::inbox))
+        .route("/overdue", get(cases::overdue))
+        .route("/register", get(cases::register_page))
+        .route("/register.xlsx", get(cases::register_xlsx))
+        .route("/status", get(cases::status))
         .route("/catalogue", get(catalogue::list))
         .route("/catalogue/{code}", get(catalogue::show))
         .route(

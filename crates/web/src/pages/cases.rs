@@ -1,0 +1,521 @@
+//! The one-window pages: the intake form, the case page with each role's steps, the work
+//! queues, the printed forms, the register, and the applicant's status page.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::NaiveDate;
+use jiuzhu_domain::case::{Cause, Channel};
+use jiuzhu_domain::{Permission, Role};
+use jiuzhu_services::cases::{
+    ApplicationInput, AssessmentInput, DepartmentStep, MissingInput, Queue, ReasonedItem,
+    RegistrationInput, WindowStep,
+};
+use jiuzhu_services::ServiceError;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::opt;
+use super::people::refusal;
+use crate::auth::{ClientIp, WebUser};
+use crate::error::PageError;
+use crate::render::frame;
+use crate::AppState;
+
+type Fields = Vec<(String, String)>;
+
+fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
+    f.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+fn all(f: &Fields, name: &str) -> Vec<String> {
+    f.iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
+fn choices<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<serde_json::Value> {
+    all.iter()
+        .map(|&k| serde_json::json!({"code": code(k), "label": label(k)}))
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct NewQuery {
+    person: i64,
+}
+
+async fn render_new(
+    state: &AppState,
+    user: &WebUser,
+    person_id: i64,
+    fields: &Fields,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let person = state
+        .services
+        .get_person(&user.actor, person_id, false)
+        .await?;
+    let catalogue = state.services.catalogue().await?;
+    let key = if field(fields, "idempotency_key").is_empty() {
+        // A fresh key per rendered form: submitting it twice files one case.
+        let digest = jiuzhu_services::auth::digest(&format!(
+            "{person_id}{:?}{}",
+            std::time::SystemTime::now(),
+            rand::random::<u64>()
+        ));
+        format!("form-{}", &digest[..24])
+    } else {
+        field(fields, "idempotency_key").to_string()
+    };
+    let html = state.templates.render(
+        "case_new.html",
+        context! { ..frame(user, "/queue"), ..context! {
+            p => person, departments => catalogue.departments, items => catalogue.items, key => key, error => error,
+            channels => choices(Channel::ALL, Channel::code, Channel::label),
+            causes => choices(Cause::ALL, Cause::code, Cause::label),
+            chosen_items => all(fields, "items"), chosen_causes => all(fields, "causes"),
+            channel => if field(fields, "channel").is_empty() { "window" } else { field(fields, "channel") },
+            hardship => field(fields, "hardship"),
+        }},
+    )?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, html).into_response())
+}
+
+pub async fn new_form(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<NewQuery>,
+) -> Result<Response, PageError> {
+    render_new(&state, &user, q.person, &Vec::new(), None).await
+}
+
+pub async fn file(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    let person: i64 = field(&f, "applicant_person_id").parse().unwrap_or(0);
+    let input = ApplicationInput {
+        applicant_person_id: person,
+        channel: field(&f, "channel").into(),
+        hardship: field(&f, "hardship").into(),
+        causes: all(&f, "causes"),
+        items: all(&f, "items"),
+        received_at: None,
+        idempotency_key: field(&f, "idempotency_key").into(),
+    };
+    match state.services.file_application(&user.actor, &input).await {
+        Ok(case) => Ok(Redirect::to(&format!("/cases/{}", case.id)).into_response()),
+        Err(e) => render_new(&state, &user, person, &f, Some(refusal(e)?)).await,
+    }
+}
+
+async fn render_case(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let case = state.services.get_case(&user.actor, id).await?;
+    let catalogue = state.services.catalogue().await?;
+    let materials: BTreeMap<String, Vec<String>> = catalogue
+        .items
+        .iter()
+        .map(|i| (i.code.clone(), i.materials.clone()))
+        .collect();
+    let a = &user.actor;
+    let organisations = state.services.organisations(a).await.unwrap_or_default();
+    let html = state.templates.render(
+        "case.html",
+        context! { ..frame(user, "/queue"), ..context! {
+            c => case, error => error, materials => materials, items => catalogue.items, organisations => organisations,
+            is_window => a.role.allows(Permission::WritePeople) && !a.read_only,
+            is_liaison => a.role == Role::DepartmentLiaison,
+            my_department => a.department,
+            can_supervise => matches!(a.role, Role::Supervisor | Role::TownshipReviewer | Role::BureauAdmin),
+        }},
+    )?;
+    let status = if error.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, html).into_response())
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    render_case(&state, &user, id, None).await
+}
+
+async fn after(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    r: Result<jiuzhu_services::cases::CaseView, ServiceError>,
+) -> Result<Response, PageError> {
+    match r {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}")).into_response()),
+        Err(e) => render_case(state, user, id, Some(refusal(e)?)).await,
+    }
+}
+
+pub async fn register(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    let mut input = RegistrationInput {
+        transfer: field(&f, "transfer") == "on",
+        ..Default::default()
+    };
+    for code in all(&f, "item") {
+        let reason = field(&f, &format!("reason_{code}")).to_string();
+        match field(&f, &format!("decision_{code}")) {
+            "accept" => input.accept.push(code.clone()),
+            "refuse" => input.refuse.push(ReasonedItem {
+                item: code.clone(),
+                reason,
+            }),
+            "missing" => input.missing.push(MissingInput {
+                item: code.clone(),
+                materials: all(&f, &format!("materials_{code}")),
+            }),
+            _ => {}
+        }
+    }
+    if let Some(code) = opt(field(&f, "suggest")) {
+        input.suggest.push(ReasonedItem {
+            item: code,
+            reason: field(&f, "suggest_reason").into(),
+        });
+    }
+    if !field(&f, "structure").trim().is_empty() || !field(&f, "rigid_yuan").trim().is_empty() {
+        let rigid = match opt(field(&f, "rigid_yuan")).map(|y| jiuzhu_domain::Money::parse_yuan(&y))
+        {
+            Some(Ok(m)) => m.fen(),
+            Some(Err(e)) => {
+                return render_case(&state, &user, id, Some(format!("刚性支出：{e}"))).await
+            }
+            None => 0,
+        };
+        input.assessment = Some(AssessmentInput {
+            structure: field(&f, "structure").into(),
+            health: field(&f, "health").into(),
+            labour_capacity: field(&f, "labour").into(),
+            rigid_expenditure_fen: rigid,
+            notes: field(&f, "notes").into(),
+        });
+    }
+    let r = state.services.register(&user.actor, id, &input).await;
+    after(&state, &user, id, r).await
+}
+
+pub async fn department(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    let amount = match opt(field(&f, "amount_yuan")).map(|y| jiuzhu_domain::Money::parse_yuan(&y)) {
+        Some(Ok(m)) => Some(m.fen()),
+        Some(Err(e)) => {
+            return render_case(&state, &user, id, Some(format!("救助金额：{e}"))).await
+        }
+        None => None,
+    };
+    let step = DepartmentStep {
+        item: field(&f, "item").into(),
+        action: field(&f, "action").into(),
+        note: field(&f, "note").into(),
+        outcome: opt(field(&f, "outcome")),
+        amount_fen: amount,
+        monthly: field(&f, "monthly") == "on",
+    };
+    let r = state.services.department_step(&user.actor, id, &step).await;
+    after(&state, &user, id, r).await
+}
+
+pub async fn window(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    let step = WindowStep {
+        action: field(&f, "action").into(),
+        item: opt(field(&f, "item")),
+        note: field(&f, "note").into(),
+        organisation_id: field(&f, "organisation_id").parse().ok(),
+        accepted: field(&f, "accepted") == "yes",
+        number: field(&f, "number").parse().ok(),
+    };
+    let r = state.services.window_step(&user.actor, id, &step).await;
+    after(&state, &user, id, r).await
+}
+
+/// The work lists: the window's queue, a liaison's inbox, and the overdue board.
+pub async fn queue_page(
+    state: &AppState,
+    user: &WebUser,
+    which: &str,
+) -> Result<Html<String>, PageError> {
+    let a = &user.actor;
+    let catalogue = state.services.catalogue().await?;
+    let item_names: BTreeMap<String, String> = catalogue
+        .items
+        .iter()
+        .map(|i| (i.code.clone(), i.name.clone()))
+        .collect();
+    let departments: BTreeMap<String, String> = catalogue
+        .departments
+        .iter()
+        .map(|d| (d.code.clone(), d.name.clone()))
+        .collect();
+    let regions = if a.role.allows(Permission::ReadPeople) {
+        state.services.regions(a).await?
+    } else {
+        Vec::new()
+    };
+    let (title, rows) = match which {
+        "inbox" => (
+            "转办收件箱",
+            state.services.case_queue(a, Queue::Inbox).await?,
+        ),
+        "due" => (
+            "到期与逾期督办看板",
+            state.services.case_queue(a, Queue::Due).await?,
+        ),
+        _ => (
+            "窗口待办",
+            state.services.case_queue(a, Queue::Window).await?,
+        ),
+    };
+    let today = jiuzhu_services::clock::today();
+    let calendar = state.services.calendar();
+    let rows: Vec<_> = rows
+        .into_iter()
+        .map(|r| {
+            let left = r.next_due.map(|d| {
+                if d >= today {
+                    i64::from(calendar.working_days_between(today, d))
+                } else {
+                    -i64::from(calendar.working_days_between(d, today))
+                }
+            });
+            let township = &r.region_code[..r.region_code.len().min(9)];
+            context! {
+                case_id => r.case_id, item => item_names.get(&r.item_code).cloned().unwrap_or(r.item_code.clone()),
+                department => departments.get(&r.department_code).cloned().unwrap_or_default(),
+                township => regions.iter().find(|x| x.code == township).map(|x| x.name.clone()).unwrap_or_default(),
+                stage => jiuzhu_services::cases::stage_label(&r.stage), form_no => r.form_no, next_due => r.next_due,
+                countdown => countdown(left), overdue => left.is_some_and(|d| d <= 0),
+                applicant => r.applicant_name, filed_at => r.filed_at,
+            }
+        })
+        .collect();
+    let active = match which {
+        "inbox" => "/inbox",
+        "due" => "/overdue",
+        _ => "/queue",
+    };
+    state.templates.render("queue.html", context! { ..frame(user, active), ..context! { title => title, rows => rows, which => which }})
+}
+
+/// "剩余3个工作日", "今日到期", "逾期2个工作日".
+fn countdown(left: Option<i64>) -> String {
+    match left {
+        None => String::new(),
+        Some(0) => "今日到期".into(),
+        Some(d) if d < 0 => format!("逾期{}个工作日", -d),
+        Some(d) => format!("剩余{d}个工作日"),
+    }
+}
+
+pub async fn window_queue(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Html<String>, PageError> {
+    queue_page(&state, &user, "window").await
+}
+
+pub async fn inbox(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Html<String>, PageError> {
+    queue_page(&state, &user, "inbox").await
+}
+
+pub async fn overdue(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Html<String>, PageError> {
+    queue_page(&state, &user, "due").await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PrintQuery {
+    item: String,
+}
+
+/// 申请受理单, 申请转办单 and the one-time notice, as A4 pages to print and sign.
+pub async fn print(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path((id, kind)): Path<(i64, String)>,
+    Query(q): Query<PrintQuery>,
+) -> Result<Html<String>, PageError> {
+    let case = state.services.get_case(&user.actor, id).await?;
+    let title = match kind.as_str() {
+        "acceptance" => "社会救助申请受理单",
+        "transfer" => "社会救助申请转办单",
+        "notice" => "补充材料一次性告知书",
+        _ => return Err(ServiceError::NotFound.into()),
+    };
+    let item = case.items.iter().find(|i| i.code == q.item).cloned();
+    if kind != "notice" && item.as_ref().and_then(|i| i.form_no.as_ref()).is_none() {
+        return Err(ServiceError::invalid("item", "该事项尚未受理，没有受理单").into());
+    }
+    let accepted_event = case.events.iter().find(|e| {
+        e.kind == "受理"
+            && e.text
+                .contains(item.as_ref().map_or("", |i| i.name.as_str()))
+    });
+    let transfer_event = case.events.iter().find(|e| {
+        e.kind == "转办"
+            && e.text
+                .contains(item.as_ref().map_or("", |i| i.name.as_str()))
+    });
+    let due = case
+        .deadlines
+        .iter()
+        .filter(|d| Some(&d.item) == item.as_ref().map(|i| &i.code))
+        .cloned()
+        .collect::<Vec<_>>();
+    state.templates.render(
+        "print.html",
+        context! { title => title, kind => kind, c => case, item => item, accepted => accepted_event, transferred => transfer_event,
+                   deadlines => due, printed_on => jiuzhu_services::clock::today(), user => context! { name => user.actor.display_name } },
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct StatusQuery {
+    form_no: String,
+    last4: String,
+}
+
+/// The applicant's status page: no sign-in, their own case only, limited per address.
+pub async fn status(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Query(q): Query<StatusQuery>,
+) -> Result<Response, PageError> {
+    let mut error = None;
+    let mut result = None;
+    if !q.form_no.trim().is_empty() || !q.last4.trim().is_empty() {
+        if !state.status_limiter.allow(&ip) {
+            error = Some("查询过于频繁，请10分钟后再试".to_string());
+        } else {
+            match state.services.public_status(&q.form_no, &q.last4).await {
+                Ok(s) => result = Some(s),
+                Err(ServiceError::NotFound) => {
+                    error = Some("未找到：请核对受理单号和身份证号后四位".into())
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    let html = state.templates.render(
+        "status.html",
+        context! { form_no => q.form_no, result => result, error => error },
+    )?;
+    let code = if error.is_some() {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    Ok((code, [(header::CACHE_CONTROL, "no-store")], html).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct RegisterQuery {
+    from: String,
+    to: String,
+}
+
+fn period(q: &RegisterQuery) -> Result<(NaiveDate, NaiveDate), ServiceError> {
+    let today = jiuzhu_services::clock::today();
+    let parse = |s: &str, default: NaiveDate| match opt(s) {
+        Some(t) => t
+            .parse::<NaiveDate>()
+            .map_err(|_| ServiceError::invalid("from", "日期格式应为 YYYY-MM-DD")),
+        None => Ok(default),
+    };
+    let from = parse(&q.from, today - chrono::Duration::days(30))?;
+    let to = parse(&q.to, today)?;
+    if to < from {
+        return Err(ServiceError::invalid("to", "结束日期不能早于开始日期"));
+    }
+    Ok((from, to))
+}
+
+/// 受理、转办、办理结果登记表 for the user's region and a period.
+pub async fn register_page(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<RegisterQuery>,
+) -> Result<Response, PageError> {
+    let (from, to) = period(&q)?;
+    let rows = state.services.register_rows(&user.actor, from, to).await?;
+    let html = state.templates.render(
+        "register.html",
+        context! { ..frame(&user, "/register"), ..context! { rows => rows, from => from, to => to }},
+    )?;
+    Ok(html.into_response())
+}
+
+pub async fn register_xlsx(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<RegisterQuery>,
+) -> Result<Response, PageError> {
+    let (from, to) = period(&q)?;
+    let bytes = state.services.register_xlsx(&user.actor, from, to).await?;
+    let name = format!("attachment; filename=\"register-{from}-{to}.xlsx\"");
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (header::CONTENT_DISPOSITION, name),
+        ],
+        bytes,
+    )
+        .into_response())
+}

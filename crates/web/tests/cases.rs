@@ -1,0 +1,158 @@
+//! The one-window pages and API in-process: filing, the case page for each role, printed forms,
+//! the register as Excel, the applicant's status page and its rate limit.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+/// Files and registers a medical-assistance application through the API as the clerk; returns
+/// (case id, acceptance form number, last four characters of the applicant's number).
+async fn filed(app: &common::App) -> (i64, String, String) {
+    let clerk = app.token("clerk", false).await;
+    let h = app
+        .api(Method::GET, "/api/v1/households", Some(&clerk), None)
+        .await
+        .json();
+    let head = h["items"][0]["head_person_id"].as_i64().unwrap();
+    let body = json!({"applicant_person_id": head, "channel": "window", "hardship": "住院自付费用较高",
+                      "causes": ["illness"], "items": ["medical_assistance"], "idempotency_key": "api-test-000001"});
+    let c = app
+        .api(
+            Method::POST,
+            "/api/v1/cases",
+            Some(&clerk),
+            Some(body.clone()),
+        )
+        .await;
+    assert_eq!(c.status, StatusCode::CREATED, "{}", c.body);
+    let id = c.json()["id"].as_i64().unwrap();
+    let again = app
+        .api(Method::POST, "/api/v1/cases", Some(&clerk), Some(body))
+        .await
+        .json();
+    assert_eq!(
+        again["id"].as_i64(),
+        Some(id),
+        "the same key files one case"
+    );
+    let reg = json!({"accept": ["medical_assistance"], "transfer": true});
+    let v = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/cases/{id}/registration"),
+            Some(&clerk),
+            Some(reg),
+        )
+        .await
+        .json();
+    let form_no = v["items"][0]["form_no"].as_str().unwrap().to_string();
+    let person = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/people/{head}?reveal=true"),
+            Some(&clerk),
+            None,
+        )
+        .await
+        .json();
+    let number = person["id_number"].as_str().unwrap();
+    (id, form_no, number[14..].to_string())
+}
+
+#[tokio::test]
+async fn the_applicant_sees_progress_with_the_form_number_only() {
+    let app = common::app(40).await;
+    let (_, form_no, last4) = filed(&app).await;
+    let page = app
+        .get(&format!("/status?form_no={form_no}&last4={last4}"), "")
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body.contains("医疗救助") && page.body.contains("主管部门正在核查"),
+        "{}",
+        page.body
+    );
+    let wrong = app
+        .get(&format!("/status?form_no={form_no}&last4=0000"), "")
+        .await;
+    assert_eq!(wrong.status, StatusCode::NOT_FOUND);
+    assert!(!wrong.body.contains("医疗救助"));
+    // The JSON form, and its limit per address: guessing stops after 20 tries in 10 minutes.
+    let ok = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/status?form_no={form_no}&last4={last4}"),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(ok.json()["items"][0]["name"], "医疗救助");
+    let mut last = StatusCode::OK;
+    for _ in 0..25 {
+        last = app
+            .api(
+                Method::GET,
+                &format!("/api/v1/status?form_no={form_no}&last4=9999"),
+                None,
+                None,
+            )
+            .await
+            .status;
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[tokio::test]
+async fn case_pages_forms_and_the_register_render_for_each_role() {
+    let app = common::app(60).await;
+    let (id, _, _) = filed(&app).await;
+    for (user, paths) in [
+        (
+            "clerk",
+            vec![
+                format!("/cases/{id}"),
+                format!("/cases/{id}/print/acceptance?item=medical_assistance"),
+                format!("/cases/{id}/print/transfer?item=medical_assistance"),
+                "/queue".into(),
+                "/overdue".into(),
+                "/register".into(),
+                "/cases/new?person=1".into(),
+            ],
+        ),
+        (
+            "liaison",
+            vec![format!("/cases/{id}"), "/inbox".into(), "/overdue".into()],
+        ),
+        (
+            "supervisor",
+            vec![
+                format!("/cases/{id}"),
+                "/overdue".into(),
+                "/register?from=2020-01-01".into(),
+            ],
+        ),
+    ] {
+        let (cookie, _) = app.login(user).await;
+        for path in paths {
+            let r = app.get(&path, &cookie).await;
+            assert_eq!(r.status, StatusCode::OK, "{user} {path}: {}", r.body);
+        }
+    }
+    // The liaison of another department does not see the case.
+    let (cookie, _) = app.login("liaison2").await;
+    assert_eq!(
+        app.get(&format!("/cases/{id}"), &cookie).await.status,
+        StatusCode::NOT_FOUND
+    );
+    // The register downloads as a real workbook (a ZIP container).
+    let (cookie, _) = app.login("clerk").await;
+    let x = app.get("/register.xlsx?from=2020-01-01", &cookie).await;
+    assert_eq!(x.status, StatusCode::OK);
+    assert!(x.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+    let page = app.get("/register?from=2020-01-01", &cookie).await;
+    assert!(page.body.contains("医疗救助"));
+}
