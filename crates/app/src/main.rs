@@ -1,5 +1,6 @@
 //! `jiuzhu`: serves the platform and runs its jobs.
 
+mod bench;
 mod config;
 
 use std::net::SocketAddr;
@@ -60,6 +61,24 @@ enum Command {
     },
     /// Print a new random encryption key (Base64) for `encryption_key_file`.
     Keygen,
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Concurrent clients filing applications, then reading case pages, over HTTP against the
+    /// platform served on this database (which must hold the demo city).
+    Load {
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Seconds per phase.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -160,6 +179,11 @@ async fn main() -> Result<()> {
                     y.papers.join(" ")
                 );
             }
+        }
+        Command::Bench {
+            command: BenchCommand::Load { clients, seconds },
+        } => {
+            bench::run(services, bench::LoadOptions { clients, seconds }).await?;
         }
         Command::Keygen => unreachable!("handled above"),
     }

@@ -154,6 +154,7 @@ impl Services {
         let departments = tx.departments().await?;
         let (item, revision) = tx.item(code).await?.ok_or(ServiceError::NotFound)?;
         tx.commit().await?;
+        *self.catalogue_cache.write().expect("catalogue lock") = None;
         Ok(view(item, revision, &departments))
     }
 }

@@ -31,6 +31,8 @@ pub struct Services {
     loaded_by: Arc<RwLock<Vec<(i32, String)>>>,
     /// Verified against when a login names an unknown user, so both take the same time.
     dummy_hash: Arc<String>,
+    /// The catalogue as last read; cleared when an administrator edits an item.
+    catalogue_cache: Arc<RwLock<Option<Arc<Catalogue>>>>,
 }
 
 /// Sizes of what the database holds, for the home page and the health check.
@@ -55,6 +57,7 @@ impl Services {
             calendar: Arc::new(RwLock::new(WorkCalendar::official())),
             loaded_by: Arc::new(RwLock::new(Vec::new())),
             dummy_hash: Arc::new(auth::hash_password("jiuzhu-no-such-user-0")),
+            catalogue_cache: Arc::new(RwLock::new(None)),
         };
         services.load_calendar().await?;
         Ok(services)

@@ -149,14 +149,27 @@ pub(crate) struct Loaded {
 }
 
 impl Services {
-    async fn catalogue_now(&self, tx: &mut Tx) -> Result<Catalogue> {
+    /// The catalogue in force, from memory after the first read.
+    async fn catalogue_now(&self, tx: &mut Tx) -> Result<std::sync::Arc<Catalogue>> {
+        if let Some(c) = self.catalogue_cache.read().expect("catalogue lock").clone() {
+            return Ok(c);
+        }
         let departments: Vec<Department> = tx.departments().await?;
         let items: Vec<Item> = tx.items().await?.into_iter().map(|(i, _)| i).collect();
-        Ok(Catalogue {
+        let c = std::sync::Arc::new(Catalogue {
             source: String::new(),
             departments,
             items,
-        })
+        });
+        *self.catalogue_cache.write().expect("catalogue lock") = Some(c.clone());
+        Ok(c)
+    }
+
+    /// The case as it now stands, read after a step committed (the step itself was audited).
+    async fn fresh_view(&self, actor: &Actor, id: i64) -> Result<CaseView> {
+        let mut tx = self.store.begin_read().await?;
+        let loaded = self.load_case(&mut tx, actor, id).await?;
+        self.case_view(&mut tx, actor, &loaded).await
     }
 
     /// The case if the actor may see it: by region, and for a liaison only when an item of the
@@ -403,9 +416,8 @@ impl Services {
             json!({"applicant_person_id": person.id, "channel": channel.code(), "items": input.items}),
         ))
         .await?;
-        let view = self.case_view(&mut tx, actor, &loaded).await?;
         tx.commit().await?;
-        Ok(view)
+        self.fresh_view(actor, case_id).await
     }
 
     /// Writes a case whose events are already decided (the demo city's history). The events are
@@ -561,9 +573,8 @@ impl Services {
             ));
         }
         self.record(&mut tx, actor, &mut loaded, events).await?;
-        let view = self.case_view(&mut tx, actor, &loaded).await?;
         tx.commit().await?;
-        Ok(view)
+        self.fresh_view(actor, case_id).await
     }
 
     pub async fn department_step(
@@ -623,9 +634,8 @@ impl Services {
         let mut loaded = self.load_case(&mut tx, actor, case_id).await?;
         self.record(&mut tx, actor, &mut loaded, vec![event])
             .await?;
-        let view = self.case_view(&mut tx, actor, &loaded).await?;
         tx.commit().await?;
-        Ok(view)
+        self.fresh_view(actor, case_id).await
     }
 
     pub async fn window_step(
@@ -724,25 +734,22 @@ impl Services {
         };
         self.record(&mut tx, actor, &mut loaded, vec![event])
             .await?;
-        let view = self.case_view(&mut tx, actor, &loaded).await?;
         tx.commit().await?;
-        Ok(view)
+        self.fresh_view(actor, case_id).await
     }
 
     /// A case with its items, time limits and history. Audited as a read of the applicant's file.
     pub async fn get_case(&self, actor: &Actor, id: i64) -> Result<CaseView> {
-        let mut tx = self.store.begin().await?;
+        // Read on the readers' pool; the audit row is written after, in a short transaction of
+        // its own, and the case is returned only once that row is committed.
+        let mut tx = self.store.begin_read().await?;
         let loaded = self.load_case(&mut tx, actor, id).await?;
-        tx.append_audit(&actor.audit(
-            "case.read",
-            "case",
-            id,
-            Some(&loaded.row.region_code),
-            json!({}),
-        ))
-        .await?;
         let view = self.case_view(&mut tx, actor, &loaded).await?;
-        tx.commit().await?;
+        drop(tx);
+        let mut w = self.store.begin().await?;
+        w.append_audit(&actor.audit("case.read", "case", id, Some(&view.region_code), json!({})))
+            .await?;
+        w.commit().await?;
         Ok(view)
     }
 

@@ -1,0 +1,258 @@
+//! `jiuzhu bench load`: the one-window load benchmark. It serves the platform on the configured
+//! database (the demo city) on a loopback port and drives it over real HTTP connections from
+//! concurrent clients: first filing applications, then reading case pages. It reports requests
+//! per second, latency percentiles and errors, as JSON on standard output.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::{Method, Request};
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use jiuzhu_services::auth::TokenInput;
+use jiuzhu_services::{Actor, Services};
+use jiuzhu_store::{Interface, UserRepo};
+use serde_json::json;
+
+type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
+
+pub struct LoadOptions {
+    pub clients: usize,
+    pub seconds: u64,
+}
+
+#[derive(serde::Serialize)]
+struct Phase {
+    name: &'static str,
+    clients: usize,
+    requests: usize,
+    errors: usize,
+    seconds: f64,
+    per_second: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+async fn phase<F, Fut>(name: &'static str, clients: usize, seconds: u64, work: F) -> Phase
+where
+    F: Fn(usize, usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let work = Arc::new(work);
+    let errors = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for c in 0..clients {
+        let work = work.clone();
+        let errors = errors.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut n = 0;
+            while Instant::now() < deadline {
+                let t = Instant::now();
+                if !work(c, n).await {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                }
+                latencies.push(t.elapsed());
+                n += 1;
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("client task"));
+    }
+    let secs = started.elapsed().as_secs_f64();
+    all.sort_unstable();
+    Phase {
+        name,
+        clients,
+        requests: all.len(),
+        errors: errors.load(Ordering::Relaxed),
+        seconds: secs,
+        per_second: all.len() as f64 / secs,
+        p50_ms: percentile(&all, 0.50),
+        p99_ms: percentile(&all, 0.99),
+        max_ms: all.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+    }
+}
+
+async fn call(
+    client: &HttpClient,
+    method: Method,
+    url: &str,
+    token: &str,
+    body: Option<String>,
+) -> Option<(u16, Bytes)> {
+    let mut req = Request::builder()
+        .method(method)
+        .uri(url)
+        .header("authorization", format!("Bearer {token}"));
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let req = req
+        .body(Full::new(Bytes::from(body.unwrap_or_default())))
+        .ok()?;
+    let res = client.request(req).await.ok()?;
+    let status = res.status().as_u16();
+    let bytes = res.into_body().collect().await.ok()?.to_bytes();
+    Some((status, bytes))
+}
+
+pub async fn run(services: Services, options: LoadOptions) -> Result<()> {
+    if services
+        .is_empty()
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        bail!("数据库为空：请先运行 jiuzhu demo");
+    }
+    // The window clerk of 杨舍镇 files for the heads of the households of her township.
+    let (clerk, admin) = {
+        let mut tx = services
+            .store
+            .begin_read()
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let clerk = tx
+            .user_by_name("clerk")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .context("需要示范用户 clerk")?;
+        let admin = tx
+            .user_by_name("admin")
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .context("需要示范用户 admin")?;
+        (clerk, admin)
+    };
+    let admin = Actor::from_user(&admin, Interface::Cli, "local");
+    let token = services
+        .issue_token(
+            &admin,
+            &TokenInput {
+                user_id: clerk.id,
+                name: "负载测试".into(),
+                read_only: false,
+                expires_in_days: Some(1),
+            },
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .token;
+    let clerk_actor = Actor::from_user(&clerk, Interface::Cli, "local");
+    let mut heads = Vec::new();
+    for page in 1..=20 {
+        let q = jiuzhu_services::households::HouseholdQuery {
+            page: Some(page),
+            ..Default::default()
+        };
+        let p = services
+            .search_households(&clerk_actor, &q)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        heads.extend(p.items.iter().map(|h| h.head_person_id));
+        if p.items.is_empty() {
+            break;
+        }
+    }
+    if heads.is_empty() {
+        bail!("clerk 的乡镇没有家庭");
+    }
+    let heads = Arc::new(heads);
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let state = jiuzhu_web::AppState::new(services.clone(), jiuzhu_web::WebConfig::default());
+    let server = tokio::spawn(jiuzhu_web::serve_on(state, listener));
+    let client: HttpClient = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(options.clients)
+        .build_http();
+    let run_id = format!("{:x}", rand::random::<u32>());
+    let filed = Arc::new(std::sync::Mutex::new(Vec::<i64>::new()));
+
+    let (c, t, b, h, f) = (
+        client.clone(),
+        token.clone(),
+        base.clone(),
+        heads.clone(),
+        filed.clone(),
+    );
+    let filing = phase("file_application", options.clients, options.seconds, move |client_no, n| {
+        let (client, token, base, heads, filed, run_id) = (c.clone(), t.clone(), b.clone(), h.clone(), f.clone(), run_id.clone());
+        async move {
+            let person = heads[(client_no * 7919 + n * 104_729) % heads.len()];
+            let body = json!({
+                "applicant_person_id": person, "channel": "window", "hardship": "负载测试：因病支出较大",
+                "causes": ["illness"], "items": ["medical_assistance", "temporary_assistance"],
+                "idempotency_key": format!("bench-{run_id}-{client_no}-{n}"),
+            });
+            match call(&client, Method::POST, &format!("{base}/api/v1/cases"), &token, Some(body.to_string())).await {
+                Some((201, bytes)) => {
+                    if let Some(id) = serde_json::from_slice::<serde_json::Value>(&bytes).ok().and_then(|v| v["id"].as_i64()) {
+                        filed.lock().expect("lock").push(id);
+                    }
+                    true
+                }
+                _ => false,
+            }
+        }
+    })
+    .await;
+
+    let ids = Arc::new(filed.lock().expect("lock").clone());
+    if ids.is_empty() {
+        server.abort();
+        bail!("没有成功提交的申请，无法测试读取");
+    }
+    let (c, t, b, i) = (client.clone(), token.clone(), base.clone(), ids.clone());
+    let reading = phase(
+        "read_case",
+        options.clients,
+        options.seconds,
+        move |client_no, n| {
+            let (client, token, base, ids) = (c.clone(), t.clone(), b.clone(), i.clone());
+            async move {
+                let id = ids[(client_no * 31 + n * 17) % ids.len()];
+                matches!(
+                    call(
+                        &client,
+                        Method::GET,
+                        &format!("{base}/api/v1/cases/{id}"),
+                        &token,
+                        None
+                    )
+                    .await,
+                    Some((200, _))
+                )
+            }
+        },
+    )
+    .await;
+    server.abort();
+    let backend = match services.store.backend() {
+        jiuzhu_store::Backend::Sqlite => "sqlite",
+        jiuzhu_store::Backend::Postgres => "postgres",
+    };
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({"database": backend, "phases": [filing, reading]}))?
+    );
+    Ok(())
+}
