@@ -33,6 +33,8 @@ pub struct Services {
     dummy_hash: Arc<String>,
     /// The catalogue as last read; cleared when an administrator edits an item.
     catalogue_cache: Arc<RwLock<Option<Arc<Catalogue>>>>,
+    /// The time cases are recorded at: the system clock unless set (tests, replays).
+    clock: Arc<RwLock<Option<chrono::DateTime<chrono::Utc>>>>,
 }
 
 /// Sizes of what the database holds, for the home page and the health check.
@@ -58,9 +60,29 @@ impl Services {
             loaded_by: Arc::new(RwLock::new(Vec::new())),
             dummy_hash: Arc::new(auth::hash_password("jiuzhu-no-such-user-0")),
             catalogue_cache: Arc::new(RwLock::new(None)),
+            clock: Arc::new(RwLock::new(None)),
         };
         services.load_calendar().await?;
         Ok(services)
+    }
+
+    /// Now, as the case workflow sees it.
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock
+            .read()
+            .expect("clock lock")
+            .unwrap_or_else(chrono::Utc::now)
+    }
+
+    /// Today in China Standard Time, as the case workflow sees it.
+    pub fn today(&self) -> chrono::NaiveDate {
+        jiuzhu_domain::case::china_date(self.now())
+    }
+
+    /// Sets the workflow's clock (`None`: back to the system clock). For tests that walk a case
+    /// through a holiday, and for replaying recorded steps at their original times.
+    pub fn set_clock(&self, at: Option<chrono::DateTime<chrono::Utc>>) {
+        *self.clock.write().expect("clock lock") = at;
     }
 
     /// Counts within the actor's region.

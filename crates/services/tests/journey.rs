@@ -393,7 +393,104 @@ async fn bad_applications_are_refused_and_write_nothing(db: TestDb) {
     db.finish().await;
 }
 
+/// An instant in China time.
+fn cst(y: i32, m: u32, d: u32, h: u32) -> chrono::DateTime<chrono::Utc> {
+    use chrono::TimeZone;
+    chrono::FixedOffset::east_opt(8 * 3600)
+        .unwrap()
+        .with_ymd_and_hms(y, m, d, h, 0, 0)
+        .unwrap()
+        .to_utc()
+}
+
+async fn time_limits_cross_national_day_and_count_the_adjusted_saturday(db: TestDb) {
+    let db = db.with_demo(30).await;
+    let s = &db.services;
+    let clerk = db.actor("clerk").await;
+    let medical = db.actor("liaison").await;
+    let head = s
+        .search_households(&clerk, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .head_person_id;
+    let mine =
+        |rows: Vec<jiuzhu_store::CaseItemRow>, id: i64| rows.into_iter().any(|r| r.case_id == id);
+
+    // Accepted on Tuesday 2025-09-30, the day before the holiday (10-01 to 10-08).
+    s.set_clock(Some(cst(2025, 9, 30, 10)));
+    let mut app = application(head, "form-national-day");
+    app.items = vec!["medical_assistance".into()];
+    let id = s.file_application(&clerk, &app).await.unwrap().id;
+    let reg = RegistrationInput {
+        accept: vec!["medical_assistance".into()],
+        ..Default::default()
+    };
+    let v = s.register(&clerk, id, &reg).await.unwrap();
+    let transfer = v.deadlines.iter().find(|d| d.kind == "transfer").unwrap();
+    assert_eq!(
+        transfer.due.to_string(),
+        "2025-10-09",
+        "one working day after 09-30 is after the holiday"
+    );
+
+    // During the holiday nothing is due; on 10-09 the transfer is due today.
+    s.set_clock(Some(cst(2025, 10, 8, 9)));
+    assert!(!mine(s.case_queue(&clerk, Queue::Due).await.unwrap(), id));
+    s.set_clock(Some(cst(2025, 10, 9, 9)));
+    assert!(mine(s.case_queue(&clerk, Queue::Due).await.unwrap(), id));
+    let v = s
+        .window_step(
+            &clerk,
+            id,
+            &window("transfer", Some("medical_assistance"), ""),
+        )
+        .await
+        .unwrap();
+    assert!(v.deadlines.iter().all(|d| !d.late));
+
+    // Taken in on the adjusted Saturday 10-11, a working day; the initial check counts it:
+    // 10-10, 10-11, 10-13, 10-14, 10-15, 10-16.
+    s.set_clock(Some(cst(2025, 10, 11, 10)));
+    let v = s
+        .department_step(&medical, id, &dept("medical_assistance", "receive", ""))
+        .await
+        .unwrap();
+    let check = v
+        .deadlines
+        .iter()
+        .find(|d| d.kind == "initial_check")
+        .unwrap()
+        .clone();
+    assert_eq!(check.due.to_string(), "2025-10-16");
+    assert_eq!(check.days_left, Some(4));
+
+    // On Friday 10-17 it is overdue, on the board and on the case page; done then, it stays late.
+    s.set_clock(Some(cst(2025, 10, 17, 9)));
+    assert!(mine(s.case_queue(&medical, Queue::Due).await.unwrap(), id));
+    let v = s
+        .department_step(
+            &medical,
+            id,
+            &dept("medical_assistance", "initial_check", "核查属实"),
+        )
+        .await
+        .unwrap();
+    let check = v
+        .deadlines
+        .iter()
+        .find(|d| d.kind == "initial_check")
+        .unwrap();
+    assert_eq!(
+        (check.done.map(|d| d.to_string()), check.late),
+        (Some("2025-10-17".into()), true)
+    );
+    s.set_clock(None);
+    db.finish().await;
+}
+
 stories!(
     the_journey_from_window_to_close,
-    bad_applications_are_refused_and_write_nothing
+    bad_applications_are_refused_and_write_nothing,
+    time_limits_cross_national_day_and_count_the_adjusted_saturday,
 );

@@ -37,6 +37,17 @@ pub enum DeadlineKind {
 }
 
 impl DeadlineKind {
+    /// The stable code stored in projections and sent in the API.
+    pub fn code(self) -> &'static str {
+        match self {
+            DeadlineKind::Transfer => "transfer",
+            DeadlineKind::RefusalNotice => "refusal_notice",
+            DeadlineKind::InitialCheck => "initial_check",
+            DeadlineKind::Completion => "completion",
+            DeadlineKind::Feedback => "feedback",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             DeadlineKind::Transfer => "转办",

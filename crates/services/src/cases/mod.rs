@@ -22,7 +22,7 @@ use jiuzhu_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{clock, Actor, Result, ServiceError, Services};
+use crate::{Actor, Result, ServiceError, Services};
 
 /// An application as taken at the window, by a village assistant, online, from the hotline, a grid
 /// worker or a data match.
@@ -205,7 +205,7 @@ impl Services {
         loaded: &mut Loaded,
         events: Vec<CaseEvent>,
     ) -> Result<()> {
-        let now = Utc::now();
+        let now = self.now();
         let mut recorded = Vec::with_capacity(events.len());
         for event in events {
             let r = Recorded {
@@ -251,7 +251,7 @@ impl Services {
 
     async fn project(&self, tx: &mut Tx, loaded: &Loaded) -> Result<()> {
         let catalogue = self.catalogue_now(tx).await?;
-        let today = clock::today();
+        let today = self.today();
         let calendar = self.calendar();
         let limit = |code: &str| catalogue.item(code).map_or(30, |i| i.time_limit_days);
         let deadlines = case_deadlines(&loaded.state, limit, &calendar, today);
@@ -279,7 +279,7 @@ impl Services {
                     } else {
                         next.map(|d| d.due.date)
                     },
-                    next_due_kind: next.map(|d| format!("{:?}", d.kind).to_lowercase()),
+                    next_due_kind: next.map(|d| d.kind.code().to_string()),
                     late: mine.iter().any(|d| d.late),
                 }
             })
@@ -325,7 +325,7 @@ impl Services {
         if input.items.is_empty() {
             return Err(ServiceError::invalid("items", "请选择至少一个救助事项"));
         }
-        let now = Utc::now();
+        let now = self.now();
         let filed_at = match input.received_at {
             Some(t) if t > now + chrono::Duration::minutes(5) => {
                 return Err(ServiceError::invalid("received_at", "申请时间不能晚于现在"))
@@ -500,7 +500,7 @@ impl Services {
                 reason: s.reason.trim().to_string(),
             });
         }
-        let today = clock::today();
+        let today = self.today();
         for code in &input.accept {
             known("accept", code)?;
             let form_no = self
@@ -780,7 +780,7 @@ impl Services {
                 } else {
                     actor.require(Permission::ReadPeople)?;
                 }
-                filter.due_by = Some(clock::today());
+                filter.due_by = Some(self.today());
                 filter.stages = stages(&[
                     "accepted",
                     "transferred",

@@ -85,7 +85,7 @@ impl Services {
             .await?;
         let catalogue = self.catalogue_now(&mut tx).await?;
         let calendar = self.calendar();
-        let today = clock::today();
+        let today = self.today();
         let mut rows = Vec::new();
         for c in &cases {
             let events = tx.case_events(c.id).await?;

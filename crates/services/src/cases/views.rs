@@ -7,7 +7,7 @@ use jiuzhu_store::{PeopleRepo, Tx};
 use serde::Serialize;
 
 use super::Loaded;
-use crate::{clock, Actor, Result, ServiceError, Services};
+use crate::{Actor, Result, ServiceError, Services};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ItemView {
@@ -225,7 +225,7 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound)?;
         let calendar = self.calendar();
-        let today = clock::today();
+        let today = self.today();
         let limit = |code: &str| catalogue.item(code).map_or(30, |i| i.time_limit_days);
         let deadlines = case_deadlines(s, limit, &calendar, today)
             .into_iter()
@@ -240,7 +240,7 @@ impl Services {
                 DeadlineView {
                     item_name: name_of(&catalogue, &d.item),
                     item: d.item,
-                    kind: format!("{:?}", d.kind).to_lowercase(),
+                    kind: d.kind.code().to_string(),
                     kind_label: d.kind.label().into(),
                     start: d.start,
                     limit_days: d.limit_days,

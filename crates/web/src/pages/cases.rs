@@ -312,7 +312,7 @@ pub async fn queue_page(
             state.services.case_queue(a, Queue::Window).await?,
         ),
     };
-    let today = jiuzhu_services::clock::today();
+    let today = state.services.today();
     let calendar = state.services.calendar();
     let rows: Vec<_> = rows
         .into_iter()
