@@ -4,6 +4,7 @@
 
 mod actor;
 pub mod audit;
+mod audit_sink;
 pub mod auth;
 pub mod calendar;
 pub mod cases;
@@ -35,6 +36,8 @@ pub struct Services {
     catalogue_cache: Arc<RwLock<Option<Arc<Catalogue>>>>,
     /// The time cases are recorded at: the system clock unless set (tests, replays).
     clock: Arc<RwLock<Option<chrono::DateTime<chrono::Utc>>>>,
+    /// Commits the audit rows of reads in groups.
+    reads: audit_sink::AuditSink,
 }
 
 /// Sizes of what the database holds, for the home page and the health check.
@@ -55,12 +58,13 @@ impl Services {
         tx.seed_catalogue(&Catalogue::seed()).await?;
         tx.commit().await?;
         let services = Services {
-            store,
+            store: store.clone(),
             calendar: Arc::new(RwLock::new(WorkCalendar::official())),
             loaded_by: Arc::new(RwLock::new(Vec::new())),
             dummy_hash: Arc::new(auth::hash_password("jiuzhu-no-such-user-0")),
             catalogue_cache: Arc::new(RwLock::new(None)),
             clock: Arc::new(RwLock::new(None)),
+            reads: audit_sink::AuditSink::start(store.clone()),
         };
         services.load_calendar().await?;
         Ok(services)

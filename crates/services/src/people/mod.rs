@@ -291,25 +291,23 @@ impl Services {
     /// phone, and is recorded as such.
     pub async fn get_person(&self, actor: &Actor, id: i64, reveal: bool) -> Result<PersonView> {
         actor.require(Permission::ReadPeople)?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let record = tx
             .get_person(id, actor.scope())
             .await?
             .ok_or(ServiceError::NotFound)?;
-        tx.append_audit(&actor.audit(
-            if reveal {
-                "person.reveal"
-            } else {
-                "person.read"
-            },
-            "person",
-            id,
-            Some(record.person.residence_region.as_str()),
-            json!({}),
-        ))
-        .await?;
         let view = self.person_view(&mut tx, &record, reveal).await?;
-        tx.commit().await?;
+        drop(tx);
+        // Shown only once the read is recorded.
+        let action = if reveal {
+            "person.reveal"
+        } else {
+            "person.read"
+        };
+        let region = record.person.residence_region.as_str();
+        self.reads
+            .record(actor.audit(action, "person", id, Some(region), json!({})))
+            .await?;
         Ok(view)
     }
 
