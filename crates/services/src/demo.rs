@@ -619,6 +619,7 @@ impl Services {
             done += n;
             progress(done, households);
         }
+        self.demo_organisations().await?;
         let cases = self
             .demo_cases(&mut generator.rng, households, today)
             .await?;
@@ -818,6 +819,44 @@ const HARDSHIPS: [(&str, jiuzhu_domain::case::Cause); 6] = [
 ];
 
 impl Services {
+    /// Social organisations and charity projects the window can refer cases to.
+    async fn demo_organisations(&self) -> Result<()> {
+        use jiuzhu_store::{CaseRepo, Organisation};
+        let orgs = [
+            (
+                "张家港市慈善总会“99公益日”助医项目",
+                "charity",
+                "大病医疗费用资助",
+            ),
+            (
+                "港城社会工作服务中心",
+                "social_work",
+                "困难家庭个案社工服务、心理疏导",
+            ),
+            (
+                "杨舍镇邻里互助志愿服务队",
+                "volunteer",
+                "探访独居老人、代购代办、家政维修",
+            ),
+            ("暨阳助学公益基金", "charity", "困难家庭学生助学金"),
+        ];
+        let mut tx = self.store.begin().await?;
+        for (name, kind, services) in orgs {
+            let o = Organisation {
+                id: 0,
+                name: name.into(),
+                kind: kind.into(),
+                region_code: COUNTY_CODE.into(),
+                services: services.into(),
+                contact: "0512-5868xxxx（示范）".into(),
+                active: true,
+            };
+            tx.insert_organisation(&o).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Applications in every state, filed over the last weeks, at a rate of about one per fifty
     /// households (at least 60): new ones, waiting for materials, with each department, overdue
     /// ones, and closed ones.

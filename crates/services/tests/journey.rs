@@ -194,6 +194,30 @@ async fn the_journey_from_window_to_close(db: TestDb) {
     .await
     .unwrap();
 
+    // Referred to a charity project from the demo registry, and its answer recorded.
+    let org = s
+        .organisations(&clerk)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|o| o.kind == "charity")
+        .unwrap();
+    let refer = WindowStep {
+        organisation_id: Some(org.id),
+        ..window("refer", None, "大病医疗费用资助")
+    };
+    s.window_step(&clerk, id, &refer).await.unwrap();
+    let answer = WindowStep {
+        organisation_id: Some(org.id),
+        accepted: true,
+        ..window("referral_answer", None, "资助5,000元")
+    };
+    let v = s.window_step(&clerk, id, &answer).await.unwrap();
+    assert_eq!(
+        v.referrals[0].answer,
+        Some((true, "资助5,000元".to_string()))
+    );
+
     // Closing with open items names them.
     let open = conflict(
         s.window_step(&clerk, id, &window("close", None, "综合结果"))
@@ -311,7 +335,7 @@ async fn the_journey_from_window_to_close(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(v.status, "open");
-    assert!(v.events.len() >= 17, "{}", v.events.len());
+    assert!(v.events.len() >= 19, "{}", v.events.len());
     db.finish().await;
 }
 
