@@ -139,6 +139,26 @@ async fn case_pages_forms_and_the_register_render_for_each_role() {
             assert_eq!(r.status, StatusCode::OK, "{user} {path}: {}", r.body);
         }
     }
+    // The household's page lists its applications.
+    let (cookie, _) = app.login("clerk").await;
+    let token = app.token("clerk", true).await;
+    let case = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/cases/{id}"),
+            Some(&token),
+            None,
+        )
+        .await
+        .json();
+    let household = app
+        .get(&format!("/households/{}", case["household_id"]), &cookie)
+        .await;
+    assert!(
+        household.body.contains(&format!("href=\"/cases/{id}\"")),
+        "{}",
+        household.body
+    );
     // The liaison of another department does not see the case.
     let (cookie, _) = app.login("liaison2").await;
     assert_eq!(

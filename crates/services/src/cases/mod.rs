@@ -793,6 +793,21 @@ impl Services {
         Ok(tx.case_items(&filter).await?)
     }
 
+    /// The applications of a household the actor may see, newest first.
+    pub async fn cases_of_household(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+    ) -> Result<Vec<CaseRow>> {
+        actor.require(Permission::ReadPeople)?;
+        let mut tx = self.store.begin_read().await?;
+        let rows = tx.cases_of_household(household_id).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|c| c.region_code.starts_with(actor.scope()))
+            .collect())
+    }
+
     pub async fn organisations(&self, actor: &Actor) -> Result<Vec<Organisation>> {
         let mut tx = self.store.begin_read().await?;
         Ok(tx.organisations(actor.scope()).await?)

@@ -75,6 +75,16 @@ async fn render_household(
         .iter()
         .map(|m| (m.person_id.to_string(), m.name.clone()))
         .collect();
+    let cases: Vec<_> = state
+        .services
+        .cases_of_household(&user.actor, id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let channel = jiuzhu_domain::case::Channel::from_code(&c.channel).map_or("", |x| x.label());
+            context! { id => c.id, filed_at => c.filed_at, channel => channel, closed => c.status == "closed" }
+        })
+        .collect();
     let income_kinds: BTreeMap<&str, &str> = IncomeKind::ALL
         .iter()
         .map(|k| (k.code(), k.label()))
@@ -90,7 +100,7 @@ async fn render_household(
             h => v.household, head_name => v.head_name, region_name => v.region_name, current => current, past => past,
             incomes => incomes, member_names => member_names, income_kinds => income_kinds, relations => relations(),
             counted_monthly_income => v.counted_monthly_income.fen(),
-            per_capita_monthly_income => v.per_capita_monthly_income.fen(), error => error,
+            per_capita_monthly_income => v.per_capita_monthly_income.fen(), error => error, cases => cases,
         }},
     )?;
     let status = if error.is_some() {
