@@ -417,6 +417,36 @@ async fn bad_applications_are_refused_and_write_nothing(db: TestDb) {
     db.finish().await;
 }
 
+async fn a_double_submit_at_the_same_moment_files_one_case(db: TestDb) {
+    let db = db.with_demo(20).await;
+    let s = &db.services;
+    let clerk = db.actor("clerk").await;
+    let head = s
+        .search_households(&clerk, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .head_person_id;
+    let app = application(head, "form-double-click");
+    let (a, b) = tokio::join!(
+        s.file_application(&clerk, &app),
+        s.file_application(&clerk, &app)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.id, b.id);
+    let cases = s.cases_of_household(&clerk, a.household_id).await.unwrap();
+    assert_eq!(cases.iter().filter(|c| c.id == a.id).count(), 1);
+    assert_eq!(
+        cases.len(),
+        cases
+            .iter()
+            .map(|c| c.id)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+    );
+    db.finish().await;
+}
+
 /// An instant in China time.
 fn cst(y: i32, m: u32, d: u32, h: u32) -> chrono::DateTime<chrono::Utc> {
     use chrono::TimeZone;
@@ -517,4 +547,5 @@ stories!(
     the_journey_from_window_to_close,
     bad_applications_are_refused_and_write_nothing,
     time_limits_cross_national_day_and_count_the_adjusted_saturday,
+    a_double_submit_at_the_same_moment_files_one_case,
 );

@@ -333,18 +333,16 @@ impl Services {
             Some(t) => t,
             None => now,
         };
-        let mut tx = self.store.begin().await?;
-        if let Some(existing) = tx.case_by_key(key).await? {
-            if existing.applicant_person_id != input.applicant_person_id {
-                return Err(ServiceError::Conflict {
-                    field: Some("idempotency_key".into()),
-                    message: "该防重复提交标识已用于另一申请人的申请".into(),
-                });
-            }
-            drop(tx);
-            return self.get_case(actor, existing.id).await;
+        // Everything that only reads happens before the write transaction, so the single SQLite
+        // writer is held just for the inserts.
+        let mut read = self.store.begin_read().await?;
+        if let Some(existing) = read.case_by_key(key).await? {
+            drop(read);
+            return self
+                .replay(actor, existing, input.applicant_person_id)
+                .await;
         }
-        let catalogue = self.catalogue_now(&mut tx).await?;
+        let catalogue = self.catalogue_now(&mut read).await?;
         for code in &input.items {
             if catalogue.item(code).is_none() {
                 return Err(ServiceError::invalid(
@@ -353,17 +351,19 @@ impl Services {
                 ));
             }
         }
-        let person = tx
+        let person = read
             .get_person(input.applicant_person_id, actor.scope())
             .await?
             .ok_or_else(|| {
                 ServiceError::invalid("applicant_person_id", "申请人未登记或不在您的管辖范围内")
             })?;
+        drop(read);
         let household_id = person.household_id.ok_or_else(|| {
             ServiceError::invalid("applicant_person_id", "申请人尚未建立家庭档案，请先建户")
         })?;
         let region = person.person.residence_region.to_string();
-        let case_id = tx
+        let mut tx = self.store.begin().await?;
+        let inserted = tx
             .insert_case(NewCase {
                 region_code: &region,
                 household_id,
@@ -373,12 +373,33 @@ impl Services {
                 filed_at,
                 filed_by: &actor.username,
             })
-            .await?;
+            .await;
+        let case_id = match inserted {
+            Ok(id) => id,
+            // The same form submitted twice at once: the other submission filed it.
+            Err(jiuzhu_store::StoreError::Duplicate(_)) => {
+                drop(tx);
+                let mut read = self.store.begin_read().await?;
+                let existing = read.case_by_key(key).await?.ok_or(ServiceError::Stale)?;
+                drop(read);
+                return self
+                    .replay(actor, existing, input.applicant_person_id)
+                    .await;
+            }
+            Err(e) => return Err(e.into()),
+        };
         let mut loaded = Loaded {
-            row: tx
-                .case_row(case_id, actor.scope())
-                .await?
-                .ok_or(ServiceError::NotFound)?,
+            row: CaseRow {
+                id: case_id,
+                region_code: region.clone(),
+                household_id,
+                applicant_person_id: person.id,
+                channel: channel.code().to_string(),
+                status: "open".into(),
+                filed_at,
+                filed_by: actor.username.clone(),
+                last_seq: 0,
+            },
             events: Vec::new(),
             state: CaseState::default(),
         };
@@ -461,6 +482,22 @@ impl Services {
         };
         self.project(tx, &Loaded { row, events, state }).await?;
         Ok(id)
+    }
+
+    /// A filing whose idempotency key was seen before: the case it filed, if it is the same applicant.
+    async fn replay(
+        &self,
+        actor: &Actor,
+        existing: CaseRow,
+        applicant_person_id: i64,
+    ) -> Result<CaseView> {
+        if existing.applicant_person_id != applicant_person_id {
+            return Err(ServiceError::Conflict {
+                field: Some("idempotency_key".into()),
+                message: "该防重复提交标识已用于另一申请人的申请".into(),
+            });
+        }
+        self.get_case(actor, existing.id).await
     }
 
     /// The acceptance form number: SL, the township code, the day, and that day's sequence.
