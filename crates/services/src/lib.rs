@@ -38,6 +38,8 @@ pub struct Services {
     clock: Arc<RwLock<Option<chrono::DateTime<chrono::Utc>>>>,
     /// Commits the audit rows of reads in groups.
     reads: audit_sink::AuditSink,
+    /// Region names by code: the division tree does not change while the platform runs.
+    region_names: Arc<RwLock<std::collections::HashMap<String, String>>>,
 }
 
 /// Sizes of what the database holds, for the home page and the health check.
@@ -65,6 +67,7 @@ impl Services {
             catalogue_cache: Arc::new(RwLock::new(None)),
             clock: Arc::new(RwLock::new(None)),
             reads: audit_sink::AuditSink::start(store.clone()),
+            region_names: Arc::new(RwLock::new(std::collections::HashMap::new())),
         };
         services.load_calendar().await?;
         Ok(services)

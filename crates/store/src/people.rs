@@ -248,6 +248,8 @@ pub trait PeopleRepo {
     async fn find_id_number(&mut self, id_number: &IdNumber) -> Result<Option<(i64, String)>>;
     async fn search_persons(&mut self, f: &PersonFilter) -> Result<(Vec<PersonSummary>, i64)>;
     async fn count_persons(&mut self, scope: &str) -> Result<i64>;
+    /// Name and masked identity number, without decrypting anything.
+    async fn person_brief(&mut self, id: i64) -> Result<Option<(String, String)>>;
 }
 
 impl PeopleRepo for Tx {
@@ -381,5 +383,14 @@ impl PeopleRepo for Tx {
             .fetch_one(c)
             .await)?;
         Ok(n)
+    }
+
+    async fn person_brief(&mut self, id: i64) -> Result<Option<(String, String)>> {
+        let row = on_tx!(self, c => sqlx::query_as(
+            "SELECT name, id_number_masked FROM persons WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await)?;
+        Ok(row)
     }
 }

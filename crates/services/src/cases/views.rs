@@ -220,8 +220,8 @@ impl Services {
     ) -> Result<CaseView> {
         let catalogue = self.catalogue_now(tx).await?;
         let s = &loaded.state;
-        let person = tx
-            .get_person(loaded.row.applicant_person_id, "")
+        let (applicant_name, applicant_id_number) = tx
+            .person_brief(loaded.row.applicant_person_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
         let calendar = self.calendar();
@@ -305,8 +305,8 @@ impl Services {
             region_code: loaded.row.region_code.clone(),
             household_id: loaded.row.household_id,
             applicant_person_id: loaded.row.applicant_person_id,
-            applicant_name: person.person.name.clone(),
-            applicant_id_number: person.person.id_number.masked(),
+            applicant_name,
+            applicant_id_number,
             channel: loaded.row.channel.clone(),
             channel_label: channel.map_or("", |c| c.label()).into(),
             status: if s.is_closed() { "closed" } else { "open" }.into(),

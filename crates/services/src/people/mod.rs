@@ -420,17 +420,36 @@ impl Services {
 
     /// "杨舍镇 东湖村": the names of a region and its township, for display.
     pub(crate) async fn region_name(&self, tx: &mut Tx, code: &str) -> Result<String> {
-        let mut names = Vec::new();
         let region = RegionCode::parse(code).map_err(|_| ServiceError::NotFound)?;
+        let mut names = Vec::new();
+        let mut wanted = Vec::new();
         if let Some(town) = region.at_level(RegionLevel::Township) {
-            if let Some(r) = tx.get_region(town.as_str()).await? {
-                names.push(r.name);
-            }
+            wanted.push(town.to_string());
         }
         if region.level() == RegionLevel::Village {
-            if let Some(r) = tx.get_region(code).await? {
-                names.push(r.name);
-            }
+            wanted.push(code.to_string());
+        }
+        for c in wanted {
+            let cached = self
+                .region_names
+                .read()
+                .expect("region lock")
+                .get(&c)
+                .cloned();
+            let name = match cached {
+                Some(n) => Some(n),
+                None => {
+                    let found = tx.get_region(&c).await?.map(|r| r.name);
+                    if let Some(n) = &found {
+                        self.region_names
+                            .write()
+                            .expect("region lock")
+                            .insert(c.clone(), n.clone());
+                    }
+                    found
+                }
+            };
+            names.extend(name);
         }
         Ok(names.join(" "))
     }
