@@ -144,3 +144,20 @@ macro_rules! stories {
         }
     };
 }
+
+/// Runs `$body` with a raw connection pool to the test database, whichever backend it is: for
+/// checks below the services (what is stored, what the triggers refuse).
+#[macro_export]
+macro_rules! with_raw_pool {
+    ($url:expr, $pool:ident => $body:block) => {
+        if $url.starts_with("sqlite:") {
+            let $pool = sqlx::SqlitePool::connect(&$url).await.unwrap();
+            $body
+            $pool.close().await;
+        } else {
+            let $pool = sqlx::PgPool::connect(&$url).await.unwrap();
+            $body
+            $pool.close().await;
+        }
+    };
+}

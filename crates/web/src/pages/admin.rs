@@ -14,7 +14,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::people::refusal;
-use super::{opt, region_names};
+use super::{opt, page_or_reason, region_names};
 use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::render::frame;
@@ -270,19 +270,8 @@ pub async fn audit(
         to: date(to, &mut error),
         page: form.page,
     };
-    let page = match state.services.search_audit(&user.actor, &q).await {
-        Ok(p) => p,
-        Err(ServiceError::Invalid { message, .. }) => {
-            error = Some(message);
-            jiuzhu_services::people::Page {
-                items: vec![],
-                total: 0,
-                page: 1,
-                per_page: 100,
-            }
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let (page, refused) = page_or_reason(state.services.search_audit(&user.actor, &q).await, 100)?;
+    error = error.or(refused);
     let query: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("actor", &form.actor)
         .append_pair("action", &form.action)

@@ -96,6 +96,27 @@ pub(crate) fn village_options(regions: &[RegionView]) -> Vec<serde_json::Value> 
         .collect()
 }
 
+/// A search's page, or an empty page and the reason when the query itself was refused (a
+/// malformed identity number or region code), so the search form comes back with the message.
+pub(crate) fn page_or_reason<T>(
+    result: Result<jiuzhu_services::people::Page<T>, jiuzhu_services::ServiceError>,
+    per_page: i64,
+) -> Result<(jiuzhu_services::people::Page<T>, Option<String>), crate::error::PageError> {
+    match result {
+        Ok(p) => Ok((p, None)),
+        Err(jiuzhu_services::ServiceError::Invalid { message, .. }) => Ok((
+            jiuzhu_services::people::Page {
+                items: vec![],
+                total: 0,
+                page: 1,
+                per_page,
+            },
+            Some(message),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// Empty form fields are absent values.
 pub(crate) fn opt(s: &str) -> Option<String> {
     let t = s.trim();

@@ -8,7 +8,7 @@ use jiuzhu_services::ServiceError;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::{opt, region_names, village_options};
+use super::{opt, page_or_reason, region_names, village_options};
 use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::render::frame;
@@ -20,19 +20,7 @@ pub async fn list(
     Query(q): Query<PersonQuery>,
 ) -> Result<Html<String>, PageError> {
     let regions = state.services.regions(&user.actor).await?;
-    let (page, error) = match state.services.search_people(&user.actor, &q).await {
-        Ok(p) => (p, None),
-        Err(ServiceError::Invalid { message, .. }) => (
-            jiuzhu_services::people::Page {
-                items: vec![],
-                total: 0,
-                page: 1,
-                per_page: 50,
-            },
-            Some(message),
-        ),
-        Err(e) => return Err(e.into()),
-    };
+    let (page, error) = page_or_reason(state.services.search_people(&user.actor, &q).await, 50)?;
     state.templates.render(
         "people_list.html",
         context! { ..frame(&user, "/people"), ..context! {
