@@ -295,6 +295,24 @@ impl Generator {
         }
     }
 
+    /// A child of the head: age below `max_age`, sex drawn as births fall.
+    fn child(
+        &mut self,
+        surname: &str,
+        max_age: u32,
+        v: &RegionCode,
+        migrant: Option<&str>,
+        poor: bool,
+    ) -> Member {
+        let child_age = self.rng.gen_range(0..max_age);
+        let sex = if self.rng.gen_bool(0.52) {
+            Sex::Male
+        } else {
+            Sex::Female
+        };
+        self.member(surname, sex, child_age, Relation::Child, v, migrant, poor)
+    }
+
     fn surname(&mut self) -> &'static str {
         SURNAMES.choose(&mut self.rng).expect("non-empty")
     }
@@ -358,21 +376,7 @@ impl Generator {
                 ));
             }
             for _ in 0..self.rng.gen_range(1..=3) {
-                let child_age = self.rng.gen_range(0..(age - 20).min(30));
-                let sex = if self.rng.gen_bool(0.52) {
-                    Sex::Male
-                } else {
-                    Sex::Female
-                };
-                members.push(self.member(
-                    surname,
-                    sex,
-                    child_age,
-                    Relation::Child,
-                    v,
-                    migrant,
-                    poor,
-                ));
+                members.push(self.child(surname, (age - 20).min(30), v, migrant, poor));
             }
         } else if roll < 0.90 {
             // Three generations.
@@ -404,42 +408,14 @@ impl Generator {
                 poor,
             ));
             for _ in 0..self.rng.gen_range(1..=2) {
-                let child_age = self.rng.gen_range(0..(age - 20));
-                let sex = if self.rng.gen_bool(0.52) {
-                    Sex::Male
-                } else {
-                    Sex::Female
-                };
-                members.push(self.member(
-                    surname,
-                    sex,
-                    child_age,
-                    Relation::Child,
-                    v,
-                    migrant,
-                    poor,
-                ));
+                members.push(self.child(surname, age - 20, v, migrant, poor));
             }
         } else {
             // A single adult, some with a child.
             let age = self.rng.gen_range(20..60);
             members.push(self.member(surname, head_sex, age, Relation::Head, v, migrant, poor));
             if self.rng.gen_bool(0.4) && age > 24 {
-                let child_age = self.rng.gen_range(0..(age - 20).min(18));
-                let sex = if self.rng.gen_bool(0.52) {
-                    Sex::Male
-                } else {
-                    Sex::Female
-                };
-                members.push(self.member(
-                    surname,
-                    sex,
-                    child_age,
-                    Relation::Child,
-                    v,
-                    migrant,
-                    poor,
-                ));
+                members.push(self.child(surname, (age - 20).min(18), v, migrant, poor));
             }
         }
         members
