@@ -58,12 +58,11 @@ async fn render_users(
             form => UserForm { password: String::new(), ..form }, error => error, notice => notice,
         }},
     )?;
-    let status = if error.is_some() {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        axum::http::StatusCode::OK
-    };
-    Ok((status, html).into_response())
+    Ok(super::page_reply(
+        html,
+        &error,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    ))
 }
 
 pub async fn users(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
@@ -328,12 +327,11 @@ async fn render_calendar(
             days => if q.days.is_empty() { "1".to_string() } else { q.days }, error => error, notice => notice,
         }},
     )?;
-    let status = if error.is_some() {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        axum::http::StatusCode::OK
-    };
-    Ok((status, html).into_response())
+    Ok(super::page_reply(
+        html,
+        &error,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    ))
 }
 
 pub async fn calendar(

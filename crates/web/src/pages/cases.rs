@@ -90,12 +90,11 @@ async fn render_new(
             hardship => field(fields, "hardship"),
         }},
     )?;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, html).into_response())
+    Ok(super::page_reply(
+        html,
+        &error,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    ))
 }
 
 pub async fn new_form(
@@ -152,12 +151,7 @@ async fn render_case(
             can_supervise => matches!(a.role, Role::Supervisor | Role::TownshipReviewer | Role::BureauAdmin),
         }},
     )?;
-    let status = if error.is_some() {
-        StatusCode::CONFLICT
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, html).into_response())
+    Ok(super::page_reply(html, &error, StatusCode::CONFLICT))
 }
 
 pub async fn show(

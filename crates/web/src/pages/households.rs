@@ -92,12 +92,11 @@ async fn render_household(
             per_capita_monthly_income => v.per_capita_monthly_income.fen(), error => error, cases => cases,
         }},
     )?;
-    let status = if error.is_some() {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        axum::http::StatusCode::OK
-    };
-    Ok((status, html).into_response())
+    Ok(super::page_reply(
+        html,
+        &error,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    ))
 }
 
 pub async fn show(

@@ -117,6 +117,22 @@ pub(crate) fn page_or_reason<T>(
     }
 }
 
+/// A page that may carry a refusal: `refused_status` when it does, 200 otherwise, so a form sent
+/// back with its reason is not mistaken for success by scripts and tests.
+pub(crate) fn page_reply(
+    html: axum::response::Html<String>,
+    error: &Option<String>,
+    refused_status: axum::http::StatusCode,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let status = if error.is_some() {
+        refused_status
+    } else {
+        axum::http::StatusCode::OK
+    };
+    (status, html).into_response()
+}
+
 /// Empty form fields are absent values.
 pub(crate) fn opt(s: &str) -> Option<String> {
     let t = s.trim();

@@ -131,12 +131,11 @@ async fn render_form(
             self_care => choices(SelfCare::ALL, SelfCare::code, SelfCare::label),
         }},
     )?;
-    let status = if error.is_some() {
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        axum::http::StatusCode::OK
-    };
-    Ok((status, html).into_response())
+    Ok(super::page_reply(
+        html,
+        &error,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    ))
 }
 
 fn field_label(field: &str) -> &'static str {
