@@ -1,7 +1,9 @@
 //! `jiuzhu`: serves the platform and runs its jobs.
 
 mod bench;
+mod bench_policy;
 mod config;
+mod evaluate;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -61,6 +63,24 @@ enum Command {
     },
     /// Print a new random encryption key (Base64) for `encryption_key_file`.
     Keygen,
+    /// Evaluate one household (JSON) under every program of its jurisdiction, with the trace.
+    Evaluate {
+        /// The household as JSON (see README, "Evaluating a household"); `-` reads standard input.
+        #[arg(long)]
+        input: PathBuf,
+        /// Policy pack id (zhangjiagang, xiamen, ...) or division code; overrides the file's.
+        #[arg(long)]
+        jurisdiction: Option<String>,
+        /// Month evaluated, YYYY-MM; overrides the file's.
+        #[arg(long)]
+        month: Option<String>,
+        /// A parameter for this evaluation only: --set dibao.standard=1000 (repeatable).
+        #[arg(long = "set")]
+        set: Vec<String>,
+        /// Print the decisions as JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -79,6 +99,24 @@ enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         seconds: u64,
     },
+    /// The columnar batch path on a persons CSV (the OpenFisca comparison's format): writes the
+    /// nine household outputs and prints phase times and totals.
+    Policy {
+        #[arg(long)]
+        persons: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "2024-01")]
+        month: String,
+        #[arg(long, default_value = "openfisca-bench")]
+        jurisdiction: String,
+        /// Worker threads; 1 runs everything on one thread.
+        #[arg(long, default_value_t = 1)]
+        threads: usize,
+        /// A parameter for this run only: --set dibao.standard=1000 (repeatable).
+        #[arg(long = "set")]
+        set: Vec<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -89,13 +127,58 @@ enum CalendarCommand {
     List,
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+fn main() -> Result<()> {
     let cli = Cli::parse();
-    if let Command::Keygen = cli.command {
-        println!("{}", FieldCipher::generate_key());
-        return Ok(());
+    // Commands that need no database run without starting the async runtime.
+    match cli.command {
+        Command::Keygen => {
+            println!("{}", FieldCipher::generate_key());
+            return Ok(());
+        }
+        Command::Evaluate {
+            input,
+            jurisdiction,
+            month,
+            set,
+            json,
+        } => {
+            return evaluate::run(evaluate::Options {
+                input,
+                jurisdiction,
+                month,
+                set,
+                json,
+            })
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Policy {
+                    persons,
+                    out,
+                    month,
+                    jurisdiction,
+                    threads,
+                    set,
+                },
+        } => {
+            return bench_policy::run(bench_policy::Options {
+                persons,
+                out,
+                month,
+                jurisdiction,
+                threads,
+                set,
+            })
+        }
+        _ => {}
     }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> Result<()> {
     let bind = match &cli.command {
         Command::Serve { bind, .. } => bind.clone(),
         _ => None,
@@ -185,7 +268,11 @@ async fn main() -> Result<()> {
         } => {
             bench::run(services, bench::LoadOptions { clients, seconds }).await?;
         }
-        Command::Keygen => unreachable!("handled above"),
+        Command::Keygen
+        | Command::Evaluate { .. }
+        | Command::Bench {
+            command: BenchCommand::Policy { .. },
+        } => unreachable!("handled above"),
     }
     Ok(())
 }
