@@ -35,13 +35,15 @@ pub struct BatchRules {
 impl BatchRules {
     pub fn read(ps: &ParamSet<'_>) -> Result<BatchRules, PolicyError> {
         let t = &mut NoTrace;
+        let dibao = DibaoParams::read(ps, t)?;
+        let poverty = PovertyParams::read(ps, t)?;
         let elderly = read(ps, "elderly.scale", t)?.tiers().to_vec();
         let elderly_by_age = (0..=130)
             .map(|age| elderly_monthly(age, &elderly).fen())
             .collect();
         Ok(BatchRules {
-            dibao: DibaoParams::read(ps, t)?,
-            poverty: PovertyParams::read(ps, t)?,
+            dibao,
+            poverty,
             elderly,
             elderly_by_age,
         })

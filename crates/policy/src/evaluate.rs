@@ -119,6 +119,17 @@ pub fn evaluate(h: &Household, ps: &ParamSet<'_>) -> Result<Evaluation, PolicyEr
     })
 }
 
+/// One program's decision, whether or not the jurisdiction lists it (golden cases, what-if).
+pub fn decide(h: &Household, ps: &ParamSet<'_>, program: Program) -> Result<Decision, PolicyError> {
+    let mut ctx = Ctx {
+        h,
+        ps,
+        done: BTreeMap::new(),
+        tekun_members: 0,
+    };
+    Ok(ctx.get(program)?.clone())
+}
+
 struct Ctx<'a, 'b> {
     h: &'a Household,
     ps: &'a ParamSet<'b>,

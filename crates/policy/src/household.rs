@@ -88,9 +88,9 @@ pub struct MemberInput {
     #[serde(default)]
     pub student: bool,
     pub medical: Option<MedicalInput>,
-    /// Has someone legally bound and able to support them (法定赡养抚养扶养义务人).
-    #[serde(default)]
-    pub has_supporter: bool,
+    /// Has someone legally bound and able to support them (法定赡养抚养扶养义务人). When not
+    /// given, a living member of working age (18–59) able to work is taken as one.
+    pub has_supporter: Option<bool>,
     /// For 特困: `dispersed` (分散供养, default) or `centralised` (集中供养).
     pub support: Option<Support>,
     #[serde(default)]
@@ -310,6 +310,16 @@ impl HouseholdInput {
                 members.push(member);
             }
         }
+        let able: Vec<bool> = members
+            .iter()
+            .map(|m| (18..60).contains(&m.age) && m.labour != LabourCapacity::None)
+            .collect();
+        let living = self.members.iter().filter(|m| !m.deceased);
+        for (i, (member, given)) in members.iter_mut().zip(living).enumerate() {
+            member.has_supporter = given
+                .has_supporter
+                .unwrap_or_else(|| able.iter().enumerate().any(|(j, a)| *a && j != i));
+        }
         if members.is_empty() {
             return Err(invalid("members", "家庭没有在世成员"));
         }
@@ -512,7 +522,7 @@ fn check_member(i: usize, m: &MemberInput, month: NaiveDate) -> Result<Member, P
         job_found: m.job_found,
         student: m.student,
         medical,
-        has_supporter: m.has_supporter,
+        has_supporter: m.has_supporter.unwrap_or(false),
         support: m.support.unwrap_or_default(),
         deceased: m.deceased,
     })

@@ -108,7 +108,7 @@ pub fn assess_member(m: &Member, p: &TekunParams, t: &mut impl Tracer) -> Outcom
         return Outcome::refused(format!("{}有生活来源（月收入{income}元）", m.label));
     }
     if !t.test(
-        || format!("{}：无有履行能力的法定赡养抚养扶养义务人", m.label),
+        || format!("{}：无有履行能力的法定赡养抚养扶养义务人（同户有劳动能力的18至59岁成员视为义务人，另有说明的除外）", m.label),
         !m.has_supporter,
         "无法定义务人或其无履行义务能力",
     ) {
