@@ -26,6 +26,10 @@ pub enum Permission {
     ManageUsers,
     ReadAudit,
     ManageCalendar,
+    /// Add effective-dated parameter values to the policy packs.
+    EditPolicy,
+    /// Run what-if simulations over the whole registry.
+    Simulate,
 }
 
 impl Role {
@@ -33,10 +37,17 @@ impl Role {
         use Permission::*;
         match self {
             Role::WindowClerk | Role::VillageAssistant => matches!(p, ReadPeople | WritePeople),
-            Role::TownshipReviewer | Role::Supervisor => matches!(p, ReadPeople),
+            Role::TownshipReviewer => matches!(p, ReadPeople),
+            Role::Supervisor => matches!(p, ReadPeople | Simulate),
             Role::BureauAdmin => matches!(
                 p,
-                ReadPeople | WritePeople | EditCatalogue | ManageUsers | ManageCalendar
+                ReadPeople
+                    | WritePeople
+                    | EditCatalogue
+                    | ManageUsers
+                    | ManageCalendar
+                    | EditPolicy
+                    | Simulate
             ),
             Role::Auditor => matches!(p, ReadAudit),
             // Liaisons see the people of the cases transferred to their department, not the registry.

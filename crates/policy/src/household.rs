@@ -268,6 +268,34 @@ pub struct Household {
     pub price_index_rise: Option<Ratio>,
 }
 
+impl Household {
+    /// A household as the registry holds it: its members, nothing declared beyond them (no
+    /// assets, rigid expenditure, history or requests).
+    pub fn registered(month: NaiveDate, members: Vec<Member>) -> Household {
+        Household {
+            month,
+            members,
+            deceased: Vec::new(),
+            deposits: Money::ZERO,
+            securities: Money::ZERO,
+            vehicles: 0,
+            business: false,
+            rigid_12m: [
+                ("医疗", Money::ZERO),
+                ("教育", Money::ZERO),
+                ("灾害", Money::ZERO),
+                ("其他", Money::ZERO),
+            ],
+            apply_alone: None,
+            dibao_last_month: None,
+            exit_months_used: 0,
+            temporary: None,
+            disaster: None,
+            price_index_rise: None,
+        }
+    }
+}
+
 /// `2024-01` → 2024-01-01.
 pub fn parse_month(text: &str) -> Result<NaiveDate, PolicyError> {
     let bad = || PolicyError::Input {

@@ -11,6 +11,7 @@ pub mod household;
 pub mod pack;
 pub mod param;
 pub mod programs;
+pub mod simulate;
 pub mod trace;
 
 use chrono::NaiveDate;

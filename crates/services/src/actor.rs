@@ -50,7 +50,10 @@ impl Actor {
     }
 
     pub fn require(&self, p: Permission) -> Result<()> {
-        let writes = !matches!(p, Permission::ReadPeople | Permission::ReadAudit);
+        let writes = !matches!(
+            p,
+            Permission::ReadPeople | Permission::ReadAudit | Permission::Simulate
+        );
         if !self.role.allows(p) || (writes && self.read_only) {
             return Err(ServiceError::Forbidden);
         }

@@ -14,6 +14,7 @@ pub mod demo;
 mod error;
 pub mod households;
 pub mod people;
+pub mod policy;
 pub mod regions;
 
 use std::sync::{Arc, RwLock};
@@ -40,6 +41,8 @@ pub struct Services {
     reads: audit_sink::AuditSink,
     /// Region names by code: the division tree does not change while the platform runs.
     region_names: Arc<RwLock<std::collections::HashMap<String, String>>>,
+    /// The policy packs with the values added on the platform.
+    policy: Arc<RwLock<Arc<jiuzhu_policy::PolicyBook>>>,
 }
 
 /// Sizes of what the database holds, for the home page and the health check.
@@ -68,8 +71,10 @@ impl Services {
             clock: Arc::new(RwLock::new(None)),
             reads: audit_sink::AuditSink::start(store.clone()),
             region_names: Arc::new(RwLock::new(std::collections::HashMap::new())),
+            policy: Arc::new(RwLock::new(Arc::new(jiuzhu_policy::PolicyBook::shipped()))),
         };
         services.load_calendar().await?;
+        services.load_policy().await?;
         Ok(services)
     }
 

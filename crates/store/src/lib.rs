@@ -20,7 +20,9 @@ mod error;
 mod households;
 mod incomes;
 mod people;
+mod policy;
 mod regions;
+mod registry_scan;
 mod schema;
 mod settings;
 mod users;
@@ -46,7 +48,11 @@ pub use households::{
 };
 pub use incomes::{IncomeRecord, IncomeRepo, NewIncome};
 pub use people::{NewPersonRow, PeopleRepo, PersonFilter, PersonRecord, PersonSummary};
+pub use policy::{
+    EvaluationRecord, NewEvaluation, NewPolicyValue, PolicyRepo, PolicyValueRecord, SimulationRow,
+};
 pub use regions::{Region, RegionRepo};
+pub use registry_scan::{RegistryScan, ScanPerson};
 pub use schema::MIGRATIONS;
 pub use settings::SettingsRepo;
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, TokenUse, UserRecord, UserRepo};
@@ -64,6 +70,7 @@ enum Pools {
     Sqlite {
         writer: SqlitePool,
         reader: SqlitePool,
+        path: std::path::PathBuf,
     },
     Postgres(PgPool),
 }
@@ -116,6 +123,7 @@ impl Store {
                 .foreign_keys(true)
                 .pragma("cache_size", "-65536")
                 .pragma("temp_store", "memory");
+            let path = options.get_filename().to_path_buf();
             let writer = PoolOptions::new()
                 .max_connections(1)
                 .connect_with(options.clone())
@@ -124,7 +132,11 @@ impl Store {
                 .max_connections(8)
                 .connect_with(options.read_only(false))
                 .await?;
-            Pools::Sqlite { writer, reader }
+            Pools::Sqlite {
+                writer,
+                reader,
+                path,
+            }
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PoolOptions::new()
@@ -189,6 +201,26 @@ impl Store {
         Ok(applied)
     }
 
+    /// The households of a region with their current members, for what-if simulation; incomes
+    /// in force on `until`. See [`RegistryScan`].
+    pub async fn scan_registry(
+        &self,
+        scope: &str,
+        until: chrono::NaiveDate,
+    ) -> Result<RegistryScan> {
+        match &self.pools {
+            Pools::Sqlite { path, .. } => {
+                let (path, scope) = (path.clone(), scope.to_string());
+                tokio::task::spawn_blocking(move || {
+                    registry_scan::scan_sqlite(&path, &scope, until)
+                })
+                .await
+                .map_err(|e| StoreError::Corrupt(format!("登记库扫描：{e}")))?
+            }
+            Pools::Postgres(pool) => registry_scan::scan_postgres(pool, scope, until).await,
+        }
+    }
+
     pub async fn ping(&self) -> Result<()> {
         let mut tx = self.begin_read().await?;
         on_tx!(tx, c => sqlx::query("SELECT 1").execute(c).await.map(|r| r.rows_affected()))?;
@@ -197,7 +229,7 @@ impl Store {
 
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { writer, reader } => {
+            Pools::Sqlite { writer, reader, .. } => {
                 reader.close().await;
                 writer.close().await;
             }

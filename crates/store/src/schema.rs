@@ -7,6 +7,27 @@
 
 use crate::{on_tx, Backend, Result, Tx};
 
+fn policy_triggers(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        Backend::Sqlite => &[
+            "CREATE TRIGGER policy_values_no_update BEFORE UPDATE ON policy_values
+               BEGIN SELECT RAISE(ABORT, 'policy_values is append-only'); END",
+            "CREATE TRIGGER policy_values_no_delete BEFORE DELETE ON policy_values
+               BEGIN SELECT RAISE(ABORT, 'policy_values is append-only'); END",
+            "CREATE TRIGGER evaluations_no_update BEFORE UPDATE ON evaluations
+               BEGIN SELECT RAISE(ABORT, 'evaluations is append-only'); END",
+            "CREATE TRIGGER evaluations_no_delete BEFORE DELETE ON evaluations
+               BEGIN SELECT RAISE(ABORT, 'evaluations is append-only'); END",
+        ],
+        Backend::Postgres => &[
+            "CREATE TRIGGER policy_values_append_only BEFORE UPDATE OR DELETE ON policy_values
+               FOR EACH ROW EXECUTE FUNCTION jiuzhu_append_only()",
+            "CREATE TRIGGER evaluations_append_only BEFORE UPDATE OR DELETE ON evaluations
+               FOR EACH ROW EXECUTE FUNCTION jiuzhu_append_only()",
+        ],
+    }
+}
+
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,
@@ -292,6 +313,40 @@ CREATE INDEX case_items_due ON case_items(next_due);
 CREATE UNIQUE INDEX case_items_form_no ON case_items(form_no);
 "#,
         extra: case_triggers,
+    },
+    Migration {
+        version: 3,
+        name: "policy values and evaluations",
+        sql: r#"
+-- Parameter values added by administrators on top of the shipped packs. Never edited: a
+-- later value supersedes from its own date.
+CREATE TABLE policy_values (
+    id {id},
+    pack_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    from_date {date} NOT NULL,
+    value TEXT NOT NULL,
+    source TEXT NOT NULL,
+    added_by TEXT NOT NULL,
+    added_at {ts} NOT NULL,
+    UNIQUE (pack_id, name, from_date)
+);
+
+-- Evaluations of a case's household, with every parameter value they used.
+CREATE TABLE evaluations (
+    id {id},
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    region_code TEXT NOT NULL,
+    household_id BIGINT NOT NULL,
+    month TEXT NOT NULL,
+    jurisdiction TEXT NOT NULL,
+    result TEXT NOT NULL,
+    evaluated_by TEXT NOT NULL,
+    evaluated_at {ts} NOT NULL
+);
+CREATE INDEX evaluations_case ON evaluations(case_id);
+"#,
+        extra: policy_triggers,
     },
 ];
 

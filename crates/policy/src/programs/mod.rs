@@ -8,7 +8,7 @@ pub mod tekun;
 
 use jiuzhu_domain::Money;
 
-use crate::household::Household;
+use crate::household::{Household, Member};
 use crate::param::Resolved;
 use crate::trace::Tracer;
 use crate::{ParamSet, PolicyError};
@@ -66,12 +66,12 @@ pub fn means_of(
     job_cost: Money,
     t: &mut impl Tracer,
 ) -> Means {
-    let members: Vec<_> = match alone {
-        Some(i) => vec![&h.members[i]],
-        None => h.members.iter().collect(),
+    let members: &[Member] = match alone {
+        Some(i) => std::slice::from_ref(&h.members[i]),
+        None => &h.members,
     };
     let mut income = Money::ZERO;
-    for m in &members {
+    for m in members {
         let counted = m.countable_income();
         let excluded = m.excluded_income();
         if !m.incomes.is_empty() {

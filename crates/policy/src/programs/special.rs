@@ -39,10 +39,10 @@ pub fn medical_top_up(members: &[Member], ratio: Ratio, t: &mut impl Tracer) -> 
         }
     }
     if !any {
-        return Outcome::refused("无医疗费用记录");
+        return Outcome::not(t.say(|| "无医疗费用记录".into()));
     }
     if total == Money::ZERO {
-        return Outcome::refused("大病保险补偿已达到规定比例");
+        return Outcome::not(t.say(|| "大病保险补偿已达到规定比例".into()));
     }
     Outcome::granted(total, None)
 }
@@ -55,7 +55,7 @@ pub fn student_aid(members: &[Member], aid: Money, ratio: Ratio, t: &mut impl Tr
         students > 0,
         "低收入家庭在读困难学生",
     ) {
-        return Outcome::refused("家庭无在读学生");
+        return Outcome::not(t.say(|| "家庭无在读学生".into()));
     }
     let each = ratio.of(aid);
     let amount = Money::from_fen(each.fen() * students);
@@ -99,10 +99,7 @@ pub fn temporary(
         "非本地户籍常住人口纳入临时救助范围",
     ) {
         return (
-            Outcome::refused(format!(
-                "非本地户籍且在本地居住不满{}个月",
-                p.nonlocal_months
-            )),
+            Outcome::not(t.say(|| format!("非本地户籍且在本地居住不满{}个月", p.nonlocal_months))),
             Vec::new(),
         );
     }
@@ -156,7 +153,7 @@ pub fn temporary(
         "一次审批、分阶段救助",
     ) {
         return (
-            Outcome::refused(format!("分期数{stages}超过{}期", p.max_stages)),
+            Outcome::not(t.say(|| format!("分期数{stages}超过{}期", p.max_stages))),
             Vec::new(),
         );
     }
@@ -189,7 +186,7 @@ pub fn elderly(members: &[Member], scale: &[Tier], t: &mut impl Tracer) -> Outco
         }
     }
     if total == Money::ZERO {
-        return Outcome::refused("无年满规定年龄的本地户籍成员");
+        return Outcome::not(t.say(|| "无年满规定年龄的本地户籍成员".into()));
     }
     Outcome::granted(total, None)
 }
@@ -204,21 +201,21 @@ pub fn price_subsidy(
     t: &mut impl Tracer,
 ) -> Outcome {
     let Some(rise) = rise else {
-        return Outcome::refused("未给出当月物价指数涨幅");
+        return Outcome::not(t.say(|| "未给出当月物价指数涨幅".into()));
     };
     if !t.test(
         || format!("物价指数同比涨幅{rise}，启动条件{trigger}"),
         rise >= trigger,
         "物价上涨挂钩联动机制启动条件",
     ) {
-        return Outcome::refused(format!("物价涨幅{rise}未达到启动条件{trigger}"));
+        return Outcome::not(t.say(|| format!("物价涨幅{rise}未达到启动条件{trigger}")));
     }
     if !t.test(
         || format!("低保、特困保障人数{recipients}人"),
         recipients > 0,
         "发放对象为低保、特困等困难群众",
     ) {
-        return Outcome::refused("家庭无低保、特困保障对象");
+        return Outcome::not(t.say(|| "家庭无低保、特困保障对象".into()));
     }
     let amount = Money::from_fen(per_person.fen() * recipients);
     t.value("价格临时补贴", || {
@@ -241,7 +238,7 @@ pub fn disaster_housing(
         entitled,
         "纳入灾后重建的困难家庭",
     ) {
-        return Outcome::refused("不属于灾后住房补助的对象");
+        return Outcome::not(t.say(|| "不属于灾后住房补助的对象".into()));
     }
     let (label, cap) = match damage {
         Damage::Collapsed => ("新（翻）建", rebuild_cap),
@@ -272,7 +269,7 @@ pub fn funeral(deceased: &[Member], months: i64, t: &mut impl Tracer) -> Outcome
         }
     }
     if total == Money::ZERO {
-        return Outcome::refused("无领取定期补助的已故成员");
+        return Outcome::not(t.say(|| "无领取定期补助的已故成员".into()));
     }
     Outcome::granted(total, None)
 }

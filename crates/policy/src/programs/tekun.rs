@@ -89,14 +89,14 @@ pub fn assess_member(m: &Member, p: &TekunParams, t: &mut impl Tracer) -> Outcom
         "特困人员范围",
     );
     if !group {
-        return Outcome::refused(format!("{}不属于老年人、残疾人或未成年人", m.label));
+        return Outcome::not(t.say(|| format!("{}不属于老年人、残疾人或未成年人", m.label)));
     }
     if !t.test(
         || format!("{}：{}", m.label, m.labour.label()),
         minor || m.labour == LabourCapacity::None,
         "无劳动能力（未成年人除外）",
     ) {
-        return Outcome::refused(format!("{}有劳动能力", m.label));
+        return Outcome::not(t.say(|| format!("{}有劳动能力", m.label)));
     }
     let basic = p.basic();
     let income = m.countable_income();
@@ -105,14 +105,14 @@ pub fn assess_member(m: &Member, p: &TekunParams, t: &mut impl Tracer) -> Outcom
         income < basic,
         "无生活来源",
     ) {
-        return Outcome::refused(format!("{}有生活来源（月收入{income}元）", m.label));
+        return Outcome::not(t.say(|| format!("{}有生活来源（月收入{income}元）", m.label)));
     }
     if !t.test(
-        || format!("{}：无有履行能力的法定赡养抚养扶养义务人（同户有劳动能力的18至59岁成员视为义务人，另有说明的除外）", m.label),
+        || format!("{}：无有履行能力的法定赡养抚养扶养义务人", m.label),
         !m.has_supporter,
         "无法定义务人或其无履行义务能力",
     ) {
-        return Outcome::refused(format!("{}有能履行义务的法定义务人", m.label));
+        return Outcome::not(t.say(|| format!("{}有能履行义务的法定义务人", m.label)));
     }
     let care = p.care(m.self_care, m.support);
     let amount = basic + care;
