@@ -100,12 +100,12 @@ SELECT m.household_id,
        p.birth_date,
        (substr(p.hukou_region, 1, 6) = substr(h.region_code, 1, 6)) AS hukou_local,
        p.disability_grade,
-       CASE p.disability_kind WHEN 'intellectual' THEN 1 WHEN 'mental' THEN 2 ELSE 0 END AS disability_kind,
+       CAST(CASE p.disability_kind WHEN 'intellectual' THEN 1 WHEN 'mental' THEN 2 ELSE 0 END AS BIGINT) AS disability_kind,
        (p.serious_illness IS NOT NULL) AS ill,
-       CASE p.labour_capacity WHEN 'partial' THEN 1 WHEN 'none' THEN 2 ELSE 0 END AS labour,
-       CASE p.self_care WHEN 'partial' THEN 1 WHEN 'none' THEN 2 ELSE 0 END AS self_care,
-       COALESCE(i.counted, 0) AS counted,
-       COALESCE(i.excluded, 0) AS excluded
+       CAST(CASE p.labour_capacity WHEN 'partial' THEN 1 WHEN 'none' THEN 2 ELSE 0 END AS BIGINT) AS labour,
+       CAST(CASE p.self_care WHEN 'partial' THEN 1 WHEN 'none' THEN 2 ELSE 0 END AS BIGINT) AS self_care,
+       CAST(COALESCE(i.counted, 0) AS BIGINT) AS counted,
+       CAST(COALESCE(i.excluded, 0) AS BIGINT) AS excluded
 FROM household_members m
 JOIN households h ON h.id = m.household_id
 JOIN persons p ON p.id = m.person_id

@@ -22,6 +22,8 @@ use crate::api;
         api::audit, api::calendar, api::load_calendar, api::due_date,
         api::file_application, api::get_case, api::register, api::department_step, api::window_step,
         api::queue, api::organisations, api::add_organisation, api::public_status,
+        api::evaluate, api::parameters, api::add_parameter_value, api::simulate,
+        api::case_evaluations, api::evaluate_case,
     ),
     modifiers(&Security),
     security(("bearer" = [])),
@@ -33,6 +35,7 @@ use crate::api;
         (name = "users", description = "用户与 API 令牌"),
         (name = "audit", description = "审计日志"),
         (name = "calendar", description = "法定工作日历"),
+        (name = "policy", description = "救助政策参数、家庭测算（含每步依据）与调整模拟"),
     )
 )]
 struct ApiDoc;

@@ -65,6 +65,10 @@ impl Templates {
             "print.html",
             "status.html",
             "register.html",
+            "decisions.html",
+            "policy.html",
+            "simulate.html",
+            "evaluate.html",
         );
         env.add_filter("yuan", yuan);
         env.add_filter("capital", capital);
@@ -125,6 +129,17 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
     add("/households", "家庭", a.role.allows(Permission::ReadPeople));
     add("/catalogue", "救助事项", true);
     add("/users", "用户", a.role.allows(Permission::ManageUsers));
+    add("/policy", "政策参数", true);
+    add(
+        "/policy/evaluate",
+        "救助测算",
+        a.role != jiuzhu_domain::Role::Auditor,
+    );
+    add(
+        "/policy/simulate",
+        "调整模拟",
+        a.role.allows(Permission::Simulate),
+    );
     add("/calendar", "工作日历", true);
     add("/audit", "审计日志", a.role.allows(Permission::ReadAudit));
     minijinja::context! {

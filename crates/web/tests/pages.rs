@@ -217,6 +217,9 @@ async fn every_page_renders_in_chinese_for_every_role() {
             "/catalogue/dibao".into(),
             "/calendar".into(),
             "/calendar?from=2025-09-30&days=6".into(),
+            "/policy".into(),
+            "/policy?jurisdiction=yubei".into(),
+            "/policy/evaluate".into(),
         ];
         match role {
             "admin" => p.extend([
@@ -228,6 +231,7 @@ async fn every_page_renders_in_chinese_for_every_role() {
                 format!("/people/{}", some_household.head_person_id),
                 format!("/people/{}/edit", some_household.head_person_id),
                 "/catalogue/dibao/edit".into(),
+                "/policy/simulate".into(),
                 "/people/new".into(),
                 format!("/households/{}/edit", some_household.id),
             ]),
@@ -235,7 +239,12 @@ async fn every_page_renders_in_chinese_for_every_role() {
                 "/audit".into(),
                 "/audit?action=login&from=2020-01-01".into(),
             ]),
-            "supervisor" | "reviewer" => p.extend(["/people".into(), "/households".into()]),
+            "supervisor" => p.extend([
+                "/people".into(),
+                "/households".into(),
+                "/policy/simulate".into(),
+            ]),
+            "reviewer" => p.extend(["/people".into(), "/households".into()]),
             _ => {}
         }
         p

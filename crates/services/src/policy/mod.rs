@@ -155,10 +155,15 @@ pub(crate) fn member_of(p: &ScanPerson, month: NaiveDate, label: String) -> Memb
     }
 }
 
+/// A registry member from the per-household query, unnamed.
+pub fn registry_member(row: &SimulationRow, month: NaiveDate) -> Member {
+    member_of(&scan_person(row), month, String::new())
+}
+
 /// The registry does not record who is bound to support whom outside the household: adults
 /// are taken to have a supporter (to be confirmed by investigation), and a minor has one when
 /// an adult able to work lives with them.
-pub(crate) fn registry_supporters(members: &mut [Member]) {
+pub fn registry_supporters(members: &mut [Member]) {
     let adult_able = members
         .iter()
         .any(|m| m.age >= 18 && m.labour != LabourCapacity::None);
@@ -458,9 +463,10 @@ impl Services {
         actor: &Actor,
         case_id: i64,
     ) -> Result<Vec<StoredEvaluation>> {
-        // Scope and existence through the case itself.
-        self.get_case(actor, case_id).await?;
+        // Scope and existence through the case itself (the case's own read is audited by
+        // whoever shows it).
         let mut tx = self.store.begin_read().await?;
+        self.load_case(&mut tx, actor, case_id).await?;
         let rows = tx.case_evaluations(case_id).await?;
         rows.into_iter()
             .map(|r| {

@@ -21,6 +21,8 @@ use jiuzhu_services::households::{
     HouseholdInput, HouseholdQuery, HouseholdUpdate, HouseholdView, MemberInput,
 };
 use jiuzhu_services::people::{Page, PersonInput, PersonQuery, PersonView};
+use jiuzhu_services::policy::simulate::{SimulationInput, SimulationReport};
+use jiuzhu_services::policy::{NewValueInput, ParametersView, StoredEvaluation};
 use jiuzhu_services::regions::RegionView;
 use jiuzhu_store::{
     ApiTokenRecord, AuditRecord, CaseItemRow, HouseholdSummary, Organisation, PersonSummary,
@@ -68,6 +70,13 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(audit))
         .route("/calendar", get(calendar).post(load_calendar))
         .route("/calendar/due", get(due_date))
+        .route("/evaluate", post(evaluate))
+        .route("/parameters", get(parameters).post(add_parameter_value))
+        .route("/simulate", post(simulate))
+        .route(
+            "/cases/{id}/evaluations",
+            get(case_evaluations).post(evaluate_case),
+        )
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在", None)
         })
@@ -531,4 +540,76 @@ pub async fn public_status(
         ));
     }
     Ok(Json(s.services.public_status(&q.form_no, &q.last4).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/evaluate", tag = "policy",
+    request_body(content = Object, description = "A household: {jurisdiction?, month?, members: [{age | birth_date | id_number, incomes: [{kind, monthly}], disability, serious_illness, labour_capacity, self_care, ...}], assets, rigid_expenditure_12m, benefits, temporary, disaster, price_index_rise, parameters}. Money in yuan. See README, \"Evaluating a household\"."),
+    responses((status = 200, description = "Every program's decision with its trace", body = Object), (status = 422, body = jiuzhu_services::ErrorBody)))]
+pub async fn evaluate(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(input): ApiJson<jiuzhu_policy::HouseholdInput>,
+) -> ApiResult<jiuzhu_policy::Evaluation> {
+    Ok(Json(s.services.evaluate_household(&a, &input)?))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ParametersQuery {
+    /// Policy pack id; the one governing the user's region when left out.
+    pub jurisdiction: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/parameters", tag = "policy", params(ParametersQuery), responses((status = 200, body = ParametersView)))]
+pub async fn parameters(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiQuery(q): ApiQuery<ParametersQuery>,
+) -> ApiResult<ParametersView> {
+    Ok(Json(s.services.parameters(&a, q.jurisdiction.as_deref())?))
+}
+
+#[utoipa::path(post, path = "/api/v1/parameters", tag = "policy", request_body = NewValueInput,
+    responses((status = 201, body = ParametersView), (status = 409, body = jiuzhu_services::ErrorBody), (status = 422, body = jiuzhu_services::ErrorBody)))]
+pub async fn add_parameter_value(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(input): ApiJson<NewValueInput>,
+) -> Created<ParametersView> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.add_parameter_value(&a, &input).await?),
+    ))
+}
+
+#[utoipa::path(post, path = "/api/v1/simulate", tag = "policy", request_body = SimulationInput,
+    responses((status = 200, body = SimulationReport), (status = 422, body = jiuzhu_services::ErrorBody)))]
+pub async fn simulate(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(input): ApiJson<SimulationInput>,
+) -> ApiResult<SimulationReport> {
+    Ok(Json(s.services.simulate(&a, &input).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/evaluations", tag = "policy", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<StoredEvaluation>)))]
+pub async fn case_evaluations(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Vec<StoredEvaluation>> {
+    Ok(Json(s.services.case_evaluations(&a, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/evaluations", tag = "policy", params(("id" = i64, Path)),
+    responses((status = 201, description = "The household evaluated this month and kept with the case", body = Object)))]
+pub async fn evaluate_case(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Created<jiuzhu_policy::Evaluation> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.evaluate_case(&a, id, true).await?),
+    ))
 }

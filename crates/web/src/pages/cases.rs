@@ -126,6 +126,15 @@ pub async fn file(
     }
 }
 
+pub(crate) async fn render_case_with(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    render_case(state, user, id, error).await
+}
+
 async fn render_case(
     state: &AppState,
     user: &WebUser,
@@ -141,10 +150,13 @@ async fn render_case(
         .collect();
     let a = &user.actor;
     let organisations = state.services.organisations(a).await.unwrap_or_default();
+    let evaluations = state.services.case_evaluations(a, id).await?;
     let html = state.templates.render(
         "case.html",
         context! { ..frame(user, "/queue"), ..context! {
             c => case, error => error, materials => materials, items => catalogue.items, organisations => organisations,
+            evaluation => evaluations.first(), evaluations_count => evaluations.len(),
+            assumptions => jiuzhu_services::policy::REGISTRY_ASSUMPTIONS,
             is_window => a.role.allows(Permission::WritePeople) && !a.read_only,
             is_liaison => a.role == Role::DepartmentLiaison,
             my_department => a.department,

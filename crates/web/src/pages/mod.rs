@@ -6,6 +6,7 @@ mod cases;
 mod catalogue;
 mod households;
 mod people;
+mod policy;
 mod session;
 
 use std::collections::BTreeMap;
@@ -68,6 +69,16 @@ pub fn routes() -> Router<AppState> {
         .route("/tokens/{id}/revoke", post(admin::revoke_token))
         .route("/audit", get(admin::audit))
         .route("/calendar", get(admin::calendar).post(admin::load_calendar))
+        .route("/cases/{id}/evaluate", post(policy::evaluate_case))
+        .route("/policy", get(policy::parameters).post(policy::add_value))
+        .route(
+            "/policy/simulate",
+            get(policy::simulate_page).post(policy::simulate),
+        )
+        .route(
+            "/policy/evaluate",
+            get(policy::evaluate_page).post(policy::evaluate),
+        )
 }
 
 /// Region code → name, for showing codes as places.

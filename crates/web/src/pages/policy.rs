@@ -1,0 +1,342 @@
+//! Policy pages: the parameters of a jurisdiction with history and sources (administrators add
+//! values), the household calculator, and what-if simulation with its chart.
+
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use chrono::NaiveDate;
+use jiuzhu_services::policy::simulate::{SimulationInput, SimulationReport};
+use jiuzhu_services::policy::NewValueInput;
+use jiuzhu_services::ServiceError;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::opt;
+use super::people::refusal;
+use crate::auth::WebUser;
+use crate::error::PageError;
+use crate::render::frame;
+use crate::AppState;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct PolicyQuery {
+    jurisdiction: String,
+}
+
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct ValueForm {
+    jurisdiction: String,
+    name: String,
+    from: String,
+    value: String,
+    source: String,
+}
+
+async fn render_parameters(
+    state: &AppState,
+    user: &WebUser,
+    jurisdiction: Option<&str>,
+    form: ValueForm,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let view = match state.services.parameters(&user.actor, jurisdiction) {
+        Ok(v) => v,
+        Err(ServiceError::Invalid { .. }) if jurisdiction.is_some() => {
+            state.services.parameters(&user.actor, None)?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let html = state.templates.render(
+        "policy.html",
+        context! { ..frame(user, "/policy"), ..context! {
+            p => view, form => form, error => error, notice => notice,
+            can_edit => user.actor.role.allows(jiuzhu_domain::Permission::EditPolicy) && !user.actor.read_only,
+        }},
+    )?;
+    Ok(super::page_reply(
+        html,
+        &error,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    ))
+}
+
+pub async fn parameters(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<PolicyQuery>,
+) -> Result<Response, PageError> {
+    let j = opt(&q.jurisdiction);
+    render_parameters(
+        &state,
+        &user,
+        j.as_deref(),
+        ValueForm::default(),
+        None,
+        None,
+    )
+    .await
+}
+
+pub async fn add_value(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<ValueForm>,
+) -> Result<Response, PageError> {
+    let from = form.from.trim().parse::<NaiveDate>();
+    let value: serde_json::Value = match serde_json::from_str(form.value.trim()) {
+        Ok(v @ serde_json::Value::Array(_)) => v,
+        _ => serde_json::Value::String(form.value.trim().to_string()),
+    };
+    let result = match from {
+        Ok(from) => {
+            state
+                .services
+                .add_parameter_value(
+                    &user.actor,
+                    &NewValueInput {
+                        jurisdiction: form.jurisdiction.clone(),
+                        name: form.name.clone(),
+                        from,
+                        value,
+                        source: form.source.clone(),
+                    },
+                )
+                .await
+        }
+        Err(_) => Err(ServiceError::invalid("from", "请填写生效日期")),
+    };
+    let j = form.jurisdiction.clone();
+    match result {
+        Ok(_) => {
+            let notice = format!(
+                "已新增参数值：{} 自{}起为{}",
+                form.name, form.from, form.value
+            );
+            render_parameters(
+                &state,
+                &user,
+                Some(&j),
+                ValueForm::default(),
+                None,
+                Some(notice),
+            )
+            .await
+        }
+        Err(e) => {
+            let reason = refusal(e)?;
+            render_parameters(&state, &user, Some(&j), form, Some(reason), None).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct SimulateForm {
+    month: String,
+    jurisdiction: String,
+    set: String,
+}
+
+/// A horizontal bar chart of signed values, one bar per row, as inline SVG.
+pub(crate) fn bar_chart(rows: &[(String, i64)], unit: impl Fn(i64) -> String) -> String {
+    let esc = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let (label_w, bar_w, row_h) = (150.0, 420.0, 26.0);
+    let max = rows.iter().map(|(_, v)| v.abs()).max().unwrap_or(0).max(1) as f64;
+    let any_negative = rows.iter().any(|(_, v)| *v < 0);
+    let zero = if any_negative {
+        label_w + bar_w / 2.0
+    } else {
+        label_w
+    };
+    let scale = if any_negative { bar_w / 2.0 } else { bar_w } / max;
+    let height = row_h * rows.len() as f64 + 10.0;
+    let mut svg = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{w}" height="{height}" viewBox="0 0 {w} {height}" font-size="13">"#,
+        w = label_w + bar_w + 130.0
+    );
+    for (i, (label, v)) in rows.iter().enumerate() {
+        let y = 5.0 + row_h * i as f64;
+        let len = (*v as f64).abs() * scale;
+        let x = if *v < 0 { zero - len } else { zero };
+        let colour = if *v < 0 { "#b03a2e" } else { "#1f6f8b" };
+        svg.push_str(&format!(
+            r#"<text x="{tx}" y="{ty}" text-anchor="end">{label}</text><rect x="{x:.1}" y="{y:.1}" width="{len:.1}" height="{h}" fill="{colour}"><title>{label}：{value}</title></rect><text x="{vx:.1}" y="{ty}">{value}</text>"#,
+            tx = label_w - 8.0,
+            ty = y + 15.0,
+            h = row_h - 8.0,
+            label = esc(label),
+            value = esc(&unit(*v)),
+            vx = zero.max(x + len) + 6.0,
+        ));
+    }
+    svg.push_str(&format!(
+        r##"<line x1="{zero}" y1="0" x2="{zero}" y2="{height}" stroke="#555"/></svg>"##
+    ));
+    svg
+}
+
+fn charts(report: &SimulationReport) -> (String, String) {
+    let cost: Vec<(String, i64)> = report
+        .townships
+        .iter()
+        .map(|t| (t.name.clone(), t.after_monthly_fen - t.before_monthly_fen))
+        .collect();
+    let yuan = |fen: i64| format!("{}元", jiuzhu_domain::Money::from_fen(fen));
+    let moved: Vec<(String, i64)> = report
+        .townships
+        .iter()
+        .map(|t| (t.name.clone(), t.gained as i64 - t.lost as i64))
+        .collect();
+    (
+        bar_chart(&cost, yuan),
+        bar_chart(&moved, |n| format!("{n:+}户")),
+    )
+}
+
+async fn render_simulate(
+    state: &AppState,
+    user: &WebUser,
+    form: SimulateForm,
+    report: Option<SimulationReport>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let view = state.services.parameters(&user.actor, None)?;
+    let (cost_chart, count_chart) = report.as_ref().map(charts).unzip();
+    let html = state.templates.render(
+        "simulate.html",
+        context! { ..frame(user, "/policy/simulate"), ..context! {
+            form => form, report => report, error => error, p => view,
+            cost_chart => cost_chart.map(minijinja::Value::from_safe_string),
+            count_chart => count_chart.map(minijinja::Value::from_safe_string),
+        }},
+    )?;
+    Ok(super::page_reply(
+        html,
+        &error,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    ))
+}
+
+pub async fn simulate_page(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Response, PageError> {
+    user.actor.require(jiuzhu_domain::Permission::Simulate)?;
+    let form = SimulateForm {
+        set: "dibao.standard=+8%".into(),
+        ..Default::default()
+    };
+    render_simulate(&state, &user, form, None, None).await
+}
+
+pub async fn simulate(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<SimulateForm>,
+) -> Result<Response, PageError> {
+    let input = SimulationInput {
+        month: opt(&form.month),
+        jurisdiction: opt(&form.jurisdiction),
+        set: form
+            .set
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect(),
+        list_limit: Some(200),
+    };
+    match state.services.simulate(&user.actor, &input).await {
+        Ok(report) => render_simulate(&state, &user, form, Some(report), None).await,
+        Err(e) => {
+            let reason = refusal(e)?;
+            render_simulate(&state, &user, form, None, Some(reason)).await
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct EvaluateForm {
+    household: String,
+}
+
+const EXAMPLE: &str = include_str!("../../../../examples/household.json");
+
+async fn render_evaluate(
+    state: &AppState,
+    user: &WebUser,
+    form: EvaluateForm,
+    evaluation: Option<jiuzhu_policy::Evaluation>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let html = state.templates.render(
+        "evaluate.html",
+        context! { ..frame(user, "/policy/evaluate"), ..context! {
+            form => form, evaluation => evaluation, error => error,
+        }},
+    )?;
+    Ok(super::page_reply(
+        html,
+        &error,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    ))
+}
+
+pub async fn evaluate_page(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Response, PageError> {
+    let form = EvaluateForm {
+        household: EXAMPLE.to_string(),
+    };
+    render_evaluate(&state, &user, form, None, None).await
+}
+
+pub async fn evaluate(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(form): Form<EvaluateForm>,
+) -> Result<Response, PageError> {
+    let parsed: Result<jiuzhu_policy::HouseholdInput, _> = serde_json::from_str(&form.household);
+    let result = match parsed {
+        Ok(input) => state.services.evaluate_household(&user.actor, &input),
+        Err(e) => Err(ServiceError::invalid(
+            "household",
+            format!(
+                "家庭信息格式有误（第{}行第{}列）：{e}",
+                e.line(),
+                e.column()
+            ),
+        )),
+    };
+    match result {
+        Ok(evaluation) => render_evaluate(&state, &user, form, Some(evaluation), None).await,
+        Err(e) => {
+            let reason = refusal(e)?;
+            render_evaluate(&state, &user, form, None, Some(reason)).await
+        }
+    }
+}
+
+/// Evaluates a case's household now and keeps the result with the case.
+pub async fn evaluate_case(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    match state.services.evaluate_case(&user.actor, id, true).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}#evaluation")).into_response()),
+        Err(e) => {
+            let reason = refusal(e)?;
+            super::cases::render_case_with(&state, &user, id, Some(reason)).await
+        }
+    }
+}
