@@ -34,6 +34,9 @@ pub fn run(o: Options) -> Result<()> {
     if let Some(m) = o.month {
         input.month = Some(m);
     }
+    if input.month.is_none() {
+        input.month = Some(jiuzhu_services::clock::today().format("%Y-%m").to_string());
+    }
     if let Some(j) = o.jurisdiction {
         input.jurisdiction = Some(j);
     }

@@ -366,27 +366,29 @@ fn wide_row(bytes: &[u8], start: usize) -> Option<([i64; 7], usize)> {
     Some((vals, start + from))
 }
 
-/// Parses whole lines (no header) into `out`; `first_line` is the file line number of the first.
-/// A row the fast path cannot read is parsed again field by field to say which field is wrong
-/// and why.
-pub fn parse_persons(bytes: &[u8], first_line: u64, out: &mut Persons) -> Result<(), RowError> {
+/// One person's row, read: household, age, and money in fen.
+#[derive(Debug, Clone, Copy)]
+pub struct Row {
+    pub household: u64,
+    pub age: u32,
+    pub income: i64,
+    pub excluded: i64,
+    pub rigid: i64,
+}
+
+/// Reads whole lines (no header), handing each row to `sink`; `first_line` is the file line
+/// number of the first. A row the fast path cannot read is parsed again field by field to say
+/// which field is wrong and why. Households must come in order.
+#[inline(always)]
+fn parse_rows(
+    bytes: &[u8],
+    first_line: u64,
+    mut last: u64,
+    mut sink: impl FnMut(Row),
+) -> Result<(), RowError> {
     let mut line = first_line;
-    let mut last = out.household.last().copied().unwrap_or(0);
-    // Columns are sized for the most rows the bytes can hold (no row is shorter than 14
-    // bytes), filled by index and cut to length at the end: no capacity check per row.
-    let base = out.len();
-    let most = base + bytes.len() / 14 + 1;
-    out.household.resize(most, 0);
-    out.age.resize(most, 0);
-    out.income.resize(most, 0);
-    out.excluded.resize(most, 0);
-    out.rigid.resize(most, 0);
-    let mut n = base;
     let mut i = 0;
-    let result = loop {
-        if i >= bytes.len() {
-            break Ok(());
-        }
+    while i < bytes.len() {
         let row = match wide_row(bytes, i) {
             Some(([household, _, age, income, excluded, disability, rigid], next))
                 if age <= 130 && disability <= 4 && excluded <= income =>
@@ -411,7 +413,7 @@ pub fn parse_persons(bytes: &[u8], first_line: u64, out: &mut Persons) -> Result
                             .position(|&b| b == b'\n')
                             .map_or(bytes.len(), |p| start + p);
                         let raw = &bytes[start..end];
-                        break Err(explain_row(raw.strip_suffix(b"\r").unwrap_or(raw), line));
+                        return Err(explain_row(raw.strip_suffix(b"\r").unwrap_or(raw), line));
                     }
                 }
             }
@@ -419,27 +421,76 @@ pub fn parse_persons(bytes: &[u8], first_line: u64, out: &mut Persons) -> Result
         let [household, age, income, excluded, rigid] = row;
         let household = household as u64;
         if household < last {
-            break Err(field_error(
+            return Err(field_error(
                 line,
                 "household_id",
                 "文件未按户排序：同一户的成员应相邻且户号递增",
             ));
         }
         last = household;
-        out.household[n] = household;
-        out.age[n] = age as u32;
-        out.income[n] = income;
-        out.excluded[n] = excluded;
-        out.rigid[n] = rigid;
-        n += 1;
+        sink(Row {
+            household,
+            age: age as u32,
+            income,
+            excluded,
+            rigid,
+        });
         line += 1;
+    }
+    Ok(())
+}
+
+/// Parses whole lines (no header) into person columns.
+pub fn parse_persons(bytes: &[u8], first_line: u64, out: &mut Persons) -> Result<(), RowError> {
+    let last = out.household.last().copied().unwrap_or(0);
+    parse_rows(bytes, first_line, last, |r| {
+        out.household.push(r.household);
+        out.age.push(r.age);
+        out.income.push(r.income);
+        out.excluded.push(r.excluded);
+        out.rigid.push(r.rigid);
+    })
+}
+
+/// Parses whole lines (no header) straight into household columns: the same rows as
+/// [`parse_persons`] then [`group`], without writing and reading the person columns between.
+/// The chunk must hold whole households.
+pub fn parse_households(
+    bytes: &[u8],
+    first_line: u64,
+    rules: &BatchRules,
+    out: &mut Households,
+) -> Result<(), RowError> {
+    let mut current: Option<(u64, [i64; 4])> = None;
+    let flush = |out: &mut Households, id: u64, [size, income, rigid, elderly]: [i64; 4]| {
+        out.id.push(id);
+        out.size.push(size);
+        out.income.push(income);
+        out.rigid.push(rigid);
+        out.elderly.push(elderly);
     };
-    out.household.truncate(n);
-    out.age.truncate(n);
-    out.income.truncate(n);
-    out.excluded.truncate(n);
-    out.rigid.truncate(n);
-    result
+    let last = out.id.last().copied().unwrap_or(0);
+    parse_rows(bytes, first_line, last, |r| {
+        let elderly = rules.elderly_by_age[r.age as usize];
+        match &mut current {
+            Some((id, acc)) if *id == r.household => {
+                acc[0] += 1;
+                acc[1] += r.income - r.excluded;
+                acc[2] += r.rigid;
+                acc[3] += elderly;
+            }
+            _ => {
+                if let Some((id, acc)) = current.take() {
+                    flush(out, id, acc);
+                }
+                current = Some((r.household, [1, r.income - r.excluded, r.rigid, elderly]));
+            }
+        }
+    })?;
+    if let Some((id, acc)) = current {
+        flush(out, id, acc);
+    }
+    Ok(())
 }
 
 /// Why a row the fast path refused is wrong: field by field, the first field at fault.

@@ -305,6 +305,10 @@ proptest! {
         batch::parse_persons(csv.as_bytes(), 2, &mut p).unwrap();
         let mut h = Households::default();
         batch::group(&p, &rules, &mut h);
+        let mut fused = Households::default();
+        batch::parse_households(csv.as_bytes(), 2, &rules, &mut fused).unwrap();
+        prop_assert_eq!((&fused.id, &fused.size, &fused.income), (&h.id, &h.size, &h.income));
+        prop_assert_eq!((&fused.rigid, &fused.elderly), (&h.rigid, &h.elderly));
         batch::decide(&mut h, &rules);
 
         let rigid: i64 = members.iter().map(|m| m.3).sum();
