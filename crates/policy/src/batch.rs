@@ -298,7 +298,7 @@ fn fast_row(bytes: &[u8], i: &mut usize) -> Option<[i64; 6]> {
 }
 
 /// The bytes a wide read looks at: the longest row the fast path takes whole.
-const WIDE: usize = 48;
+const WIDE: usize = 40;
 
 #[inline(always)]
 fn word_at(bytes: &[u8], at: usize) -> u64 {
