@@ -1,5 +1,5 @@
-//! The columnar batch path: persons as columns (`household_id, person_id, age, monthly_income,
-//! excluded_income, disability_level, rigid_expense`, sorted by household), grouped into household
+//! The columnar batch path: persons' rows (`household_id, person_id, age, monthly_income,
+//! excluded_income, disability_level, rigid_expense`, sorted by household) read into household
 //! columns, then the same program functions as the single-household path, without a trace.
 //!
 //! Parsing and formatting work on byte slices so the caller decides how to read and write
@@ -57,34 +57,6 @@ pub struct RowError {
     pub line: u64,
     pub field: &'static str,
     pub message: String,
-}
-
-/// Persons of whole households, as columns. Money in fen.
-#[derive(Debug, Default)]
-pub struct Persons {
-    pub household: Vec<u64>,
-    pub age: Vec<u32>,
-    pub income: Vec<i64>,
-    pub excluded: Vec<i64>,
-    pub rigid: Vec<i64>,
-}
-
-impl Persons {
-    pub fn clear(&mut self) {
-        self.household.clear();
-        self.age.clear();
-        self.income.clear();
-        self.excluded.clear();
-        self.rigid.clear();
-    }
-
-    pub fn len(&self) -> usize {
-        self.household.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.household.is_empty()
-    }
 }
 
 /// Households as columns, with the nine outputs.
@@ -368,12 +340,12 @@ fn wide_row(bytes: &[u8], start: usize) -> Option<([i64; 7], usize)> {
 
 /// One person's row, read: household, age, and money in fen.
 #[derive(Debug, Clone, Copy)]
-pub struct Row {
-    pub household: u64,
-    pub age: u32,
-    pub income: i64,
-    pub excluded: i64,
-    pub rigid: i64,
+struct Row {
+    household: u64,
+    age: u32,
+    income: i64,
+    excluded: i64,
+    rigid: i64,
 }
 
 /// Reads whole lines (no header), handing each row to `sink`; `first_line` is the file line
@@ -440,21 +412,8 @@ fn parse_rows(
     Ok(())
 }
 
-/// Parses whole lines (no header) into person columns.
-pub fn parse_persons(bytes: &[u8], first_line: u64, out: &mut Persons) -> Result<(), RowError> {
-    let last = out.household.last().copied().unwrap_or(0);
-    parse_rows(bytes, first_line, last, |r| {
-        out.household.push(r.household);
-        out.age.push(r.age);
-        out.income.push(r.income);
-        out.excluded.push(r.excluded);
-        out.rigid.push(r.rigid);
-    })
-}
-
-/// Parses whole lines (no header) straight into household columns: the same rows as
-/// [`parse_persons`] then [`group`], without writing and reading the person columns between.
-/// The chunk must hold whole households.
+/// Parses whole lines (no header) straight into household columns: size, countable income,
+/// rigid expense and elderly allowance per household. The chunk must hold whole households.
 pub fn parse_households(
     bytes: &[u8],
     first_line: u64,
@@ -536,28 +495,6 @@ fn check_row(row: &[u8], line: u64) -> Result<(), RowError> {
         ));
     }
     Ok(())
-}
-
-/// Groups persons into household columns: size, countable income, rigid expense, elderly allowance.
-pub fn group(persons: &Persons, rules: &BatchRules, out: &mut Households) {
-    let n = persons.len();
-    let mut i = 0;
-    while i < n {
-        let id = persons.household[i];
-        let (mut size, mut income, mut rigid, mut elderly) = (0i64, 0i64, 0i64, 0i64);
-        while i < n && persons.household[i] == id {
-            size += 1;
-            income += persons.income[i] - persons.excluded[i];
-            rigid += persons.rigid[i];
-            elderly += rules.elderly_by_age[persons.age[i] as usize];
-            i += 1;
-        }
-        out.id.push(id);
-        out.size.push(size);
-        out.income.push(income);
-        out.rigid.push(rigid);
-        out.elderly.push(elderly);
-    }
 }
 
 /// Applies the programs to every household: the same `dibao::assess` and `poverty` functions

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use jiuzhu_domain::Money;
-use jiuzhu_policy::batch::{self, BatchRules, Households, Persons};
+use jiuzhu_policy::batch::{self, BatchRules, Households};
 use jiuzhu_policy::evaluate::{decide, evaluate_input};
 use jiuzhu_policy::household::MemberInput;
 use jiuzhu_policy::{HouseholdInput, Overrides, Pack, PolicyBook, PolicyError, Program, Step};
@@ -240,13 +240,29 @@ fn a_decision_shows_every_parameter_test_and_figure_behind_it() {
 
 #[test]
 fn batch_rows_that_cannot_be_read_say_line_field_and_why() {
+    let book = PolicyBook::shipped();
+    let rules = rules(&book);
     let parse = |text: &str| {
-        let mut p = Persons::default();
-        batch::parse_persons(text.as_bytes(), 2, &mut p).map(|()| p.len())
+        let mut h = Households::default();
+        batch::parse_households(text.as_bytes(), 2, &rules, &mut h)
+            .map(|()| h.size.iter().sum::<i64>())
     };
     assert_eq!(
         parse("0,0,40,100,0,0,0\n0,1,38,0,0,0,0\n1,2,5,0.5,0,0,12.25\n").unwrap(),
         3
+    );
+    let mut h = Households::default();
+    batch::parse_households(
+        b"0,0,40,100,0,0,0\n0,1,81,0.5,0.25,0,0\n1,2,5,0.5,0,0,12.25\n",
+        2,
+        &rules,
+        &mut h,
+    )
+    .unwrap();
+    assert_eq!((h.id.clone(), h.size.clone()), (vec![0, 1], vec![2, 1]));
+    assert_eq!(
+        (h.income.clone(), h.rigid.clone(), h.elderly.clone()),
+        (vec![10_025, 50], vec![0, 1_225], vec![10_000, 0])
     );
     let e = parse("0,0,40,100,0,0,0\n0,1,abc,0,0,0,0\n").unwrap_err();
     assert_eq!((e.line, e.field), (3, "age"));
@@ -301,14 +317,9 @@ proptest! {
             let excluded = (*excluded).min(*income);
             csv.push_str(&format!("0,{i},{age},{income},{excluded},0,{rigid}\n"));
         }
-        let mut p = Persons::default();
-        batch::parse_persons(csv.as_bytes(), 2, &mut p).unwrap();
         let mut h = Households::default();
-        batch::group(&p, &rules, &mut h);
-        let mut fused = Households::default();
-        batch::parse_households(csv.as_bytes(), 2, &rules, &mut fused).unwrap();
-        prop_assert_eq!((&fused.id, &fused.size, &fused.income), (&h.id, &h.size, &h.income));
-        prop_assert_eq!((&fused.rigid, &fused.elderly), (&h.rigid, &h.elderly));
+        batch::parse_households(csv.as_bytes(), 2, &rules, &mut h).unwrap();
+        prop_assert_eq!(h.len(), 1);
         batch::decide(&mut h, &rules);
 
         let rigid: i64 = members.iter().map(|m| m.3).sum();

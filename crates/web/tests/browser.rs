@@ -357,3 +357,57 @@ async fn an_application_goes_from_the_window_to_the_department_and_back() {
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_supervisor_simulates_a_raise_and_a_clerk_evaluates_a_household() {
+    let app = common::app(200).await;
+    let state = jiuzhu_web::AppState::new(app.services.clone(), jiuzhu_web::WebConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(jiuzhu_web::serve_on(state, listener));
+
+    let outcome = tokio::task::spawn_blocking(move || {
+        let Some(d) = Driver::start() else { return };
+        let sign_in = |user: &str| {
+            d.goto(&format!("{site}/login"));
+            d.type_into("#username", user);
+            d.type_into("#password", "jiuzhu2026");
+            d.click("button[type=submit]");
+            d.wait_text("main h1", |t| t.starts_with("您好"));
+        };
+        // The supervisor raises the 低保 standard by 8% and sees who gains, per township.
+        sign_in("supervisor");
+        d.click("nav a[href='/policy/simulate']");
+        d.wait_text("main h1", |t| t == "政策调整模拟");
+        d.click("form.stack button[type=submit]");
+        let heading = d.wait_text("main h2", |t| t.contains("户、"));
+        assert!(
+            heading.contains("张家港市") && heading.contains("200户"),
+            "{heading}"
+        );
+        let table = d.text("main table");
+        assert!(table.contains("最低生活保障"), "{table}");
+        d.element("figure.chart svg rect");
+        d.screenshot("simulate");
+
+        // The clerk works a household through the calculator and reads the trace.
+        sign_in("clerk");
+        d.click("nav a[href='/policy/evaluate']");
+        d.wait_text("main h1", |t| t == "救助测算");
+        d.click("form.stack button[type=submit]");
+        let result = d.wait_text("table.decisions", |t| t.contains("最低生活保障"));
+        assert!(result.contains("每月4,356.00元"), "{result}");
+        d.click("table.decisions details summary");
+        let trace = d.wait_text("table.decisions details ol", |t| !t.is_empty());
+        assert!(
+            trace.contains("低保标准1,389.00元×4人=5,556.00元"),
+            "{trace}"
+        );
+        d.screenshot("evaluate");
+    })
+    .await;
+    server.abort();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
