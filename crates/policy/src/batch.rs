@@ -539,26 +539,25 @@ impl Cursor<'_> {
         // Two digits at a time from a table, written from the end.
         const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819202122232425262728293031323334353637383940414243444546474849\
         5051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899";
-        // Right-aligned in a scratch array, then copied with a fixed length (no call to
-        // memcpy): the buffer's slack absorbs the bytes past the number, overwritten next.
-        let mut tmp = [0u8; 40];
-        let mut at = 20;
+        // Straight into the buffer from the last digit back: composing the number in a scratch
+        // array and copying it out stalls on every reload of what was just stored.
+        let len = digit_count(n);
+        let mut end = self.at + len;
+        self.at = end;
         while n >= 100 {
             let pair = (n % 100) as usize * 2;
             n /= 100;
-            at -= 2;
-            tmp[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+            self.buf[end - 2] = PAIRS[pair];
+            self.buf[end - 1] = PAIRS[pair + 1];
+            end -= 2;
         }
         if n >= 10 {
-            at -= 2;
             let pair = n as usize * 2;
-            tmp[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+            self.buf[end - 2] = PAIRS[pair];
+            self.buf[end - 1] = PAIRS[pair + 1];
         } else {
-            at -= 1;
-            tmp[at] = b'0' + n as u8;
+            self.buf[end - 1] = b'0' + n as u8;
         }
-        self.buf[self.at..self.at + 20].copy_from_slice(&tmp[at..at + 20]);
-        self.at += 20 - at;
     }
 
     /// Yuan with two decimals: `1234.50`.
@@ -579,6 +578,23 @@ impl Cursor<'_> {
         self.byte(b'0' + c / 10);
         self.byte(b'0' + c % 10);
     }
+}
+
+/// Decimal digits of `n` from its bit length, without dividing.
+#[inline(always)]
+fn digit_count(n: u64) -> usize {
+    const POW10: [u64; 20] = {
+        let mut p = [1u64; 20];
+        let mut i = 1;
+        while i < 20 {
+            p[i] = p[i - 1] * 10;
+            i += 1;
+        }
+        p
+    };
+    let bits = 64 - (n | 1).leading_zeros() as usize;
+    let t = (bits * 1233) >> 12;
+    (t + 1 - usize::from(n < POW10[t])).max(1)
 }
 
 /// Per-capita income to the fen, half away from zero, as `Money::mul_ratio` rounds, in i64.
@@ -705,4 +721,56 @@ pub fn household_boundary(bytes: &[u8]) -> Option<usize> {
         start = prev;
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_in_full() {
+        for n in [
+            0u64,
+            1,
+            9,
+            10,
+            99,
+            100,
+            101,
+            999,
+            1000,
+            123_456,
+            9_999_999,
+            10_000_000,
+            u64::MAX,
+        ] {
+            assert_eq!(digit_count(n), n.to_string().len(), "{n}");
+            let mut buf = vec![0u8; 64];
+            let mut c = Cursor {
+                buf: &mut buf,
+                at: 0,
+            };
+            c.uint(n);
+            let at = c.at;
+            assert_eq!(std::str::from_utf8(&buf[..at]).unwrap(), n.to_string());
+        }
+        let mut buf = vec![0u8; 64];
+        let mut c = Cursor {
+            buf: &mut buf,
+            at: 0,
+        };
+        for fen in [0i64, 5, 100, 123_405, -250] {
+            c.yuan(fen);
+            c.byte(b' ');
+        }
+        let at = c.at;
+        assert_eq!(
+            std::str::from_utf8(&buf[..at]).unwrap(),
+            "0.00 0.05 1.00 1234.05 -2.50 "
+        );
+        assert_eq!(
+            (per_capita(10, 3), per_capita(20, 3), per_capita(5, 2)),
+            (3, 7, 3)
+        );
+    }
 }
