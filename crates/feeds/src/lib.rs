@@ -1,0 +1,338 @@
+//! Department data feeds, read: the categories and their typed columns, the text encoding of a
+//! file, and each row turned into a fact or rejected with its row number, field and reason.
+//! Pure: bytes in, facts and rejections out; storing them is the store's business.
+
+pub mod category;
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use jiuzhu_domain::{IdNumber, Money};
+use serde::Serialize;
+use thiserror::Error;
+
+pub use category::{category, Category, Column, Kind, CATEGORIES};
+
+/// The encodings department files arrive in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Encoding {
+    Utf8,
+    /// GBK and its superset GB18030 are read alike: GB18030 decodes every GBK file.
+    Gb18030,
+}
+
+/// Decodes a file's bytes: UTF-8 when they are valid UTF-8 (a byte-order mark is dropped),
+/// otherwise GB18030, which covers GBK. Chinese text in GBK is practically never valid UTF-8.
+pub fn decode(bytes: &[u8]) -> (String, Encoding) {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(body) {
+        Ok(s) => (s.to_string(), Encoding::Utf8),
+        Err(_) => {
+            let (text, _, _) = encoding_rs::GB18030.decode(bytes);
+            (text.into_owned(), Encoding::Gb18030)
+        }
+    }
+}
+
+/// A value read from a typed column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum Value {
+    Text(String),
+    /// Fen.
+    Money(i64),
+    Date(NaiveDate),
+    /// The first day of the month.
+    Month(NaiveDate),
+    Count(i64),
+}
+
+/// One row of a feed, read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fact {
+    /// The row's line in the file (the header is line 1).
+    pub row: u64,
+    pub id_number: IdNumber,
+    pub name: String,
+    pub values: BTreeMap<&'static str, Value>,
+}
+
+/// A row that could not be read, and why. Nothing of it is kept as a fact.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    pub row: u64,
+    pub field: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FeedError {
+    #[error("未知的数据类别“{0}”")]
+    UnknownCategory(String),
+    #[error("文件没有表头行")]
+    NoHeader,
+    #[error("缺少必填列“{label}”（{key}）；表头为：{header}")]
+    MissingColumn {
+        key: &'static str,
+        label: &'static str,
+        header: String,
+    },
+    #[error("第{row}行无法读取：{reason}")]
+    Malformed { row: u64, reason: String },
+}
+
+/// What a file gave: the facts, the rejected rows and how it was read.
+#[derive(Debug, Clone)]
+pub struct Parsed {
+    pub encoding: Encoding,
+    pub facts: Vec<Fact>,
+    pub rejected: Vec<Rejection>,
+}
+
+fn parse_money(s: &str) -> Result<i64, String> {
+    let m = Money::parse_yuan(s).map_err(|e| e.to_string())?;
+    if m.is_negative() {
+        return Err(format!("金额不能为负数：{s}"));
+    }
+    Ok(m.fen())
+}
+
+/// `2025-03-01`, `2025/3/1`, `2025.3.1`, `20250301`, `2025年3月1日`.
+pub fn parse_date(s: &str) -> Option<NaiveDate> {
+    let t = s.trim();
+    if t.len() == 8 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::parse_from_str(t, "%Y%m%d").ok();
+    }
+    let parts: Vec<&str> = t
+        .split(['-', '/', '.', '年', '月', '日'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    match parts.as_slice() {
+        [y, m, d] => NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?),
+        _ => None,
+    }
+}
+
+/// `2025-03`, `2025/3`, `202503`, `2025年3月`.
+pub fn parse_month(s: &str) -> Option<NaiveDate> {
+    let t = s.trim();
+    if t.len() == 6 && t.bytes().all(|b| b.is_ascii_digit()) {
+        return NaiveDate::from_ymd_opt(t[..4].parse().ok()?, t[4..].parse().ok()?, 1);
+    }
+    let parts: Vec<&str> = t
+        .split(['-', '/', '.', '年', '月'])
+        .filter(|p| !p.is_empty())
+        .collect();
+    match parts.as_slice() {
+        [y, m] => NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, 1),
+        _ => None,
+    }
+}
+
+fn read_value(kind: Kind, s: &str) -> Result<Value, String> {
+    match kind {
+        Kind::Text => Ok(Value::Text(s.to_string())),
+        Kind::Money => parse_money(s).map(Value::Money),
+        Kind::Date => parse_date(s)
+            .map(Value::Date)
+            .ok_or_else(|| format!("“{s}”不是日期（如 2025-03-01）")),
+        Kind::Month => parse_month(s)
+            .map(Value::Month)
+            .ok_or_else(|| format!("“{s}”不是月份（如 2025-03）")),
+        Kind::Count => s
+            .replace(',', "")
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .map(|v| Value::Count(v.round() as i64))
+            .ok_or_else(|| format!("“{s}”不是非负数")),
+    }
+}
+
+/// Reads a CSV file of one category. Bad rows are rejected with their line, field and reason;
+/// the good rows of the file are kept. `today` bounds the birth dates of identity numbers.
+pub fn parse_csv(category: &Category, bytes: &[u8], today: NaiveDate) -> Result<Parsed, FeedError> {
+    let (text, encoding) = decode(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut records = reader.records();
+    let header = match records.next() {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => {
+            return Err(FeedError::Malformed {
+                row: 1,
+                reason: e.to_string(),
+            })
+        }
+        None => return Err(FeedError::NoHeader),
+    };
+    let mut positions: Vec<Option<&'static Column>> = Vec::new();
+    for h in header.iter() {
+        positions.push(category.column_for(h));
+    }
+    for c in category.columns.iter().filter(|c| c.required) {
+        if !positions.iter().any(|p| p.is_some_and(|p| p.key == c.key)) {
+            return Err(FeedError::MissingColumn {
+                key: c.key,
+                label: c.label,
+                header: header.iter().collect::<Vec<_>>().join(","),
+            });
+        }
+    }
+    let mut facts = Vec::new();
+    let mut rejected = Vec::new();
+    for (i, record) in records.enumerate() {
+        let row = i as u64 + 2;
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                rejected.push(Rejection {
+                    row,
+                    field: String::new(),
+                    reason: format!("无法读取：{e}"),
+                });
+                continue;
+            }
+        };
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        match read_row(category, &positions, &record, row, today) {
+            Ok(f) => facts.push(f),
+            Err(r) => rejected.push(r),
+        }
+    }
+    Ok(Parsed {
+        encoding,
+        facts,
+        rejected,
+    })
+}
+
+fn read_row(
+    category: &Category,
+    positions: &[Option<&'static Column>],
+    record: &csv::StringRecord,
+    row: u64,
+    today: NaiveDate,
+) -> Result<Fact, Rejection> {
+    let reject = |field: &str, reason: String| Rejection {
+        row,
+        field: field.to_string(),
+        reason,
+    };
+    let mut cells: BTreeMap<&'static str, &str> = BTreeMap::new();
+    for (p, cell) in positions.iter().zip(record.iter()) {
+        if let Some(c) = p {
+            cells.insert(c.key, cell.trim());
+        }
+    }
+    let mut values = BTreeMap::new();
+    for c in category.columns {
+        let cell = cells.get(c.key).copied().unwrap_or("");
+        if cell.is_empty() {
+            if c.required {
+                return Err(reject(c.key, format!("“{}”为空", c.label)));
+            }
+            continue;
+        }
+        if matches!(c.key, "id_number" | "name") {
+            continue;
+        }
+        let v = read_value(c.kind, cell).map_err(|e| reject(c.key, format!("{}：{e}", c.label)))?;
+        values.insert(c.key, v);
+    }
+    let id_number = IdNumber::parse(cells.get("id_number").copied().unwrap_or(""), today)
+        .map_err(|e| reject("id_number", e.to_string()))?;
+    Ok(Fact {
+        row,
+        id_number,
+        name: cells.get("name").copied().unwrap_or("").to_string(),
+        values,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+    }
+
+    #[test]
+    fn every_category_has_a_department_and_unique_columns() {
+        assert!(CATEGORIES.len() >= 22);
+        for c in CATEGORIES {
+            assert!(!c.department.is_empty());
+            assert_eq!(c.columns[0].key, "id_number");
+            let mut keys: Vec<_> = c.columns.iter().map(|x| x.key).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            assert_eq!(keys.len(), c.columns.len(), "{}", c.code);
+        }
+    }
+
+    #[test]
+    fn gbk_and_utf8_files_read_alike_and_bad_rows_say_why() {
+        let text = "公民身份号码,姓名,所属期,应发工资,单位名称\n\
+                    11010519491231002X,张桂英,2025-03,\"4,500.00\",张家港某厂\n\
+                    110105194912310021,李四,2025-03,3000,某厂\n\
+                    11010519491231002X,张桂英,2025年13月,3000,某厂\n\
+                    11010519491231002X,张桂英,202504,,某厂\n\
+                    ,,,,\n";
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        let wage = category("wage").unwrap();
+        for (bytes, encoding) in [
+            (text.as_bytes().to_vec(), Encoding::Utf8),
+            (gbk.into_owned(), Encoding::Gb18030),
+        ] {
+            let p = parse_csv(wage, &bytes, today()).unwrap();
+            assert_eq!(p.encoding, encoding);
+            assert_eq!(p.facts.len(), 1);
+            assert_eq!(p.facts[0].name, "张桂英");
+            assert_eq!(p.facts[0].values["amount"], Value::Money(450_000));
+            assert_eq!(
+                p.facts[0].values["month"],
+                Value::Month(NaiveDate::from_ymd_opt(2025, 3, 1).unwrap())
+            );
+            let why: Vec<_> = p
+                .rejected
+                .iter()
+                .map(|r| (r.row, r.field.as_str()))
+                .collect();
+            assert_eq!(why, [(3, "id_number"), (4, "month"), (5, "amount")]);
+            assert!(p.rejected[2].reason.contains("为空"));
+        }
+    }
+
+    #[test]
+    fn a_missing_column_refuses_the_file() {
+        let err = parse_csv(
+            category("vehicle").unwrap(),
+            "身份证号,姓名,车型\n".as_bytes(),
+            today(),
+        )
+        .unwrap_err();
+        assert!(
+            matches!(err, FeedError::MissingColumn { key: "plate", .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("号牌号码"));
+    }
+
+    #[test]
+    fn dates_and_months_are_read_as_departments_write_them() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(parse_date("2025-03-01"), Some(d(2025, 3, 1)));
+        assert_eq!(parse_date("2025/3/1"), Some(d(2025, 3, 1)));
+        assert_eq!(parse_date("20250301"), Some(d(2025, 3, 1)));
+        assert_eq!(parse_date("2025年3月1日"), Some(d(2025, 3, 1)));
+        assert_eq!(parse_date("2025-02-30"), None);
+        assert_eq!(parse_month("202503"), Some(d(2025, 3, 1)));
+        assert_eq!(parse_month("2025年3月"), Some(d(2025, 3, 1)));
+        assert_eq!(parse_month("2025-13"), None);
+    }
+}
