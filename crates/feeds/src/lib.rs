@@ -21,16 +21,74 @@ pub enum Encoding {
     Gb18030,
 }
 
-/// Decodes a file's bytes: UTF-8 when they are valid UTF-8 (a byte-order mark is dropped),
-/// otherwise GB18030, which covers GBK. Chinese text in GBK is practically never valid UTF-8.
-pub fn decode(bytes: &[u8]) -> (String, Encoding) {
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(body) {
-        Ok(s) => (s.to_string(), Encoding::Utf8),
-        Err(_) => {
-            let (text, _, _) = encoding_rs::GB18030.decode(bytes);
-            (text.into_owned(), Encoding::Gb18030)
+/// Which encoding a file is in, from its first bytes: UTF-8 when they are valid UTF-8 (a
+/// sequence cut by the end of the sample is allowed), otherwise GB18030, which covers GBK.
+/// Chinese text in GBK is practically never valid UTF-8.
+pub fn sniff(sample: &[u8]) -> Encoding {
+    match std::str::from_utf8(sample) {
+        Ok(_) => Encoding::Utf8,
+        Err(e) if e.error_len().is_none() => Encoding::Utf8,
+        Err(_) => Encoding::Gb18030,
+    }
+}
+
+/// A reader that turns a file's bytes into UTF-8 as they are read, a block at a time, so a file
+/// of any size is read in bounded memory.
+pub struct Decoding<R> {
+    inner: R,
+    decoder: encoding_rs::Decoder,
+    input: Vec<u8>,
+    output: String,
+    at: usize,
+    done: bool,
+}
+
+impl<R: std::io::Read> Decoding<R> {
+    /// `head` is what was already read from `inner` to sniff the encoding.
+    pub fn new(head: Vec<u8>, inner: R, encoding: Encoding) -> Decoding<R> {
+        let decoder = match encoding {
+            Encoding::Utf8 => encoding_rs::UTF_8.new_decoder_with_bom_removal(),
+            Encoding::Gb18030 => encoding_rs::GB18030.new_decoder_without_bom_handling(),
+        };
+        Decoding {
+            inner,
+            decoder,
+            input: head,
+            output: String::new(),
+            at: 0,
+            done: false,
         }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Decoding<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.output.len() {
+            if self.done {
+                return Ok(0);
+            }
+            self.output.clear();
+            self.at = 0;
+            if self.input.is_empty() {
+                self.input.resize(1 << 16, 0);
+                let n = self.inner.read(&mut self.input)?;
+                self.input.truncate(n);
+                self.done = n == 0;
+            }
+            let need = self
+                .decoder
+                .max_utf8_buffer_length(self.input.len())
+                .unwrap_or(self.input.len() * 4 + 16);
+            self.output.reserve(need);
+            let (_, _, _) = self
+                .decoder
+                .decode_to_string(&self.input, &mut self.output, self.done);
+            self.input.clear();
+        }
+        let n = buf.len().min(self.output.len() - self.at);
+        buf[..n].copy_from_slice(&self.output.as_bytes()[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
@@ -149,57 +207,119 @@ fn read_value(kind: Kind, s: &str) -> Result<Value, String> {
     }
 }
 
-/// Reads a CSV file of one category. Bad rows are rejected with their line, field and reason;
-/// the good rows of the file are kept. `today` bounds the birth dates of identity numbers.
-pub fn parse_csv(category: &Category, bytes: &[u8], today: NaiveDate) -> Result<Parsed, FeedError> {
-    let (text, encoding) = decode(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(text.as_bytes());
-    let mut records = reader.records();
-    let header = match records.next() {
-        Some(Ok(h)) => h,
-        Some(Err(e)) => {
-            return Err(FeedError::Malformed {
-                row: 1,
-                reason: e.to_string(),
-            })
+/// Reads a CSV feed of one category row by row, in bounded memory, whatever its encoding.
+pub struct FeedReader<R: std::io::Read> {
+    category: &'static Category,
+    positions: Vec<Option<&'static Column>>,
+    records: csv::StringRecordsIntoIter<Decoding<R>>,
+    row: u64,
+    today: NaiveDate,
+    pub encoding: Encoding,
+}
+
+impl<R: std::io::Read> FeedReader<R> {
+    /// Sniffs the encoding, reads the header and checks that every required column is there.
+    /// `today` bounds the birth dates of identity numbers.
+    pub fn new(
+        category: &'static Category,
+        mut inner: R,
+        today: NaiveDate,
+    ) -> Result<FeedReader<R>, FeedError> {
+        let mut head = vec![0u8; 1 << 16];
+        let mut filled = 0;
+        while filled < head.len() {
+            match inner.read(&mut head[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) => {
+                    return Err(FeedError::Malformed {
+                        row: 1,
+                        reason: e.to_string(),
+                    })
+                }
+            }
         }
-        None => return Err(FeedError::NoHeader),
-    };
-    let mut positions: Vec<Option<&'static Column>> = Vec::new();
-    for h in header.iter() {
-        positions.push(category.column_for(h));
-    }
-    for c in category.columns.iter().filter(|c| c.required) {
-        if !positions.iter().any(|p| p.is_some_and(|p| p.key == c.key)) {
-            return Err(FeedError::MissingColumn {
-                key: c.key,
-                label: c.label,
-                header: header.iter().collect::<Vec<_>>().join(","),
-            });
-        }
-    }
-    let mut facts = Vec::new();
-    let mut rejected = Vec::new();
-    for (i, record) in records.enumerate() {
-        let row = i as u64 + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                rejected.push(Rejection {
-                    row,
-                    field: String::new(),
-                    reason: format!("无法读取：{e}"),
+        head.truncate(filled);
+        let encoding = sniff(&head);
+        let reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(Decoding::new(head, inner, encoding));
+        let mut records = reader.into_records();
+        let header = match records.next() {
+            Some(Ok(h)) => h,
+            Some(Err(e)) => {
+                return Err(FeedError::Malformed {
+                    row: 1,
+                    reason: e.to_string(),
+                })
+            }
+            None => return Err(FeedError::NoHeader),
+        };
+        let positions: Vec<Option<&'static Column>> =
+            header.iter().map(|h| category.column_for(h)).collect();
+        for c in category.columns.iter().filter(|c| c.required) {
+            if !positions.iter().any(|p| p.is_some_and(|p| p.key == c.key)) {
+                return Err(FeedError::MissingColumn {
+                    key: c.key,
+                    label: c.label,
+                    header: header.iter().collect::<Vec<_>>().join(","),
                 });
+            }
+        }
+        Ok(FeedReader {
+            category,
+            positions,
+            records,
+            row: 1,
+            today,
+            encoding,
+        })
+    }
+}
+
+impl<R: std::io::Read> Iterator for FeedReader<R> {
+    type Item = Result<Fact, Rejection>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let record = self.records.next()?;
+            self.row += 1;
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    return Some(Err(Rejection {
+                        row: self.row,
+                        field: String::new(),
+                        reason: format!("无法读取：{e}"),
+                    }))
+                }
+            };
+            if record.iter().all(|f| f.trim().is_empty()) {
                 continue;
             }
-        };
-        if record.iter().all(|f| f.trim().is_empty()) {
-            continue;
+            return Some(read_row(
+                self.category,
+                &self.positions,
+                &record,
+                self.row,
+                self.today,
+            ));
         }
-        match read_row(category, &positions, &record, row, today) {
+    }
+}
+
+/// Reads a whole CSV feed held in memory (tests, small uploads).
+pub fn parse_csv(
+    category: &'static Category,
+    bytes: &[u8],
+    today: NaiveDate,
+) -> Result<Parsed, FeedError> {
+    let reader = FeedReader::new(category, bytes, today)?;
+    let encoding = reader.encoding;
+    let (mut facts, mut rejected) = (Vec::new(), Vec::new());
+    for r in reader {
+        match r {
             Ok(f) => facts.push(f),
             Err(r) => rejected.push(r),
         }
@@ -306,6 +426,28 @@ mod tests {
             assert_eq!(why, [(3, "id_number"), (4, "month"), (5, "amount")]);
             assert!(p.rejected[2].reason.contains("为空"));
         }
+    }
+
+    #[test]
+    fn a_large_gbk_file_streams_across_block_boundaries() {
+        let mut text = String::from("身份证号,姓名,号牌号码,初次登记日期\n");
+        for i in 0..20_000 {
+            text.push_str(&format!(
+                "11010519491231002X,张桂英{i},苏E{i:05},2025-03-01\n"
+            ));
+        }
+        let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+        assert!(gbk.len() > 1 << 17, "more than two blocks");
+        let reader = FeedReader::new(category("vehicle").unwrap(), &gbk[..], today()).unwrap();
+        assert_eq!(reader.encoding, Encoding::Gb18030);
+        let facts: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
+        assert_eq!(facts.len(), 20_000);
+        assert_eq!(facts[19_999].name, "张桂英19999");
+        assert_eq!(facts[19_999].row, 20_001);
+        assert_eq!(
+            facts[12_345].values["plate"],
+            Value::Text("苏E12345".into())
+        );
     }
 
     #[test]
