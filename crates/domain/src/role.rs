@@ -30,6 +30,8 @@ pub enum Permission {
     EditPolicy,
     /// Run what-if simulations over the whole registry.
     Simulate,
+    /// Import department feed files of any category.
+    ImportFeeds,
 }
 
 impl Role {
@@ -48,6 +50,7 @@ impl Role {
                     | ManageCalendar
                     | EditPolicy
                     | Simulate
+                    | ImportFeeds
             ),
             Role::Auditor => matches!(p, ReadAudit),
             // Liaisons see the people of the cases transferred to their department, not the registry.

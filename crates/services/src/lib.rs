@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod demo;
 mod error;
+pub mod feeds;
 pub mod households;
 pub mod people;
 pub mod policy;

@@ -17,6 +17,7 @@ pub mod crypto_contexts {
     pub const ID_NUMBER: &str = crate::people::ID_CONTEXT;
 }
 mod error;
+mod feeds;
 mod households;
 mod incomes;
 mod people;
@@ -43,6 +44,7 @@ pub use cases::{
 pub use catalogue::{CatalogueRepo, ItemUpdate};
 pub use crypto::{FieldCipher, KeyError};
 pub use error::StoreError;
+pub use feeds::{FeedFileRecord, FeedRejection, FeedRepo, NewFact, NewFeedFile};
 pub use households::{
     HouseholdFilter, HouseholdRecord, HouseholdRepo, HouseholdSummary, MemberRecord, NewHousehold,
 };

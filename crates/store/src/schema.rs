@@ -7,6 +7,10 @@
 
 use crate::{on_tx, Backend, Result, Tx};
 
+fn no_triggers(_: Backend) -> &'static [&'static str] {
+    &[]
+}
+
 fn policy_triggers(backend: Backend) -> &'static [&'static str] {
     match backend {
         Backend::Sqlite => &[
@@ -347,6 +351,50 @@ CREATE TABLE evaluations (
 CREATE INDEX evaluations_case ON evaluations(case_id);
 "#,
         extra: policy_triggers,
+    },
+    Migration {
+        version: 4,
+        name: "department feeds",
+        sql: r#"
+-- A department's file, imported once (the same bytes in the same category are recognised).
+CREATE TABLE feed_files (
+    id {id},
+    category TEXT NOT NULL,
+    department TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    encoding TEXT NOT NULL,
+    accepted BIGINT NOT NULL,
+    rejected BIGINT NOT NULL,
+    imported_by TEXT NOT NULL,
+    imported_at {ts} NOT NULL,
+    UNIQUE (category, sha256)
+);
+
+-- What a department knows about a person, by the blind index of the identity number, so facts
+-- about people not yet registered match them when they are.
+CREATE TABLE facts (
+    id {id},
+    file_id BIGINT NOT NULL REFERENCES feed_files(id),
+    category TEXT NOT NULL,
+    row_no BIGINT NOT NULL,
+    person_index TEXT NOT NULL,
+    fact_date {date},
+    amount_fen BIGINT,
+    detail TEXT NOT NULL
+);
+CREATE INDEX facts_person ON facts(person_index, category);
+CREATE INDEX facts_file ON facts(file_id);
+
+CREATE TABLE feed_rejections (
+    file_id BIGINT NOT NULL REFERENCES feed_files(id),
+    row_no BIGINT NOT NULL,
+    field TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX feed_rejections_file ON feed_rejections(file_id);
+"#,
+        extra: no_triggers,
     },
 ];
 
