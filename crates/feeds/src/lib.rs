@@ -3,6 +3,7 @@
 //! Pure: bytes in, facts and rejections out; storing them is the store's business.
 
 pub mod category;
+pub mod verify;
 
 use std::collections::BTreeMap;
 

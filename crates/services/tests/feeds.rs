@@ -111,7 +111,98 @@ async fn only_the_sending_department_or_the_bureau_imports(db: TestDb) {
     db.finish().await;
 }
 
+async fn a_case_is_verified_against_the_facts_about_its_members(db: TestDb) {
+    let db = db.with_demo(30).await;
+    let clerk = db.actor("clerk").await;
+    let admin = db.actor("admin").await;
+    let households = db
+        .services
+        .search_households(&clerk, &Default::default())
+        .await
+        .unwrap();
+    let h = &households.items[0];
+    let case = db
+        .services
+        .file_application(
+            &clerk,
+            &jiuzhu_services::cases::ApplicationInput {
+                applicant_person_id: h.head_person_id,
+                channel: "window".into(),
+                hardship: "收入不足以维持基本生活".into(),
+                causes: vec!["illness".into()],
+                items: vec!["dibao".into()],
+                received_at: None,
+                idempotency_key: "verify-case-000001".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let head = db
+        .services
+        .get_person(&clerk, h.head_person_id, true)
+        .await
+        .unwrap();
+    let id = &head.id_number;
+    // Facts about the head; and one about someone not registered, kept for later.
+    let vehicles = format!("身份证号,姓名,号牌号码,初次登记日期\n{id},{},苏E12345,2025-03-08\n11010519491231002X,张桂英,苏E99999,2024-01-01\n", head.name);
+    let r = db
+        .services
+        .import_feed_bytes(&admin, "vehicle", "车辆.csv", vehicles.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(r.file.accepted, 2);
+    // The last day of the month before the application: inside the 12 months weighed.
+    let before = chrono::Datelike::with_day(&jiuzhu_services::clock::today(), 1)
+        .unwrap()
+        .pred_opt()
+        .unwrap();
+    let claims = format!(
+        "身份证号,姓名,结算日期,医疗总费用,个人自付\n{id},{},{},52000,31000\n",
+        head.name,
+        before.format("%Y-%m-%d")
+    );
+    db.services
+        .import_feed_bytes(&admin, "medical_claim", "结算.csv", claims.as_bytes())
+        .await
+        .unwrap();
+
+    let report = db.services.verify_case(&clerk, case.id).await.unwrap();
+    assert_eq!(report.report.vehicles, 1, "only the household's own facts");
+    let vehicle = report
+        .report
+        .findings
+        .iter()
+        .find(|f| f.text.contains("机动车"))
+        .unwrap();
+    assert_eq!(vehicle.text, "名下有机动车（苏E***45，2025-03登记）");
+    assert!(vehicle.member.contains(&head.name));
+    assert!(vehicle.source.contains("车辆.csv 第2行"));
+    assert_eq!(report.report.medical_own_costs_fen, 3_100_000);
+    // Rerun: every report is kept.
+    db.services.verify_case(&clerk, case.id).await.unwrap();
+    assert_eq!(
+        db.services
+            .case_reports(&clerk, case.id)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    // Another township's clerk cannot verify or read it.
+    let other = db.actor("clerk2").await;
+    assert!(matches!(
+        db.services.verify_case(&other, case.id).await,
+        Err(ServiceError::NotFound)
+    ));
+    assert!(matches!(
+        db.services.case_reports(&other, case.id).await,
+        Err(ServiceError::NotFound)
+    ));
+    db.finish().await;
+}
+
 stories!(
     a_gbk_wage_file_is_imported_once_with_its_bad_rows_listed,
     only_the_sending_department_or_the_bureau_imports,
+    a_case_is_verified_against_the_facts_about_its_members,
 );

@@ -49,8 +49,42 @@ pub struct FeedRejection {
     pub reason: String,
 }
 
+/// A fact about a current member of a household, with where it came from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MemberFact {
+    pub person_id: i64,
+    pub category: String,
+    pub fact_date: Option<NaiveDate>,
+    pub amount_fen: Option<i64>,
+    pub detail: String,
+    pub row_no: i64,
+    pub file_name: String,
+    pub department: String,
+}
+
+/// A stored verification report.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReportRecord {
+    pub id: i64,
+    pub case_id: i64,
+    pub report: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+}
+
 #[allow(async_fn_in_trait)]
 pub trait FeedRepo {
+    /// Every fact about the current members of a household, matched by identity number.
+    async fn household_facts(&mut self, household_id: i64) -> Result<Vec<MemberFact>>;
+    async fn save_report(
+        &mut self,
+        case_id: i64,
+        region: &str,
+        household_id: i64,
+        report: &str,
+        by: &str,
+    ) -> Result<i64>;
+    async fn case_reports(&mut self, case_id: i64) -> Result<Vec<ReportRecord>>;
     /// The file already imported with these bytes in this category, if any.
     async fn feed_file_by_hash(
         &mut self,
@@ -70,6 +104,52 @@ pub trait FeedRepo {
 const FILE_COLUMNS: &str = "id, category, department, file_name, sha256, encoding, accepted, rejected, imported_by, imported_at";
 
 impl FeedRepo for Tx {
+    async fn household_facts(&mut self, household_id: i64) -> Result<Vec<MemberFact>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT p.id AS person_id, f.category, f.fact_date, f.amount_fen, f.detail, f.row_no,
+                    ff.file_name, ff.department
+             FROM household_members m
+             JOIN persons p ON p.id = m.person_id
+             JOIN facts f ON f.person_index = p.id_number_index
+             JOIN feed_files ff ON ff.id = f.file_id
+             WHERE m.household_id = $1 AND m.to_date IS NULL
+             ORDER BY p.id, f.category, f.fact_date, f.id")
+            .bind(household_id)
+            .fetch_all(c)
+            .await)?)
+    }
+
+    async fn save_report(
+        &mut self,
+        case_id: i64,
+        region: &str,
+        household_id: i64,
+        report: &str,
+        by: &str,
+    ) -> Result<i64> {
+        let id: i64 = on_tx!(self, c => sqlx::query_scalar(
+            "INSERT INTO verification_reports (case_id, region_code, household_id, report, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+            .bind(case_id)
+            .bind(region)
+            .bind(household_id)
+            .bind(report)
+            .bind(by)
+            .bind(Utc::now())
+            .fetch_one(c)
+            .await)?;
+        Ok(id)
+    }
+
+    async fn case_reports(&mut self, case_id: i64) -> Result<Vec<ReportRecord>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT id, case_id, report, created_by, created_at FROM verification_reports
+             WHERE case_id = $1 ORDER BY id DESC")
+            .bind(case_id)
+            .fetch_all(c)
+            .await)?)
+    }
+
     async fn feed_file_by_hash(
         &mut self,
         category: &str,

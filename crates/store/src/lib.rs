@@ -44,7 +44,9 @@ pub use cases::{
 pub use catalogue::{CatalogueRepo, ItemUpdate};
 pub use crypto::{FieldCipher, KeyError};
 pub use error::StoreError;
-pub use feeds::{FeedFileRecord, FeedRejection, FeedRepo, NewFact, NewFeedFile};
+pub use feeds::{
+    FeedFileRecord, FeedRejection, FeedRepo, MemberFact, NewFact, NewFeedFile, ReportRecord,
+};
 pub use households::{
     HouseholdFilter, HouseholdRecord, HouseholdRepo, HouseholdSummary, MemberRecord, NewHousehold,
 };

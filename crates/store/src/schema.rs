@@ -7,8 +7,19 @@
 
 use crate::{on_tx, Backend, Result, Tx};
 
-fn no_triggers(_: Backend) -> &'static [&'static str] {
-    &[]
+fn feed_triggers(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        Backend::Sqlite => &[
+            "CREATE TRIGGER verification_reports_no_update BEFORE UPDATE ON verification_reports
+               BEGIN SELECT RAISE(ABORT, 'verification_reports is append-only'); END",
+            "CREATE TRIGGER verification_reports_no_delete BEFORE DELETE ON verification_reports
+               BEGIN SELECT RAISE(ABORT, 'verification_reports is append-only'); END",
+        ],
+        Backend::Postgres => &[
+            "CREATE TRIGGER verification_reports_append_only BEFORE UPDATE OR DELETE ON verification_reports
+               FOR EACH ROW EXECUTE FUNCTION jiuzhu_append_only()",
+        ],
+    }
 }
 
 fn policy_triggers(backend: Backend) -> &'static [&'static str] {
@@ -393,8 +404,20 @@ CREATE TABLE feed_rejections (
     reason TEXT NOT NULL
 );
 CREATE INDEX feed_rejections_file ON feed_rejections(file_id);
+
+-- 核对报告: what the departments' facts show about a case's household, kept with the case.
+CREATE TABLE verification_reports (
+    id {id},
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    region_code TEXT NOT NULL,
+    household_id BIGINT NOT NULL,
+    report TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE INDEX verification_reports_case ON verification_reports(case_id);
 "#,
-        extra: no_triggers,
+        extra: feed_triggers,
     },
 ];
 

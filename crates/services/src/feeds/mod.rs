@@ -14,6 +14,8 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
+pub mod verify;
+
 use crate::{Actor, Result, ServiceError, Services};
 
 /// The outcome of importing one file.
