@@ -24,6 +24,7 @@ use crate::api;
         api::queue, api::organisations, api::add_organisation, api::public_status,
         api::evaluate, api::parameters, api::add_parameter_value, api::simulate,
         api::case_evaluations, api::evaluate_case,
+        api::import_feed, api::case_reports, api::verify_case,
     ),
     modifiers(&Security),
     security(("bearer" = [])),
@@ -36,6 +37,7 @@ use crate::api;
         (name = "audit", description = "审计日志"),
         (name = "calendar", description = "法定工作日历"),
         (name = "policy", description = "救助政策参数、家庭测算（含每步依据）与调整模拟"),
+        (name = "feeds", description = "部门数据导入与家庭经济状况核对报告"),
     )
 )]
 struct ApiDoc;

@@ -77,6 +77,15 @@ pub fn routes() -> Router<AppState> {
             "/cases/{id}/evaluations",
             get(case_evaluations).post(evaluate_case),
         )
+        .route(
+            "/cases/{id}/verifications",
+            get(case_reports).post(verify_case),
+        )
+        // Department files run to hundreds of megabytes; larger ones go through `jiuzhu import`.
+        .route(
+            "/feeds/{category}",
+            post(import_feed).layer(axum::extract::DefaultBodyLimit::max(256 << 20)),
+        )
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在", None)
         })
@@ -611,5 +620,58 @@ pub async fn evaluate_case(
     Ok((
         StatusCode::CREATED,
         Json(s.services.evaluate_case(&a, id, true).await?),
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct FeedQuery {
+    /// The file's name as the department calls it, kept with every fact.
+    pub file_name: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/feeds/{category}", tag = "feeds",
+    params(("category" = String, Path, description = "wage, pension, social_insurance, vehicle, real_estate, bank_deposit, medical_claim, ..."), FeedQuery),
+    request_body(content = String, content_type = "text/csv", description = "The department's CSV file, UTF-8, GBK or GB18030, header row first; column names as departments write them"),
+    responses((status = 201, body = jiuzhu_services::feeds::ImportReport), (status = 200, description = "The same file was imported before: nothing changed", body = jiuzhu_services::feeds::ImportReport), (status = 422, body = jiuzhu_services::ErrorBody)))]
+pub async fn import_feed(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(category): ApiPath<String>,
+    ApiQuery(q): ApiQuery<FeedQuery>,
+    body: axum::body::Bytes,
+) -> Created<jiuzhu_services::feeds::ImportReport> {
+    let name = q.file_name.unwrap_or_else(|| format!("{category}.csv"));
+    let report = s
+        .services
+        .import_feed_bytes(&a, &category, &name, &body)
+        .await?;
+    let status = if report.already_imported {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(report)))
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/verifications", tag = "feeds", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<jiuzhu_services::feeds::verify::StoredReport>)))]
+pub async fn case_reports(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Vec<jiuzhu_services::feeds::verify::StoredReport>> {
+    Ok(Json(s.services.case_reports(&a, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/cases/{id}/verifications", tag = "feeds", params(("id" = i64, Path)),
+    responses((status = 201, body = jiuzhu_services::feeds::verify::StoredReport)))]
+pub async fn verify_case(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> Created<jiuzhu_services::feeds::verify::StoredReport> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.verify_case(&a, id).await?),
     ))
 }

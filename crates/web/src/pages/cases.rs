@@ -151,11 +151,13 @@ async fn render_case(
     let a = &user.actor;
     let organisations = state.services.organisations(a).await.unwrap_or_default();
     let evaluations = state.services.case_evaluations(a, id).await?;
+    let reports = state.services.case_reports(a, id).await?;
     let html = state.templates.render(
         "case.html",
         context! { ..frame(user, "/queue"), ..context! {
             c => case, error => error, materials => materials, items => catalogue.items, organisations => organisations,
             evaluation => evaluations.first(), evaluations_count => evaluations.len(),
+            report => reports.first(), reports_count => reports.len(),
             assumptions => jiuzhu_services::policy::REGISTRY_ASSUMPTIONS,
             is_window => a.role.allows(Permission::WritePeople) && !a.read_only,
             is_liaison => a.role == Role::DepartmentLiaison,

@@ -70,6 +70,7 @@ pub fn routes() -> Router<AppState> {
         .route("/audit", get(admin::audit))
         .route("/calendar", get(admin::calendar).post(admin::load_calendar))
         .route("/cases/{id}/evaluate", post(policy::evaluate_case))
+        .route("/cases/{id}/verify", post(policy::verify_case))
         .route("/policy", get(policy::parameters).post(policy::add_value))
         .route(
             "/policy/simulate",

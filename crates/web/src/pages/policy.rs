@@ -340,3 +340,18 @@ pub async fn evaluate_case(
         }
     }
 }
+
+/// Verifies a case's household against the department facts and keeps the report.
+pub async fn verify_case(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    match state.services.verify_case(&user.actor, id).await {
+        Ok(_) => Ok(Redirect::to(&format!("/cases/{id}#verification")).into_response()),
+        Err(e) => {
+            let reason = refusal(e)?;
+            super::cases::render_case_with(&state, &user, id, Some(reason)).await
+        }
+    }
+}
