@@ -1,0 +1,117 @@
+//! An import killed midway leaves nothing behind; run again, it takes the whole file once.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use jiuzhu_store::{FeedRepo, FieldCipher, Store};
+
+fn jiuzhu(db: &str) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_jiuzhu"));
+    c.env("JIUZHU_DATABASE_URL", db).env("JIUZHU_LOG", "error");
+    c
+}
+
+/// A wage file of `rows` rows with valid identity numbers (born 1960–1999).
+fn wage_file(path: &Path, rows: usize) {
+    const WEIGHTS: [u32; 17] = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+    let mut text = String::from("公民身份号码,姓名,所属期,应发工资,单位名称\n");
+    for i in 0..rows {
+        let body = format!(
+            "320582{:04}{:02}{:02}{:03}",
+            1960 + i % 40,
+            1 + i % 12,
+            1 + i % 28,
+            i % 1000
+        );
+        let sum: u32 = body
+            .bytes()
+            .zip(WEIGHTS)
+            .map(|(b, w)| u32::from(b - b'0') * w)
+            .sum();
+        let check = b"10X98765432"[(sum % 11) as usize] as char;
+        text.push_str(&format!(
+            "{body}{check},职工{i},2026-{:02},{},某厂\n",
+            1 + i % 10,
+            2000 + i % 3000
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+async fn files_and_facts(db: &str, key: &Path) -> (i64, i64) {
+    let key = std::fs::read_to_string(key).unwrap();
+    let store = Store::connect(db, FieldCipher::from_base64(key.trim(), 1).unwrap())
+        .await
+        .unwrap();
+    let mut tx = store.begin_read().await.unwrap();
+    let mut files = 0;
+    let mut facts = 0;
+    for id in 1..=3 {
+        if tx.feed_file(id).await.unwrap().is_some() {
+            files += 1;
+            facts += tx.count_facts(id).await.unwrap();
+        }
+    }
+    (files, facts)
+}
+
+#[tokio::test]
+async fn an_import_killed_midway_loses_and_duplicates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("city.db").display());
+    let key = dir.path().join("city.db.key");
+    let demo = jiuzhu(&db)
+        .args(["demo", "--households", "20"])
+        .output()
+        .unwrap();
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
+    let file = dir.path().join("工资.csv");
+    let rows = 300_000;
+    wage_file(&file, rows);
+
+    // Kill the import while it runs: after it has started writing, before it commits.
+    let mut child = jiuzhu(&db)
+        .args(["import", "--category", "wage"])
+        .arg(&file)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the import of {rows} rows finished within 400 ms; make the file larger"
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(
+        files_and_facts(&db, &key).await,
+        (0, 0),
+        "nothing of the killed import remains"
+    );
+
+    let run = jiuzhu(&db)
+        .args(["import", "--category", "wage"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&run.stdout);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(out.contains(&format!("接收{rows}行，拒收0行")), "{out}");
+    let again = jiuzhu(&db)
+        .args(["import", "--category", "wage"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains("未作改动"));
+    assert_eq!(files_and_facts(&db, &key).await, (1, rows as i64));
+}
