@@ -215,16 +215,29 @@ impl Drop for Driver {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_window_clerk_signs_in_and_opens_a_household() {
-    let app = common::app(120).await;
+/// Serves a demo city of `households` on a free port and walks `journey` through it in the
+/// browser; skipped when no browser is installed and none is required.
+async fn in_browser(households: usize, journey: impl FnOnce(&Driver, &str) + Send + 'static) {
+    let app = common::app(households).await;
     let state = jiuzhu_web::AppState::new(app.services.clone(), jiuzhu_web::WebConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let site = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(jiuzhu_web::serve_on(state, listener));
-
     let outcome = tokio::task::spawn_blocking(move || {
-        let Some(d) = Driver::start() else { return };
+        if let Some(d) = Driver::start() {
+            journey(&d, &site);
+        }
+    })
+    .await;
+    server.abort();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_window_clerk_signs_in_and_opens_a_household() {
+    in_browser(120, |d, site| {
         d.goto(&format!("{site}/login"));
         assert_eq!(d.text("h1"), "社会救助综合服务平台");
         d.type_into("#username", "clerk");
@@ -262,22 +275,11 @@ async fn a_window_clerk_signs_in_and_opens_a_household() {
         );
     })
     .await;
-    server.abort();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_application_goes_from_the_window_to_the_department_and_back() {
-    let app = common::app(60).await;
-    let state = jiuzhu_web::AppState::new(app.services.clone(), jiuzhu_web::WebConfig::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(jiuzhu_web::serve_on(state, listener));
-
-    let outcome = tokio::task::spawn_blocking(move || {
-        let Some(d) = Driver::start() else { return };
+    in_browser(60, |d, site| {
         let sign_in = |user: &str| {
             d.goto(&format!("{site}/login"));
             d.type_into("#username", user);
@@ -314,7 +316,7 @@ async fn an_application_goes_from_the_window_to_the_department_and_back() {
             .find("**********")
             .expect("masked identity number");
         let last4 = applicant[stars + 10..stars + 14].to_string();
-        let case_path = d.url().trim_start_matches(site.as_str()).to_string();
+        let case_path = d.url().trim_start_matches(site).to_string();
         d.screenshot("case-transferred");
         d.click("header form button");
         d.wait_text("main h1", |t| t == "社会救助综合服务平台");
@@ -352,22 +354,11 @@ async fn an_application_goes_from_the_window_to_the_department_and_back() {
         assert!(d.wait_text("p.error", |t| !t.is_empty()).contains("未找到"));
     })
     .await;
-    server.abort();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervisor_simulates_a_raise_and_a_clerk_evaluates_a_household() {
-    let app = common::app(200).await;
-    let state = jiuzhu_web::AppState::new(app.services.clone(), jiuzhu_web::WebConfig::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let site = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(jiuzhu_web::serve_on(state, listener));
-
-    let outcome = tokio::task::spawn_blocking(move || {
-        let Some(d) = Driver::start() else { return };
+    in_browser(200, |d, site| {
         let sign_in = |user: &str| {
             d.goto(&format!("{site}/login"));
             d.type_into("#username", user);
@@ -406,8 +397,4 @@ async fn a_supervisor_simulates_a_raise_and_a_clerk_evaluates_a_household() {
         d.screenshot("evaluate");
     })
     .await;
-    server.abort();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
 }
