@@ -20,6 +20,18 @@ pub enum Encoding {
     Utf8,
     /// GBK and its superset GB18030 are read alike: GB18030 decodes every GBK file.
     Gb18030,
+    /// An Excel workbook (.xlsx or .xls): text is Unicode inside.
+    Excel,
+}
+
+impl Encoding {
+    pub fn label(self) -> &'static str {
+        match self {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Gb18030 => "GB18030",
+            Encoding::Excel => "Excel",
+        }
+    }
 }
 
 /// Which encoding a file is in, from its first bytes: UTF-8 when they are valid UTF-8 (a
@@ -48,8 +60,9 @@ impl<R: std::io::Read> Decoding<R> {
     /// `head` is what was already read from `inner` to sniff the encoding.
     pub fn new(head: Vec<u8>, inner: R, encoding: Encoding) -> Decoding<R> {
         let decoder = match encoding {
-            Encoding::Utf8 => encoding_rs::UTF_8.new_decoder_with_bom_removal(),
             Encoding::Gb18030 => encoding_rs::GB18030.new_decoder_without_bom_handling(),
+            // A text stream is never an Excel workbook; `sniff` answers only the two others.
+            Encoding::Utf8 | Encoding::Excel => encoding_rs::UTF_8.new_decoder_with_bom_removal(),
         };
         Decoding {
             inner,
@@ -257,17 +270,7 @@ impl<R: std::io::Read> FeedReader<R> {
             }
             None => return Err(FeedError::NoHeader),
         };
-        let positions: Vec<Option<&'static Column>> =
-            header.iter().map(|h| category.column_for(h)).collect();
-        for c in category.columns.iter().filter(|c| c.required) {
-            if !positions.iter().any(|p| p.is_some_and(|p| p.key == c.key)) {
-                return Err(FeedError::MissingColumn {
-                    key: c.key,
-                    label: c.label,
-                    header: header.iter().collect::<Vec<_>>().join(","),
-                });
-            }
-        }
+        let positions = positions(category, header.iter())?;
         Ok(FeedReader {
             category,
             positions,
@@ -302,12 +305,102 @@ impl<R: std::io::Read> Iterator for FeedReader<R> {
             return Some(read_row(
                 self.category,
                 &self.positions,
-                &record,
+                record.iter(),
                 self.row,
                 self.today,
             ));
         }
     }
+}
+
+/// Which column each header cell names; every required column must be there.
+fn positions<'h>(
+    category: &Category,
+    header: impl Iterator<Item = &'h str> + Clone,
+) -> Result<Vec<Option<&'static Column>>, FeedError> {
+    let positions: Vec<Option<&'static Column>> =
+        header.clone().map(|h| category.column_for(h)).collect();
+    for c in category.columns.iter().filter(|c| c.required) {
+        if !positions.iter().any(|p| p.is_some_and(|p| p.key == c.key)) {
+            return Err(FeedError::MissingColumn {
+                key: c.key,
+                label: c.label,
+                header: header.collect::<Vec<_>>().join(","),
+            });
+        }
+    }
+    Ok(positions)
+}
+
+/// A spreadsheet cell as the text a CSV would carry.
+fn cell_text(cell: &calamine::Data) -> String {
+    use calamine::Data;
+    match cell {
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.trim().to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => d
+            .as_datetime()
+            .map(|t| t.date().to_string())
+            .unwrap_or_default(),
+        Data::Error(e) => format!("#{e:?}"),
+        Data::Empty => String::new(),
+    }
+}
+
+/// Reads the first sheet of an Excel workbook (.xlsx or .xls) of one category, as a CSV file is
+/// read: the header row first, bad rows rejected with their row (as Excel numbers it), field and
+/// reason.
+pub fn parse_excel(
+    category: &'static Category,
+    bytes: &[u8],
+    today: NaiveDate,
+) -> Result<Parsed, FeedError> {
+    use calamine::Reader;
+    let unreadable = |e: String| FeedError::Malformed {
+        row: 1,
+        reason: format!("无法读取Excel文件：{e}"),
+    };
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| unreadable(e.to_string()))?;
+    let range = book
+        .worksheet_range_at(0)
+        .ok_or(FeedError::NoHeader)?
+        .map_err(|e| unreadable(e.to_string()))?;
+    let first_row = range.start().map_or(0, |(r, _)| u64::from(r)) + 1;
+    let mut rows = range.rows();
+    let header: Vec<String> = rows
+        .next()
+        .ok_or(FeedError::NoHeader)?
+        .iter()
+        .map(cell_text)
+        .collect();
+    let positions = positions(category, header.iter().map(String::as_str))?;
+    let (mut facts, mut rejected) = (Vec::new(), Vec::new());
+    for (i, cells) in rows.enumerate() {
+        let row = first_row + 1 + i as u64;
+        let texts: Vec<String> = cells.iter().map(cell_text).collect();
+        if texts.iter().all(|t| t.is_empty()) {
+            continue;
+        }
+        match read_row(
+            category,
+            &positions,
+            texts.iter().map(String::as_str),
+            row,
+            today,
+        ) {
+            Ok(f) => facts.push(f),
+            Err(r) => rejected.push(r),
+        }
+    }
+    Ok(Parsed {
+        encoding: Encoding::Excel,
+        facts,
+        rejected,
+    })
 }
 
 /// Reads a whole CSV feed held in memory (tests, small uploads).
@@ -332,10 +425,10 @@ pub fn parse_csv(
     })
 }
 
-fn read_row(
+fn read_row<'c>(
     category: &Category,
     positions: &[Option<&'static Column>],
-    record: &csv::StringRecord,
+    record: impl Iterator<Item = &'c str>,
     row: u64,
     today: NaiveDate,
 ) -> Result<Fact, Rejection> {
@@ -345,7 +438,7 @@ fn read_row(
         reason,
     };
     let mut cells: BTreeMap<&'static str, &str> = BTreeMap::new();
-    for (p, cell) in positions.iter().zip(record.iter()) {
+    for (p, cell) in positions.iter().zip(record) {
         if let Some(c) = p {
             cells.insert(c.key, cell.trim());
         }

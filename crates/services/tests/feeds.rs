@@ -201,8 +201,52 @@ async fn a_case_is_verified_against_the_facts_about_its_members(db: TestDb) {
     db.finish().await;
 }
 
+async fn an_excel_workbook_is_read_like_a_csv_file(db: TestDb) {
+    let db = db.with_demo(10).await;
+    let admin = db.actor("admin").await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (col, title) in ["身份证号", "姓名", "开户银行", "账号", "余额", "查询日期"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, col as u16, *title).unwrap();
+    }
+    let rows = [
+        [
+            "11010519491231002X",
+            "张桂英",
+            "农业银行",
+            "6228480012345678",
+        ],
+        ["110105194912310021", "李四", "工商银行", "6222020000000001"],
+    ];
+    for (i, r) in rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        for (col, v) in r.iter().enumerate() {
+            sheet.write_string(row, col as u16, *v).unwrap();
+        }
+        sheet.write_number(row, 4, 38_500.5).unwrap();
+        sheet.write_string(row, 5, "2026-06-30").unwrap();
+    }
+    let bytes = book.save_to_buffer().unwrap();
+    let r = db
+        .services
+        .import_feed_bytes(&admin, "bank_deposit", "存款.xlsx", &bytes)
+        .await
+        .unwrap();
+    assert_eq!(r.file.encoding, "Excel");
+    assert_eq!((r.file.accepted, r.file.rejected), (1, 1));
+    assert_eq!(
+        (r.rejections[0].row_no, r.rejections[0].field.as_str()),
+        (3, "id_number")
+    );
+    db.finish().await;
+}
+
 stories!(
     a_gbk_wage_file_is_imported_once_with_its_bad_rows_listed,
     only_the_sending_department_or_the_bureau_imports,
     a_case_is_verified_against_the_facts_about_its_members,
+    an_excel_workbook_is_read_like_a_csv_file,
 );

@@ -6,7 +6,7 @@ use std::io::Read;
 use std::path::Path;
 
 use jiuzhu_domain::{Permission, Role};
-use jiuzhu_feeds::{category, Category, FeedReader, Value};
+use jiuzhu_feeds::{category, parse_excel, Category, Fact, FeedReader, Rejection, Value};
 use jiuzhu_store::{
     crypto_contexts, AuditRepo, FeedFileRecord, FeedRejection, FeedRepo, NewFact, NewFeedFile,
 };
@@ -178,12 +178,34 @@ impl Services {
                 rejections,
             });
         }
-        let rows = FeedReader::new(c, reader, self.today())
+        let refused = |e: jiuzhu_feeds::FeedError| ServiceError::invalid("file", e.to_string());
+        let mut head = [0u8; 8];
+        let mut reader = std::io::BufReader::new(reader);
+        let sniffed = std::io::BufRead::fill_buf(&mut reader)
             .map_err(|e| ServiceError::invalid("file", e.to_string()))?;
-        let encoding = match rows.encoding {
-            jiuzhu_feeds::Encoding::Utf8 => "UTF-8",
-            jiuzhu_feeds::Encoding::Gb18030 => "GB18030",
+        head[..sniffed.len().min(8)].copy_from_slice(&sniffed[..sniffed.len().min(8)]);
+        // A zip (.xlsx) or an OLE compound file (.xls) is a workbook; anything else is text.
+        let excel = head.starts_with(b"PK\x03\x04") || head == *b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
+        let (encoding, rows): (
+            _,
+            Box<dyn Iterator<Item = std::result::Result<Fact, Rejection>>>,
+        ) = if excel {
+            let mut bytes = Vec::new();
+            reader
+                .read_to_end(&mut bytes)
+                .map_err(|e| ServiceError::invalid("file", e.to_string()))?;
+            let parsed = parse_excel(c, &bytes, self.today()).map_err(refused)?;
+            let rows = parsed
+                .facts
+                .into_iter()
+                .map(Ok)
+                .chain(parsed.rejected.into_iter().map(Err));
+            (parsed.encoding, Box::new(rows))
+        } else {
+            let rows = FeedReader::new(c, reader, self.today()).map_err(refused)?;
+            (rows.encoding, Box::new(rows))
         };
+        let encoding = encoding.label();
         let file_id = tx
             .insert_feed_file(&NewFeedFile {
                 category: c.code,
