@@ -162,7 +162,7 @@ impl Services {
         category_code: &str,
         file_name: &str,
         sha: &str,
-        reader: impl Read,
+        reader: impl Read + Send,
     ) -> Result<ImportReport> {
         let c = category(category_code).ok_or_else(|| {
             ServiceError::invalid("category", format!("未知的数据类别“{category_code}”"))
@@ -188,7 +188,7 @@ impl Services {
         let excel = head.starts_with(b"PK\x03\x04") || head == *b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
         let (encoding, rows): (
             _,
-            Box<dyn Iterator<Item = std::result::Result<Fact, Rejection>>>,
+            Box<dyn Iterator<Item = std::result::Result<Fact, Rejection>> + Send>,
         ) = if excel {
             let mut bytes = Vec::new();
             reader
