@@ -260,11 +260,7 @@ async fn run(cli: Cli) -> Result<()> {
         } => {
             let text = std::fs::read_to_string(&file)
                 .with_context(|| format!("读取 {}", file.display()))?;
-            let county = services
-                .county()
-                .await?
-                .context("数据库中没有区划：请先运行 jiuzhu demo 或导入区划")?;
-            let actor = Actor::system(county, Interface::Cli);
+            let actor = cli_actor(&services).await?;
             let year = services
                 .load_calendar_year(&actor, &text)
                 .await
@@ -288,11 +284,7 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Import { category, file } => {
-            let county = services
-                .county()
-                .await?
-                .context("数据库中没有区划：请先运行 jiuzhu demo 或导入区划")?;
-            let actor = Actor::system(county, Interface::Cli);
+            let actor = cli_actor(&services).await?;
             let started = Instant::now();
             let r = services
                 .import_feed_file(&actor, &category, &file)
@@ -329,11 +321,7 @@ async fn run(cli: Cli) -> Result<()> {
             jurisdiction,
             out,
         } => {
-            let county = services
-                .county()
-                .await?
-                .context("数据库中没有区划：请先运行 jiuzhu demo 或导入区划")?;
-            let actor = Actor::system(county, Interface::Cli);
+            let actor = cli_actor(&services).await?;
             let input = jiuzhu_services::policy::simulate::SimulationInput {
                 month,
                 jurisdiction,
@@ -443,6 +431,15 @@ fn write_affected(
     }
     w.flush()?;
     Ok(())
+}
+
+/// The platform acting from the command line over the database's county.
+async fn cli_actor(services: &Services) -> Result<Actor> {
+    let county = services
+        .county()
+        .await?
+        .context("数据库中没有区划：请先运行 jiuzhu demo 或导入区划")?;
+    Ok(Actor::system(county, Interface::Cli))
 }
 
 async fn open(config: &Config) -> Result<Services> {

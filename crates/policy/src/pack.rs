@@ -249,7 +249,7 @@ impl PolicyBook {
     }
 
     /// The pack and its ancestors, nearest first.
-    fn chain(&self, id: &str) -> Result<Vec<&Pack>, PolicyError> {
+    pub fn chain(&self, id: &str) -> Result<Vec<&Pack>, PolicyError> {
         let mut chain: Vec<&Pack> = Vec::new();
         let mut next = Some(id.to_string());
         while let Some(id) = next {

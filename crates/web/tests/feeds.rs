@@ -5,7 +5,6 @@ mod common;
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
-use serde_json::json;
 
 async fn upload(app: &common::App, token: &str, category: &str, bytes: Vec<u8>) -> common::Reply {
     let req = Request::builder()
@@ -24,11 +23,7 @@ async fn a_department_sends_its_file_once_and_the_window_verifies_a_case() {
     let clerk = app.token("clerk", false).await;
     let hrss = app.token("liaison2", false).await;
     let medical = app.token("liaison", false).await;
-    let h = app
-        .api(Method::GET, "/api/v1/households", Some(&clerk), None)
-        .await
-        .json();
-    let head = h["items"][0]["head_person_id"].as_i64().unwrap();
+    let head = app.first_head(&clerk).await;
     let person = app
         .api(
             Method::GET,
@@ -68,13 +63,9 @@ async fn a_department_sends_its_file_once_and_the_window_verifies_a_case() {
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json()["already_imported"], true);
 
-    let body = json!({"applicant_person_id": head, "channel": "window", "hardship": "收入不足",
-                      "causes": ["illness"], "items": ["dibao"], "idempotency_key": "feeds-case-00001"});
-    let c = app
-        .api(Method::POST, "/api/v1/cases", Some(&clerk), Some(body))
-        .await
-        .json();
-    let case = c["id"].as_i64().unwrap();
+    let case = app
+        .file_case(&clerk, head, "dibao", "feeds-case-00001")
+        .await;
     let r = app
         .api(
             Method::POST,

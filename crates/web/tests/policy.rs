@@ -182,18 +182,10 @@ async fn administrators_add_dated_values_that_everyone_sees_with_their_source() 
 async fn a_case_is_evaluated_and_the_evaluation_kept_with_its_parameters() {
     let app = common::app(60).await;
     let clerk = app.token("clerk", false).await;
-    let h = app
-        .api(Method::GET, "/api/v1/households", Some(&clerk), None)
-        .await
-        .json();
-    let head = h["items"][0]["head_person_id"].as_i64().unwrap();
-    let body = json!({"applicant_person_id": head, "channel": "window", "hardship": "收入不足以维持基本生活",
-                      "causes": ["illness"], "items": ["dibao"], "idempotency_key": "policy-case-0001"});
-    let c = app
-        .api(Method::POST, "/api/v1/cases", Some(&clerk), Some(body))
+    let head = app.first_head(&clerk).await;
+    let id = app
+        .file_case(&clerk, head, "dibao", "policy-case-0001")
         .await;
-    assert_eq!(c.status, StatusCode::CREATED, "{}", c.body);
-    let id = c.json()["id"].as_i64().unwrap();
 
     let (cookie, _) = app.login("clerk").await;
     let page = app.get(&format!("/cases/{id}"), &cookie).await;

@@ -244,13 +244,7 @@ impl Services {
             region: p.region.as_ref().map(|r| r.to_string()),
             document: p.document.clone(),
         };
-        let mut chain = Vec::new();
-        let mut next = Some(id.clone());
-        while let Some(pid) = next {
-            let pack = book.pack(&pid).ok_or(ServiceError::NotFound)?;
-            chain.push(pack);
-            next = pack.parent.clone();
-        }
+        let chain = book.chain(&id)?;
         let mut parameters = Vec::new();
         for d in DEFS {
             let mut history = Vec::new();

@@ -122,6 +122,26 @@ impl App {
     }
 
     /// Signs in through the login form; returns the cookie header and the session's CSRF token.
+    /// The head of the first household the token's user can see.
+    pub async fn first_head(&self, token: &str) -> i64 {
+        let h = self
+            .api(Method::GET, "/api/v1/households", Some(token), None)
+            .await
+            .json();
+        h["items"][0]["head_person_id"].as_i64().unwrap()
+    }
+
+    /// Files an application for `item` at the window for `applicant`; returns the case id.
+    pub async fn file_case(&self, token: &str, applicant: i64, item: &str, key: &str) -> i64 {
+        let body = serde_json::json!({"applicant_person_id": applicant, "channel": "window",
+            "hardship": "收入不足以维持基本生活", "causes": ["illness"], "items": [item], "idempotency_key": key});
+        let c = self
+            .api(Method::POST, "/api/v1/cases", Some(token), Some(body))
+            .await;
+        assert_eq!(c.status, StatusCode::CREATED, "{}", c.body);
+        c.json()["id"].as_i64().unwrap()
+    }
+
     pub async fn login(&self, username: &str) -> (String, String) {
         let page = self
             .send(Request::get("/login").body(Body::empty()).unwrap())
