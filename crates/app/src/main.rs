@@ -4,6 +4,7 @@ mod bench;
 mod bench_policy;
 mod config;
 mod evaluate;
+mod feedgen;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -101,9 +102,23 @@ enum Command {
     /// bad rows are listed with row, field and reason; the same file twice changes nothing.
     Import {
         /// Feed category: wage, pension, social_insurance, vehicle, real_estate, bank_deposit, ...
+        /// Without it, each file's category is the start of its name (`wage.csv`,
+        /// `wage-2026-10.xlsx`).
         #[arg(long)]
-        category: String,
-        file: PathBuf,
+        category: Option<String>,
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Write department files (CSV, GBK and UTF-8) about the people of the database's city and
+    /// other residents, with the malformed rows real files have, for demonstration and benchmarks.
+    GenerateFeeds {
+        #[arg(long)]
+        out: PathBuf,
+        /// Rows in all, over sixteen categories.
+        #[arg(long, default_value_t = 100_000)]
+        rows: u64,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
     },
     /// Benchmarks.
     Bench {
@@ -283,37 +298,55 @@ async fn run(cli: Cli) -> Result<()> {
                 );
             }
         }
-        Command::Import { category, file } => {
+        Command::Import { category, files } => {
+            let actor = cli_actor(&services).await?;
+            let all = Instant::now();
+            let mut rows = 0;
+            for file in &files {
+                let code = match &category {
+                    Some(c) => c.clone(),
+                    None => category_of(file)?,
+                };
+                rows += import_one(&services, &actor, &code, file).await?;
+            }
+            if files.len() > 1 {
+                println!(
+                    "共{}个文件、{}行，用时{:.1}秒",
+                    files.len(),
+                    rows,
+                    all.elapsed().as_secs_f64()
+                );
+            }
+        }
+        Command::GenerateFeeds { out, rows, seed } => {
             let actor = cli_actor(&services).await?;
             let started = Instant::now();
-            let r = services
-                .import_feed_file(&actor, &category, &file)
+            let registry = services
+                .registry_identities(&actor)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            if r.already_imported {
-                println!(
-                    "{}：该文件已于{}导入（第{}号），未作改动",
-                    file.display(),
-                    jiuzhu_services::clock::local(r.file.imported_at),
-                    r.file.id
-                );
-            } else {
-                println!(
-                    "{}（{}，{}）：接收{}行，拒收{}行，用时{:.1}秒",
-                    file.display(),
-                    r.category_label,
-                    r.file.encoding,
-                    r.file.accepted,
-                    r.file.rejected,
-                    started.elapsed().as_secs_f64()
-                );
+            let county = actor.region.as_str().chars().take(6).collect();
+            let written = feedgen::generate(
+                registry,
+                &feedgen::Options {
+                    out,
+                    rows,
+                    seed,
+                    county,
+                    today: clock::today(),
+                },
+            )?;
+            let mut total = 0;
+            for w in &written {
+                println!("{}\t{}\t{}行", w.path.display(), w.category, w.rows);
+                total += w.rows;
             }
-            for x in r.rejections.iter().take(50) {
-                println!("  第{}行 {}：{}", x.row_no, x.field, x.reason);
-            }
-            if r.rejections.len() > 50 {
-                println!("  ……共{}行被拒收", r.rejections.len());
-            }
+            println!(
+                "共{}个文件、{}行，用时{:.1}秒",
+                written.len(),
+                total,
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::Simulate {
             set,
@@ -431,6 +464,63 @@ fn write_affected(
     }
     w.flush()?;
     Ok(())
+}
+
+/// The category a file's name starts with: `wage.csv`, `bank_deposit-2026-10.xlsx`.
+fn category_of(file: &std::path::Path) -> Result<String> {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    jiuzhu_feeds::CATEGORIES
+        .iter()
+        .map(|c| c.code)
+        .filter(|code| {
+            name.strip_prefix(code)
+                .is_some_and(|rest| rest.starts_with(['.', '-', '_']))
+        })
+        .max_by_key(|code| code.len())
+        .map(str::to_string)
+        .with_context(|| format!("无法从文件名“{name}”判断数据类别，请用 --category 指定"))
+}
+
+/// Imports one file and prints what happened; returns the rows read.
+async fn import_one(
+    services: &Services,
+    actor: &Actor,
+    category: &str,
+    file: &std::path::Path,
+) -> Result<i64> {
+    let started = Instant::now();
+    let r = services
+        .import_feed_file(actor, category, file)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}：{e}", file.display()))?;
+    if r.already_imported {
+        println!(
+            "{}：该文件已于{}导入（第{}号），未作改动",
+            file.display(),
+            jiuzhu_services::clock::local(r.file.imported_at),
+            r.file.id
+        );
+        return Ok(0);
+    }
+    println!(
+        "{}（{}，{}）：接收{}行，拒收{}行，用时{:.1}秒",
+        file.display(),
+        r.category_label,
+        r.file.encoding,
+        r.file.accepted,
+        r.file.rejected,
+        started.elapsed().as_secs_f64()
+    );
+    for x in r.rejections.iter().take(20) {
+        println!("  第{}行 {}：{}", x.row_no, x.field, x.reason);
+    }
+    if r.rejections.len() > 20 {
+        println!("  ……共{}行被拒收", r.rejections.len());
+    }
+    Ok(r.file.accepted + r.file.rejected)
 }
 
 /// The platform acting from the command line over the database's county.

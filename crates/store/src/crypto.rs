@@ -25,7 +25,8 @@ pub enum KeyError {
 pub struct FieldCipher {
     key_id: u8,
     aead: Aes256Gcm,
-    blind_key: [u8; 32],
+    /// HMAC keyed once with the blind-index key; cloned for each digest.
+    blind_mac: Hmac<Sha256>,
 }
 
 fn derive(master: &[u8; 32], label: &str) -> [u8; 32] {
@@ -40,7 +41,11 @@ impl FieldCipher {
         FieldCipher {
             key_id,
             aead: Aes256Gcm::new_from_slice(&enc).expect("32-byte key"),
-            blind_key: derive(master, "jiuzhu/blind-index/v1"),
+            blind_mac: <Hmac<Sha256> as Mac>::new_from_slice(&derive(
+                master,
+                "jiuzhu/blind-index/v1",
+            ))
+            .expect("any key length"),
         }
     }
 
@@ -109,13 +114,35 @@ impl FieldCipher {
     /// A deterministic keyed digest for exact look-up: equal values give equal indexes, and
     /// without the key the index reveals nothing (not even a dictionary of identity numbers).
     pub fn blind_index(&self, context: &str, value: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.blind_key).expect("any key");
+        let digest = self.digest(context, value);
+        let mut hex = String::with_capacity(40);
+        for b in &digest[..20] {
+            hex.push(char::from_digit(u32::from(b >> 4), 16).expect("nibble"));
+            hex.push(char::from_digit(u32::from(b & 15), 16).expect("nibble"));
+        }
+        hex
+    }
+
+    /// The first 64 bits of the same digest as a number: the compact key department facts are
+    /// stored under, equal to [`blind_key_of_index`] of the blind index.
+    pub fn blind_key(&self, context: &str, value: &str) -> i64 {
+        let digest = self.digest(context, value);
+        i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"))
+    }
+
+    fn digest(&self, context: &str, value: &str) -> [u8; 32] {
+        let mut mac = self.blind_mac.clone();
         mac.update(context.as_bytes());
         mac.update(&[0]);
         mac.update(value.as_bytes());
-        let digest = mac.finalize().into_bytes();
-        digest[..20].iter().map(|b| format!("{b:02x}")).collect()
+        mac.finalize().into_bytes().into()
     }
+}
+
+/// The 64-bit key of a blind index (its first sixteen hexadecimal digits, two's complement).
+pub fn blind_key_of_index(index: &str) -> Option<i64> {
+    let hex = index.get(..16)?;
+    u64::from_str_radix(hex, 16).ok().map(|v| v as i64)
 }
 
 #[cfg(test)]
@@ -144,6 +171,15 @@ mod tests {
             a.blind_index("id", "11010519491231002X"),
             b.blind_index("id", "11010519491231002X")
         );
+        // The compact key is the index's first 64 bits, whichever way it is computed.
+        let index = a.blind_index("id", "11010519491231002X");
+        assert_eq!(
+            blind_key_of_index(&index),
+            Some(a.blind_key("id", "11010519491231002X"))
+        );
+        assert_eq!(blind_key_of_index("ffffffffffffffff0000"), Some(-1));
+        assert_eq!(blind_key_of_index("8000000000000000"), Some(i64::MIN));
+        assert_eq!(blind_key_of_index("short"), None);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::{on_tx, value_rows, Result, Tx};
+use std::fmt::Write as _;
+
+use crate::{blind_key_of_index, on_tx, value_rows, Result, StoreError, Tx, TxInner};
 
 /// A feed file as imported.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -34,7 +36,8 @@ pub struct NewFeedFile<'a> {
 /// fact about someone not yet registered matches them when they are.
 pub struct NewFact {
     pub row_no: i64,
-    pub person_index: String,
+    /// `FieldCipher::blind_key` of the identity number.
+    pub person_key: i64,
     pub fact_date: Option<NaiveDate>,
     pub amount_fen: Option<i64>,
     /// The row's typed values as JSON (account numbers already masked).
@@ -105,18 +108,31 @@ const FILE_COLUMNS: &str = "id, category, department, file_name, sha256, encodin
 
 impl FeedRepo for Tx {
     async fn household_facts(&mut self, household_id: i64) -> Result<Vec<MemberFact>> {
-        Ok(on_tx!(self, c => sqlx::query_as(
-            "SELECT p.id AS person_id, f.category, f.fact_date, f.amount_fen, f.detail, f.row_no,
-                    ff.file_name, ff.department
-             FROM household_members m
+        let members: Vec<(i64, Option<String>)> = on_tx!(self, c => sqlx::query_as(
+            "SELECT p.id, p.id_number_index FROM household_members m
              JOIN persons p ON p.id = m.person_id
-             JOIN facts f ON f.person_index = p.id_number_index
-             JOIN feed_files ff ON ff.id = f.file_id
-             WHERE m.household_id = $1 AND m.to_date IS NULL
-             ORDER BY p.id, f.category, f.fact_date, f.id")
+             WHERE m.household_id = $1 AND m.to_date IS NULL ORDER BY p.id")
             .bind(household_id)
             .fetch_all(c)
-            .await)?)
+            .await)?;
+        let mut facts = Vec::new();
+        for (person_id, index) in members {
+            let Some(key) = index.as_deref().and_then(blind_key_of_index) else {
+                continue;
+            };
+            let rows: Vec<MemberFact> = on_tx!(self, c => sqlx::query_as(
+                "SELECT $1 AS person_id, f.category, f.fact_date, f.amount_fen, f.detail, f.row_no,
+                        ff.file_name, ff.department
+                 FROM facts f JOIN feed_files ff ON ff.id = f.file_id
+                 WHERE f.person_key = $2
+                 ORDER BY f.category, f.fact_date, f.id")
+                .bind(person_id)
+                .bind(key)
+                .fetch_all(c)
+                .await)?;
+            facts.extend(rows);
+        }
+        Ok(facts)
     }
 
     async fn save_report(
@@ -184,21 +200,30 @@ impl FeedRepo for Tx {
         category: &str,
         facts: &[NewFact],
     ) -> Result<()> {
-        for chunk in facts.chunks(1000) {
-            let sql = format!(
-                "INSERT INTO facts (file_id, category, row_no, person_index, fact_date, amount_fen, detail) VALUES {}",
-                value_rows(self.backend(), chunk.len(), 7)
-            );
-            on_tx!(self, c => {
-                let mut q = sqlx::query(&sql);
-                for f in chunk {
-                    q = q.bind(file_id).bind(category).bind(f.row_no).bind(&f.person_index)
-                        .bind(f.fact_date).bind(f.amount_fen).bind(&f.detail);
-                }
-                q.execute(c).await.map(|r| r.rows_affected())
-            })?;
+        if facts.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        match &mut self.inner {
+            TxInner::Sqlite(t) => {
+                let mut handle = t.lock_handle().await?;
+                insert_facts_sqlite(handle.as_raw_handle().as_ptr(), file_id, category, facts)
+            }
+            TxInner::Postgres(t) => {
+                let mut copy = t
+                    .copy_in_raw(
+                        "COPY facts (file_id, category, row_no, person_key, fact_date, amount_fen, detail)
+                         FROM STDIN",
+                    )
+                    .await?;
+                let mut buf = String::with_capacity(facts.len() * 160);
+                for f in facts {
+                    copy_row(&mut buf, file_id, category, f);
+                }
+                copy.send(buf.as_bytes()).await?;
+                copy.finish().await?;
+                Ok(())
+            }
+        }
     }
 
     async fn insert_rejections(&mut self, file_id: i64, rows: &[FeedRejection]) -> Result<()> {
@@ -249,5 +274,98 @@ impl FeedRepo for Tx {
             .fetch_one(c)
             .await)?,
         )
+    }
+}
+
+/// Inserts facts through SQLite's own interface, on the connection (and inside the transaction)
+/// sqlx holds: one prepared statement bound row by row, without an allocation per value.
+fn insert_facts_sqlite(
+    db: *mut rusqlite::ffi::sqlite3,
+    file_id: i64,
+    category: &str,
+    facts: &[NewFact],
+) -> Result<()> {
+    let err = |e: rusqlite::Error| StoreError::Corrupt(format!("写入核对数据：{e}"));
+    // SAFETY: the handle is sqlx's open connection, locked for us until `handle` is dropped;
+    // `from_handle` never closes it.
+    let conn = unsafe { rusqlite::Connection::from_handle(db) }.map_err(err)?;
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO facts (file_id, category, row_no, person_key, fact_date, amount_fen, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .map_err(err)?;
+    let mut date = String::with_capacity(10);
+    for f in facts {
+        date.clear();
+        if let Some(d) = f.fact_date {
+            write!(date, "{}", d.format("%Y-%m-%d")).expect("to a String");
+        }
+        insert
+            .execute(rusqlite::params![
+                file_id,
+                category,
+                f.row_no,
+                f.person_key,
+                f.fact_date.map(|_| date.as_str()),
+                f.amount_fen,
+                f.detail,
+            ])
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// One row of `COPY ... FROM STDIN` in text format: tab-separated, `\N` for NULL, backslashes
+/// doubled (the JSON detail escapes every other control character itself).
+fn copy_row(buf: &mut String, file_id: i64, category: &str, f: &NewFact) {
+    let _ = write!(
+        buf,
+        "{file_id}\t{category}\t{}\t{}\t",
+        f.row_no, f.person_key
+    );
+    match f.fact_date {
+        Some(d) => {
+            let _ = write!(buf, "{}", d.format("%Y-%m-%d"));
+        }
+        None => buf.push_str("\\N"),
+    }
+    buf.push('\t');
+    match f.amount_fen {
+        Some(a) => {
+            let _ = write!(buf, "{a}");
+        }
+        None => buf.push_str("\\N"),
+    }
+    buf.push('\t');
+    for ch in f.detail.chars() {
+        match ch {
+            '\\' => buf.push_str("\\\\"),
+            '\t' => buf.push_str("\\t"),
+            '\n' => buf.push_str("\\n"),
+            '\r' => buf.push_str("\\r"),
+            c => buf.push(c),
+        }
+    }
+    buf.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_rows_escape_what_copy_reads_specially() {
+        let mut buf = String::new();
+        let fact = NewFact {
+            row_no: 7,
+            person_key: -42,
+            fact_date: None,
+            amount_fen: Some(120_000),
+            // A backslash and a tab inside the detail.
+            detail: "王\\芳\t1".to_string(),
+        };
+        copy_row(&mut buf, 3, "wage", &fact);
+        assert_eq!(buf, "3\twage\t7\t-42\t\\N\t120000\t王\\\\芳\\t1\n");
     }
 }

@@ -42,7 +42,7 @@ pub use cases::{
     CaseItemFilter, CaseItemRow, CaseRepo, CaseRow, ItemProjection, NewCase, Organisation,
 };
 pub use catalogue::{CatalogueRepo, ItemUpdate};
-pub use crypto::{FieldCipher, KeyError};
+pub use crypto::{blind_key_of_index, FieldCipher, KeyError};
 pub use error::StoreError;
 pub use feeds::{
     FeedFileRecord, FeedRejection, FeedRepo, MemberFact, NewFact, NewFeedFile, ReportRecord,
@@ -92,7 +92,7 @@ pub struct Tx {
     cipher: Arc<FieldCipher>,
 }
 
-enum TxInner {
+pub(crate) enum TxInner {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }

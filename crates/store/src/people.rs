@@ -250,6 +250,9 @@ pub trait PeopleRepo {
     async fn count_persons(&mut self, scope: &str) -> Result<i64>;
     /// Name and masked identity number, without decrypting anything.
     async fn person_brief(&mut self, id: i64) -> Result<Option<(String, String)>>;
+    /// Identity number and name of every person within `scope`, decrypted (for generating
+    /// test feeds that match the registry; callers audit it).
+    async fn identities(&mut self, scope: &str) -> Result<Vec<(String, String)>>;
 }
 
 impl PeopleRepo for Tx {
@@ -392,5 +395,17 @@ impl PeopleRepo for Tx {
             .fetch_optional(c)
             .await)?;
         Ok(row)
+    }
+
+    async fn identities(&mut self, scope: &str) -> Result<Vec<(String, String)>> {
+        let rows: Vec<(Vec<u8>, String)> = on_tx!(self, c => sqlx::query_as(
+            "SELECT id_number_cipher, name FROM persons WHERE region_code LIKE $1 ORDER BY id")
+            .bind(like_prefix(scope))
+            .fetch_all(c)
+            .await)?;
+        let cipher = self.cipher();
+        rows.into_iter()
+            .map(|(blob, name)| Ok((cipher.decrypt(ID_CONTEXT, &blob)?, name)))
+            .collect()
     }
 }

@@ -419,7 +419,46 @@ CREATE INDEX verification_reports_case ON verification_reports(case_id);
 "#,
         extra: feed_triggers,
     },
+    Migration {
+        version: 5,
+        name: "facts keyed by 64 bits of the blind index",
+        sql: r#"
+-- Facts are looked up by the first 64 bits of the identity number's blind index, a number:
+-- the index over ten million facts is then a quarter of the size and imports stay fast.
+DROP INDEX facts_person;
+ALTER TABLE facts ADD COLUMN person_key BIGINT NOT NULL DEFAULT 0;
+UPDATE facts SET person_key = {key_of_person_index};
+ALTER TABLE facts DROP COLUMN person_index;
+CREATE INDEX facts_person ON facts(person_key);
+"#,
+        extra: no_extra,
+    },
 ];
+
+fn no_extra(_: Backend) -> &'static [&'static str] {
+    &[]
+}
+
+/// SQL for the 64-bit key of `person_index` (see `crypto::blind_key_of_index`): PostgreSQL reads
+/// hexadecimal through a bit string; SQLite adds up the sixteen digits, the first one signed.
+fn key_of_person_index(backend: Backend) -> String {
+    match backend {
+        Backend::Postgres => "('x' || substr(person_index, 1, 16))::bit(64)::bigint".to_string(),
+        Backend::Sqlite => {
+            let digit =
+                |i: usize| format!("(instr('0123456789abcdef', substr(person_index, {i}, 1)) - 1)");
+            let mut terms = vec![format!(
+                "({0} - 16 * ({0} >= 8)) * {1}",
+                digit(1),
+                1i64 << 60
+            )];
+            for i in 2..=16 {
+                terms.push(format!("{} * {}", digit(i), 1i64 << (4 * (16 - i))));
+            }
+            terms.join(" + ")
+        }
+    }
+}
 
 /// Renders the type placeholders for one backend.
 fn render(sql: &str, backend: Backend) -> String {
@@ -433,6 +472,7 @@ fn render(sql: &str, backend: Backend) -> String {
         ),
     };
     sql.replace("{id}", id)
+        .replace("{key_of_person_index}", &key_of_person_index(backend))
         .replace("{ts}", ts)
         .replace("{date}", date)
         .replace("{blob}", blob)
@@ -509,6 +549,48 @@ mod tests {
             s.iter().filter(|st| st.starts_with("CREATE TABLE")).count(),
             13
         );
+    }
+
+    /// Migration 5 re-keys stored facts in SQL; its keys must equal those new imports compute.
+    #[tokio::test]
+    async fn the_migrated_fact_key_equals_the_computed_one() {
+        let indexes = [
+            "0000000000000000aaaa",
+            "7fffffffffffffff0000",
+            "8000000000000000ffff",
+            "ffffffffffffffff1234",
+            "3a9c0e1f22b4d5e6f708",
+            "c4f1a2b3d4e5f60718293",
+        ];
+        let sqlite = sqlx::SqlitePool::connect("sqlite::memory:").await.unwrap();
+        let sql = format!(
+            "SELECT {} FROM (SELECT $1 AS person_index)",
+            key_of_person_index(Backend::Sqlite)
+        );
+        for ix in indexes {
+            let key: i64 = sqlx::query_scalar(&sql)
+                .bind(ix)
+                .fetch_one(&sqlite)
+                .await
+                .unwrap();
+            assert_eq!(Some(key), crate::blind_key_of_index(ix), "SQLite, {ix}");
+        }
+        let Ok(url) = std::env::var("JIUZHU_TEST_POSTGRES_URL") else {
+            return;
+        };
+        let pg = sqlx::PgPool::connect(&url).await.unwrap();
+        let sql = format!(
+            "SELECT {} FROM (SELECT $1::text AS person_index) AS t",
+            key_of_person_index(Backend::Postgres)
+        );
+        for ix in indexes {
+            let key: i64 = sqlx::query_scalar(&sql)
+                .bind(ix)
+                .fetch_one(&pg)
+                .await
+                .unwrap();
+            assert_eq!(Some(key), crate::blind_key_of_index(ix), "PostgreSQL, {ix}");
+        }
     }
 
     #[test]

@@ -8,7 +8,8 @@ use std::path::Path;
 use jiuzhu_domain::{Permission, Role};
 use jiuzhu_feeds::{category, parse_excel, Category, Fact, FeedReader, Rejection, Value};
 use jiuzhu_store::{
-    crypto_contexts, AuditRepo, FeedFileRecord, FeedRejection, FeedRepo, NewFact, NewFeedFile,
+    crypto_contexts, AuditRepo, FeedFileRecord, FeedRejection, FeedRepo, Interface, NewFact,
+    NewFeedFile, PeopleRepo,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -30,7 +31,7 @@ pub struct ImportReport {
 }
 
 /// Facts are written in groups of this many rows.
-const BATCH: usize = 2000;
+const BATCH: usize = 5000;
 
 /// The catalogue department whose liaison may send a category; other categories come through
 /// the bureau.
@@ -77,10 +78,10 @@ fn fact_of(services: &Services, c: &Category, f: jiuzhu_feeds::Fact) -> NewFact 
     }
     NewFact {
         row_no: f.row as i64,
-        person_index: services
+        person_key: services
             .store
             .cipher()
-            .blind_index(crypto_contexts::ID_NUMBER, f.id_number.expose()),
+            .blind_key(crypto_contexts::ID_NUMBER, f.id_number.expose()),
         fact_date: date,
         amount_fen: amount,
         detail: serde_json::Value::Object(detail).to_string(),
@@ -101,6 +102,26 @@ impl Services {
         } else {
             Err(ServiceError::Forbidden)
         }
+    }
+
+    /// Every registered person's identity number and name within the actor's region, for
+    /// generating department files that match the registry. Command line only, audited.
+    pub async fn registry_identities(&self, actor: &Actor) -> Result<Vec<(String, String)>> {
+        if actor.interface != Interface::Cli || !actor.role.allows(Permission::ImportFeeds) {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut tx = self.store.begin().await?;
+        let rows = tx.identities(actor.region.as_str()).await?;
+        tx.append_audit(&actor.audit(
+            "person.identities",
+            "region",
+            actor.region.as_str(),
+            Some(actor.region.as_str()),
+            json!({"persons": rows.len()}),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 
     /// Imports a feed file from disk: hashed first (a file seen before changes nothing), then
@@ -133,14 +154,8 @@ impl Services {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        self.import_feed(
-            actor,
-            category_code,
-            &name,
-            &sha,
-            std::io::BufReader::new(open()?),
-        )
-        .await
+        self.import_feed(actor, category_code, &name, &sha, Box::new(open()?))
+            .await
     }
 
     /// Imports a feed file held in memory (an upload).
@@ -152,7 +167,8 @@ impl Services {
         bytes: &[u8],
     ) -> Result<ImportReport> {
         let sha = format!("{:x}", Sha256::digest(bytes));
-        self.import_feed(actor, category_code, file_name, &sha, bytes)
+        let bytes = std::io::Cursor::new(bytes.to_vec());
+        self.import_feed(actor, category_code, file_name, &sha, Box::new(bytes))
             .await
     }
 
@@ -162,7 +178,7 @@ impl Services {
         category_code: &str,
         file_name: &str,
         sha: &str,
-        reader: impl Read + Send,
+        reader: Box<dyn Read + Send>,
     ) -> Result<ImportReport> {
         let c = category(category_code).ok_or_else(|| {
             ServiceError::invalid("category", format!("未知的数据类别“{category_code}”"))
@@ -178,67 +194,44 @@ impl Services {
                 rejections,
             });
         }
-        let refused = |e: jiuzhu_feeds::FeedError| ServiceError::invalid("file", e.to_string());
-        let mut head = [0u8; 8];
-        let mut reader = std::io::BufReader::new(reader);
-        let sniffed = std::io::BufRead::fill_buf(&mut reader)
-            .map_err(|e| ServiceError::invalid("file", e.to_string()))?;
-        head[..sniffed.len().min(8)].copy_from_slice(&sniffed[..sniffed.len().min(8)]);
-        // A zip (.xlsx) or an OLE compound file (.xls) is a workbook; anything else is text.
-        let excel = head.starts_with(b"PK\x03\x04") || head == *b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
-        let (encoding, rows): (
-            _,
-            Box<dyn Iterator<Item = std::result::Result<Fact, Rejection>> + Send>,
-        ) = if excel {
-            let mut bytes = Vec::new();
-            reader
-                .read_to_end(&mut bytes)
-                .map_err(|e| ServiceError::invalid("file", e.to_string()))?;
-            let parsed = parse_excel(c, &bytes, self.today()).map_err(refused)?;
-            let rows = parsed
-                .facts
-                .into_iter()
-                .map(Ok)
-                .chain(parsed.rejected.into_iter().map(Err));
-            (parsed.encoding, Box::new(rows))
-        } else {
-            let rows = FeedReader::new(c, reader, self.today()).map_err(refused)?;
-            (rows.encoding, Box::new(rows))
+        // The file is read on its own thread while this one writes: reading and storing overlap,
+        // and at most a few batches are in memory whatever the file's size.
+        let (sender, mut batches) = tokio::sync::mpsc::channel::<Batch>(4);
+        let (encoding_tx, encoding_rx) = tokio::sync::oneshot::channel();
+        let reading = {
+            let services = self.clone();
+            let today = self.today();
+            std::thread::spawn(move || read_file(&services, c, reader, today, encoding_tx, sender))
         };
-        let encoding = encoding.label();
+        let encoding = match encoding_rx.await {
+            Ok(Ok(e)) => e,
+            Ok(Err(e)) => {
+                let _ = reading.join();
+                return Err(ServiceError::invalid("file", e.to_string()));
+            }
+            Err(_) => return Err(reading_failed(reading)),
+        };
         let file_id = tx
             .insert_feed_file(&NewFeedFile {
                 category: c.code,
                 department: c.department,
                 file_name,
                 sha256: sha,
-                encoding,
+                encoding: encoding.label(),
                 imported_by: &actor.username,
             })
             .await?;
-        let (mut facts, mut rejections) = (Vec::with_capacity(BATCH), Vec::new());
-        let (mut accepted, mut rejected) = (0i64, 0i64);
-        for row in rows {
-            match row {
-                Ok(f) => {
-                    facts.push(fact_of(self, c, f));
-                    accepted += 1;
-                    if facts.len() == BATCH {
-                        tx.insert_facts(file_id, c.code, &facts).await?;
-                        facts.clear();
-                    }
-                }
-                Err(r) => {
-                    rejected += 1;
-                    rejections.push(FeedRejection {
-                        row_no: r.row as i64,
-                        field: r.field,
-                        reason: r.reason,
-                    });
-                }
-            }
+        let mut rejections = Vec::new();
+        let mut accepted = 0i64;
+        while let Some(batch) = batches.recv().await {
+            accepted += batch.facts.len() as i64;
+            tx.insert_facts(file_id, c.code, &batch.facts).await?;
+            rejections.extend(batch.rejections);
         }
-        tx.insert_facts(file_id, c.code, &facts).await?;
+        reading
+            .join()
+            .map_err(|_| ServiceError::invalid("file", "读取文件时出错".to_string()))?;
+        let rejected = rejections.len() as i64;
         tx.insert_rejections(file_id, &rejections).await?;
         tx.finish_feed_file(file_id, accepted, rejected).await?;
         tx.append_audit(&actor.audit(
@@ -258,4 +251,106 @@ impl Services {
             rejections,
         })
     }
+}
+
+/// Facts and rejected rows read from a stretch of a file.
+struct Batch {
+    facts: Vec<NewFact>,
+    rejections: Vec<FeedRejection>,
+}
+
+fn reading_failed(reading: std::thread::JoinHandle<()>) -> ServiceError {
+    let _ = reading.join();
+    ServiceError::invalid("file", "读取文件时出错".to_string())
+}
+
+/// Reads a whole file (a workbook, or CSV in any encoding), says how it was encoded, then sends
+/// its rows in batches until the file ends or the writer stops listening.
+fn read_file(
+    services: &Services,
+    c: &'static Category,
+    reader: Box<dyn Read + Send>,
+    today: chrono::NaiveDate,
+    encoding: tokio::sync::oneshot::Sender<
+        std::result::Result<jiuzhu_feeds::Encoding, jiuzhu_feeds::FeedError>,
+    >,
+    sender: tokio::sync::mpsc::Sender<Batch>,
+) {
+    let mut reader = std::io::BufReader::with_capacity(1 << 16, reader);
+    let head = match std::io::BufRead::fill_buf(&mut reader) {
+        Ok(h) => h,
+        Err(e) => {
+            let _ = encoding.send(Err(jiuzhu_feeds::FeedError::Malformed {
+                row: 1,
+                reason: e.to_string(),
+            }));
+            return;
+        }
+    };
+    // A zip (.xlsx) or an OLE compound file (.xls) is a workbook; anything else is text.
+    let excel =
+        head.starts_with(b"PK\x03\x04") || head.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1");
+    let rows: Box<dyn Iterator<Item = std::result::Result<Fact, Rejection>>> = if excel {
+        let mut bytes = Vec::new();
+        let parsed = match reader.read_to_end(&mut bytes) {
+            Ok(_) => parse_excel(c, &bytes, today),
+            Err(e) => Err(jiuzhu_feeds::FeedError::Malformed {
+                row: 1,
+                reason: e.to_string(),
+            }),
+        };
+        match parsed {
+            Ok(p) => {
+                let _ = encoding.send(Ok(p.encoding));
+                Box::new(
+                    p.facts
+                        .into_iter()
+                        .map(Ok)
+                        .chain(p.rejected.into_iter().map(Err)),
+                )
+            }
+            Err(e) => {
+                let _ = encoding.send(Err(e));
+                return;
+            }
+        }
+    } else {
+        match FeedReader::new(c, reader, today) {
+            Ok(r) => {
+                let _ = encoding.send(Ok(r.encoding));
+                Box::new(r)
+            }
+            Err(e) => {
+                let _ = encoding.send(Err(e));
+                return;
+            }
+        }
+    };
+    let mut batch = Batch {
+        facts: Vec::with_capacity(BATCH),
+        rejections: Vec::new(),
+    };
+    for row in rows {
+        match row {
+            Ok(f) => batch.facts.push(fact_of(services, c, f)),
+            Err(r) => batch.rejections.push(FeedRejection {
+                row_no: r.row as i64,
+                field: r.field,
+                reason: r.reason,
+            }),
+        }
+        if batch.facts.len() == BATCH {
+            let full = std::mem::replace(
+                &mut batch,
+                Batch {
+                    facts: Vec::with_capacity(BATCH),
+                    rejections: Vec::new(),
+                },
+            );
+            if sender.blocking_send(full).is_err() {
+                return;
+            }
+        }
+    }
+    let _ = sender.blocking_send(batch);
 }
