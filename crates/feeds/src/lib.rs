@@ -225,7 +225,9 @@ fn read_value(kind: Kind, s: &str) -> Result<Value, String> {
 pub struct FeedReader<R: std::io::Read> {
     category: &'static Category,
     positions: Vec<Option<&'static Column>>,
-    records: csv::StringRecordsIntoIter<Decoding<R>>,
+    reader: csv::Reader<Decoding<R>>,
+    /// Reused for every row.
+    record: csv::StringRecord,
     row: u64,
     today: NaiveDate,
     pub encoding: Encoding,
@@ -259,22 +261,24 @@ impl<R: std::io::Read> FeedReader<R> {
             .has_headers(false)
             .flexible(true)
             .from_reader(Decoding::new(head, inner, encoding));
-        let mut records = reader.into_records();
-        let header = match records.next() {
-            Some(Ok(h)) => h,
-            Some(Err(e)) => {
+        let mut reader = reader;
+        let mut header = csv::StringRecord::new();
+        match reader.read_record(&mut header) {
+            Ok(true) => {}
+            Ok(false) => return Err(FeedError::NoHeader),
+            Err(e) => {
                 return Err(FeedError::Malformed {
                     row: 1,
                     reason: e.to_string(),
                 })
             }
-            None => return Err(FeedError::NoHeader),
-        };
+        }
         let positions = positions(category, header.iter())?;
         Ok(FeedReader {
             category,
             positions,
-            records,
+            reader,
+            record: csv::StringRecord::new(),
             row: 1,
             today,
             encoding,
@@ -287,10 +291,11 @@ impl<R: std::io::Read> Iterator for FeedReader<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            let record = self.records.next()?;
+            let read = self.reader.read_record(&mut self.record);
             self.row += 1;
-            let record = match record {
-                Ok(r) => r,
+            let record = match read {
+                Ok(true) => &self.record,
+                Ok(false) => return None,
                 Err(e) => {
                     return Some(Err(Rejection {
                         row: self.row,
@@ -437,15 +442,31 @@ fn read_row<'c>(
         field: field.to_string(),
         reason,
     };
-    let mut cells: BTreeMap<&'static str, &str> = BTreeMap::new();
+    // The cell of each of the category's columns, by the column's place in the category.
+    let mut cells = [""; 16];
     for (p, cell) in positions.iter().zip(record) {
         if let Some(c) = p {
-            cells.insert(c.key, cell.trim());
+            let at = category
+                .columns
+                .iter()
+                .position(|x| std::ptr::eq(x, *c))
+                .expect("a column of this category");
+            cells[at] = cell.trim();
         }
     }
     let mut values = BTreeMap::new();
-    for c in category.columns {
-        let cell = cells.get(c.key).copied().unwrap_or("");
+    for (i, c) in category.columns.iter().enumerate() {
+        let cell = cells[i];
+        // What a decoder could not read (bytes invalid in the file's encoding) is not guessed.
+        if cell.contains('\u{fffd}') {
+            return Err(reject(
+                c.key,
+                format!(
+                    "“{}”含无法识别的字符：该行的编码与文件其余部分不符",
+                    c.label
+                ),
+            ));
+        }
         if cell.is_empty() {
             if c.required {
                 return Err(reject(c.key, format!("“{}”为空", c.label)));
@@ -458,12 +479,13 @@ fn read_row<'c>(
         let v = read_value(c.kind, cell).map_err(|e| reject(c.key, format!("{}：{e}", c.label)))?;
         values.insert(c.key, v);
     }
-    let id_number = IdNumber::parse(cells.get("id_number").copied().unwrap_or(""), today)
-        .map_err(|e| reject("id_number", e.to_string()))?;
+    // Every category starts with the identity number and the name.
+    let id_number =
+        IdNumber::parse(cells[0], today).map_err(|e| reject("id_number", e.to_string()))?;
     Ok(Fact {
         row,
         id_number,
-        name: cells.get("name").copied().unwrap_or("").to_string(),
+        name: cells[1].to_string(),
         values,
     })
 }
@@ -482,6 +504,9 @@ mod tests {
         for c in CATEGORIES {
             assert!(!c.department.is_empty());
             assert_eq!(c.columns[0].key, "id_number");
+            assert_eq!(c.columns[1].key, "name");
+            // Rows are read into a fixed array of 16 cells.
+            assert!(c.columns.len() <= 16, "{}", c.code);
             let mut keys: Vec<_> = c.columns.iter().map(|x| x.key).collect();
             keys.sort_unstable();
             keys.dedup();
@@ -542,6 +567,26 @@ mod tests {
             facts[12_345].values["plate"],
             Value::Text("苏E12345".into())
         );
+    }
+
+    #[test]
+    fn bytes_the_encoding_cannot_read_reject_their_row_not_the_file() {
+        let mut bytes = "身份证号,姓名,号牌号码,初次登记日期\n".as_bytes().to_vec();
+        for i in 0..5_000 {
+            bytes.extend(format!("11010519491231002X,张桂英{i},苏E{i:05},2025-03-01\n").bytes());
+        }
+        // Past the first block (which decided UTF-8), a row carries a byte UTF-8 never has.
+        assert!(bytes.len() > 1 << 17);
+        bytes.extend(b"11010519491231002X,\xff\xfe,\xe8\x8b\x8fE1,2025-03-01\n");
+        bytes.extend("11010519491231002X,李四,苏E99999,2025-03-01\n".bytes());
+        let reader = FeedReader::new(category("vehicle").unwrap(), &bytes[..], today()).unwrap();
+        assert_eq!(reader.encoding, Encoding::Utf8);
+        let rows: Vec<_> = reader.collect();
+        assert_eq!(rows.len(), 5_002);
+        let bad = rows[5_000].as_ref().unwrap_err();
+        assert_eq!((bad.row, bad.field.as_str()), (5_002, "name"));
+        assert!(bad.reason.contains("无法识别的字符"), "{}", bad.reason);
+        assert_eq!(rows[5_001].as_ref().unwrap().name, "李四");
     }
 
     #[test]

@@ -299,7 +299,7 @@ fn insert_facts_sqlite(
     for f in facts {
         date.clear();
         if let Some(d) = f.fact_date {
-            write!(date, "{}", d.format("%Y-%m-%d")).expect("to a String");
+            push_iso_date(&mut date, d);
         }
         insert
             .execute(rusqlite::params![
@@ -316,6 +316,36 @@ fn insert_facts_sqlite(
     Ok(())
 }
 
+/// Appends `YYYY-MM-DD`, as sqlx stores dates in SQLite and PostgreSQL reads them, without
+/// going through a format string (a tenth of an import's time went there).
+pub fn push_iso_date(buf: &mut String, d: NaiveDate) {
+    use chrono::Datelike;
+    let y = d.year();
+    if !(0..=9999).contains(&y) {
+        let _ = write!(buf, "{}", d.format("%Y-%m-%d"));
+        return;
+    }
+    let digits = [
+        y / 1000,
+        y / 100 % 10,
+        y / 10 % 10,
+        y % 10,
+        -1,
+        d.month() as i32 / 10,
+        d.month() as i32 % 10,
+        -1,
+        d.day() as i32 / 10,
+        d.day() as i32 % 10,
+    ];
+    for x in digits {
+        buf.push(if x < 0 {
+            '-'
+        } else {
+            char::from(b'0' + x as u8)
+        });
+    }
+}
+
 /// One row of `COPY ... FROM STDIN` in text format: tab-separated, `\N` for NULL, backslashes
 /// doubled (the JSON detail escapes every other control character itself).
 fn copy_row(buf: &mut String, file_id: i64, category: &str, f: &NewFact) {
@@ -325,9 +355,7 @@ fn copy_row(buf: &mut String, file_id: i64, category: &str, f: &NewFact) {
         f.row_no, f.person_key
     );
     match f.fact_date {
-        Some(d) => {
-            let _ = write!(buf, "{}", d.format("%Y-%m-%d"));
-        }
+        Some(d) => push_iso_date(buf, d),
         None => buf.push_str("\\N"),
     }
     buf.push('\t');
@@ -353,6 +381,22 @@ fn copy_row(buf: &mut String, file_id: i64, category: &str, f: &NewFact) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_are_written_as_iso_dates() {
+        for (y, m, d) in [
+            (2025, 3, 1),
+            (1949, 10, 1),
+            (2026, 12, 31),
+            (5, 1, 9),
+            (12345, 6, 7),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            let mut buf = String::new();
+            push_iso_date(&mut buf, date);
+            assert_eq!(buf, date.format("%Y-%m-%d").to_string());
+        }
+    }
 
     #[test]
     fn copy_rows_escape_what_copy_reads_specially() {

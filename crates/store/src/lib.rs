@@ -45,7 +45,8 @@ pub use catalogue::{CatalogueRepo, ItemUpdate};
 pub use crypto::{blind_key_of_index, FieldCipher, KeyError};
 pub use error::StoreError;
 pub use feeds::{
-    FeedFileRecord, FeedRejection, FeedRepo, MemberFact, NewFact, NewFeedFile, ReportRecord,
+    push_iso_date, FeedFileRecord, FeedRejection, FeedRepo, MemberFact, NewFact, NewFeedFile,
+    ReportRecord,
 };
 pub use households::{
     HouseholdFilter, HouseholdRecord, HouseholdRepo, HouseholdSummary, MemberRecord, NewHousehold,

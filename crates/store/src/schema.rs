@@ -424,19 +424,38 @@ CREATE INDEX verification_reports_case ON verification_reports(case_id);
         name: "facts keyed by 64 bits of the blind index",
         sql: r#"
 -- Facts are looked up by the first 64 bits of the identity number's blind index, a number:
--- the index over ten million facts is then a quarter of the size and imports stay fast.
-DROP INDEX facts_person;
-ALTER TABLE facts ADD COLUMN person_key BIGINT NOT NULL DEFAULT 0;
-UPDATE facts SET person_key = {key_of_person_index};
-ALTER TABLE facts DROP COLUMN person_index;
+-- the index over ten million facts is then a quarter of the size. The file is referenced
+-- without a foreign key: PostgreSQL checks one with a query per row, which tripled the time of
+-- an import; facts are written only by an import, after its file.
+CREATE TABLE facts_v5 (
+    id {id},
+    file_id BIGINT NOT NULL,
+    category TEXT NOT NULL,
+    row_no BIGINT NOT NULL,
+    person_key BIGINT NOT NULL,
+    fact_date {date},
+    amount_fen BIGINT,
+    detail TEXT NOT NULL
+);
+INSERT INTO facts_v5 (id, file_id, category, row_no, person_key, fact_date, amount_fen, detail)
+    SELECT id, file_id, category, row_no, {key_of_person_index}, fact_date, amount_fen, detail
+    FROM facts;
+DROP TABLE facts;
+ALTER TABLE facts_v5 RENAME TO facts;
 CREATE INDEX facts_person ON facts(person_key);
+CREATE INDEX facts_file ON facts(file_id);
 "#,
-        extra: no_extra,
+        extra: facts_v5_sequence,
     },
 ];
 
-fn no_extra(_: Backend) -> &'static [&'static str] {
-    &[]
+/// Copied rows keep their ids; PostgreSQL's identity must then continue after them.
+fn facts_v5_sequence(backend: Backend) -> &'static [&'static str] {
+    match backend {
+        Backend::Sqlite => &[],
+        Backend::Postgres => &["SELECT setval(pg_get_serial_sequence('facts', 'id'),
+               COALESCE((SELECT MAX(id) FROM facts), 0) + 1, false)"],
+    }
 }
 
 /// SQL for the 64-bit key of `person_index` (see `crypto::blind_key_of_index`): PostgreSQL reads
@@ -500,6 +519,11 @@ fn statements(script: &str) -> Vec<String> {
 }
 
 pub(crate) async fn migrate(tx: &mut Tx) -> Result<Vec<&'static str>> {
+    migrate_until(tx, i64::MAX).await
+}
+
+/// Applies the migrations up to and including `until` (tests upgrade from older versions).
+pub(crate) async fn migrate_until(tx: &mut Tx, until: i64) -> Result<Vec<&'static str>> {
     let backend = tx.backend();
     if backend == Backend::Postgres {
         // Serialises concurrent starts of several application servers.
@@ -515,7 +539,7 @@ pub(crate) async fn migrate(tx: &mut Tx) -> Result<Vec<&'static str>> {
         .fetch_all(c)
         .await)?;
     let mut applied = Vec::new();
-    for m in MIGRATIONS {
+    for m in MIGRATIONS.iter().filter(|m| m.version <= until) {
         if done.contains(&m.version) {
             continue;
         }
@@ -591,6 +615,75 @@ mod tests {
                 .unwrap();
             assert_eq!(Some(key), crate::blind_key_of_index(ix), "PostgreSQL, {ix}");
         }
+    }
+
+    /// Facts imported under version 4 keep their provenance and are found by their new key; the
+    /// next fact continues the ids.
+    async fn upgrade_facts_from_version_4(url: &str) {
+        let cipher = crate::FieldCipher::new(&[9u8; 32], 1);
+        let index = cipher.blind_index(crate::crypto_contexts::ID_NUMBER, "11010519491231002X");
+        let store = crate::Store::connect(url, cipher).await.unwrap();
+        let mut tx = store.begin().await.unwrap();
+        migrate_until(&mut tx, 4).await.unwrap();
+        on_tx!(tx, c => sqlx::query(
+            "INSERT INTO feed_files (id, category, department, file_name, sha256, encoding, accepted,
+                rejected, imported_by, imported_at)
+             VALUES (1, 'wage', '人社局', 'w.csv', 'ab', 'UTF-8', 2, 0, 'admin', $1)")
+            .bind(chrono::Utc::now()).execute(c).await.map(|r| r.rows_affected())).unwrap();
+        for (id, ix) in [(1i64, index.as_str()), (2, "8000000000000000ffff")] {
+            on_tx!(tx, c => sqlx::query(
+                "INSERT INTO facts (id, file_id, category, row_no, person_index, fact_date, amount_fen, detail)
+                 VALUES ($1, 1, 'wage', $2, $3, NULL, 450000, '{}')")
+                .bind(id).bind(id + 1).bind(ix).execute(c).await.map(|r| r.rows_affected())).unwrap();
+        }
+        tx.commit().await.unwrap();
+        store.migrate().await.unwrap();
+
+        let key = store
+            .cipher()
+            .blind_key(crate::crypto_contexts::ID_NUMBER, "11010519491231002X");
+        let mut tx = store.begin().await.unwrap();
+        let rows: Vec<(i64, i64, i64)> = on_tx!(tx, c => sqlx::query_as(
+            "SELECT id, row_no, person_key FROM facts ORDER BY id").fetch_all(c).await)
+        .unwrap();
+        assert_eq!(rows, [(1, 2, key), (2, 3, i64::MIN)]);
+        let next: i64 = on_tx!(tx, c => sqlx::query_scalar(
+            "INSERT INTO facts (file_id, category, row_no, person_key, detail)
+             VALUES (1, 'wage', 9, 5, '{}') RETURNING id").fetch_one(c).await)
+        .unwrap();
+        assert_eq!(next, 3);
+        tx.commit().await.unwrap();
+        store.close().await;
+    }
+
+    #[tokio::test]
+    async fn facts_are_rekeyed_on_sqlite() {
+        let path = std::env::temp_dir().join(format!("jiuzhu-v5-{}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        upgrade_facts_from_version_4(&format!("sqlite://{}", path.display())).await;
+        let _ = std::fs::remove_file(&path);
+    }
+
+    #[tokio::test]
+    async fn facts_are_rekeyed_on_postgres() {
+        let Ok(base) = std::env::var("JIUZHU_TEST_POSTGRES_URL") else {
+            return;
+        };
+        let name = format!("jiuzhu_v5_{}", std::process::id());
+        let admin = sqlx::PgPool::connect(&base).await.unwrap();
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+            .execute(&admin)
+            .await;
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+        upgrade_facts_from_version_4(&url).await;
+        sqlx::query(&format!("DROP DATABASE {name}"))
+            .execute(&admin)
+            .await
+            .unwrap();
     }
 
     #[test]

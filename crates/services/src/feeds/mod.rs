@@ -2,14 +2,15 @@
 //! provenance and its bad rows as rejections with row, field and reason, in one transaction (an
 //! import interrupted at any point leaves the database as before the file), and only once.
 
+use std::fmt::Write as _;
 use std::io::Read;
 use std::path::Path;
 
 use jiuzhu_domain::{Permission, Role};
 use jiuzhu_feeds::{category, parse_excel, Category, Fact, FeedReader, Rejection, Value};
 use jiuzhu_store::{
-    crypto_contexts, AuditRepo, FeedFileRecord, FeedRejection, FeedRepo, Interface, NewFact,
-    NewFeedFile, PeopleRepo,
+    crypto_contexts, push_iso_date, AuditRepo, FeedFileRecord, FeedRejection, FeedRepo, Interface,
+    NewFact, NewFeedFile, PeopleRepo,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -57,25 +58,47 @@ fn mask_account(text: &str) -> String {
     )
 }
 
+/// A JSON string, escaped, appended to `out`.
+fn push_json_str(out: &mut String, text: &str) {
+    let mut bytes = Vec::with_capacity(text.len() + 2);
+    serde_json::to_writer(&mut bytes, text).expect("a string serialises");
+    out.push_str(std::str::from_utf8(&bytes).expect("JSON is UTF-8"));
+}
+
+/// The row as stored: the date and amount that matter to verification in their own columns,
+/// every typed value in the JSON detail (account numbers masked). Written by hand rather than
+/// through a JSON map: this runs for every one of ten million rows.
 fn fact_of(services: &Services, c: &Category, f: jiuzhu_feeds::Fact) -> NewFact {
-    let mut detail = serde_json::Map::new();
-    detail.insert("name".into(), json!(f.name));
+    let mut detail = String::with_capacity(128);
+    detail.push_str("{\"name\":");
+    push_json_str(&mut detail, &f.name);
     let (mut date, mut amount) = (None, None);
     for col in c.columns {
         let Some(v) = f.values.get(col.key) else {
             continue;
         };
+        detail.push_str(",\"");
+        detail.push_str(col.key);
+        detail.push_str("\":");
         match v {
-            Value::Date(d) | Value::Month(d) if date.is_none() => date = Some(*d),
-            Value::Money(fen) if amount.is_none() => amount = Some(*fen),
-            _ => {}
+            Value::Date(d) | Value::Month(d) => {
+                date = date.or(Some(*d));
+                detail.push('"');
+                push_iso_date(&mut detail, *d);
+                detail.push('"');
+            }
+            Value::Money(fen) => {
+                amount = amount.or(Some(*fen));
+                let _ = write!(detail, "{fen}");
+            }
+            Value::Count(n) => {
+                let _ = write!(detail, "{n}");
+            }
+            Value::Text(t) if col.key == "account" => push_json_str(&mut detail, &mask_account(t)),
+            Value::Text(t) => push_json_str(&mut detail, t),
         }
-        let shown = match (col.key, v) {
-            ("account", Value::Text(t)) => json!(mask_account(t)),
-            _ => json!(v),
-        };
-        detail.insert(col.key.to_string(), shown);
     }
+    detail.push('}');
     NewFact {
         row_no: f.row as i64,
         person_key: services
@@ -84,7 +107,7 @@ fn fact_of(services: &Services, c: &Category, f: jiuzhu_feeds::Fact) -> NewFact 
             .blind_key(crypto_contexts::ID_NUMBER, f.id_number.expose()),
         fact_date: date,
         amount_fen: amount,
-        detail: serde_json::Value::Object(detail).to_string(),
+        detail,
     }
 }
 
@@ -201,7 +224,10 @@ impl Services {
         let reading = {
             let services = self.clone();
             let today = self.today();
-            std::thread::spawn(move || read_file(&services, c, reader, today, encoding_tx, sender))
+            std::thread::Builder::new()
+                .name("feed-reader".into())
+                .spawn(move || read_file(&services, c, reader, today, encoding_tx, sender))
+                .map_err(|e| ServiceError::invalid("file", format!("无法启动读取线程：{e}")))?
         };
         let encoding = match encoding_rx.await {
             Ok(Ok(e)) => e,
