@@ -27,6 +27,8 @@ pub struct Evaluation {
     pub per_capita_income_fen: i64,
     pub rigid_expenditure_12m_fen: i64,
     pub decisions: Vec<Decision>,
+    /// Where the household's figures came from beyond its input (a verification report).
+    pub basis: Vec<String>,
 }
 
 impl Evaluation {
@@ -116,6 +118,7 @@ pub fn evaluate(h: &Household, ps: &ParamSet<'_>) -> Result<Evaluation, PolicyEr
         per_capita_income_fen: means.per_capita().fen(),
         rigid_expenditure_12m_fen: means.rigid_12m.fen(),
         decisions,
+        basis: Vec::new(),
     })
 }
 

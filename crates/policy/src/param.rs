@@ -269,6 +269,7 @@ defs! {
     "disaster.rebuild_cap", Money, "", "因灾倒房新（翻）建补助上限";
     "disaster.repair_cap", Money, "", "因灾损房修缮补助上限";
     "funeral.months", Count, "个月", "丧葬补助：定期补助的月数";
+    "verification.max_age_days", Count, "天", "作出救助决定时家庭经济状况核对报告的最长有效期";
 }
 
 pub fn def(name: &str) -> Result<&'static Def, PolicyError> {

@@ -165,8 +165,54 @@ async fn a_case_is_verified_against_the_facts_about_its_members(db: TestDb) {
         .import_feed_bytes(&admin, "medical_claim", "结算.csv", claims.as_bytes())
         .await
         .unwrap();
+    // Paid 6,800 a month for the last three months, more than any demo household declares.
+    let mut wages = String::from("公民身份号码,姓名,所属期,应发工资\n");
+    for k in 1..=3 {
+        let month = before - chrono::Months::new(k - 1);
+        wages.push_str(&format!(
+            "{id},{},{},6800\n",
+            head.name,
+            month.format("%Y-%m")
+        ));
+    }
+    db.services
+        .import_feed_bytes(&admin, "wage", "工资.csv", wages.as_bytes())
+        .await
+        .unwrap();
+
+    // Without a report the evaluation says what it lacks.
+    let unverified = db
+        .services
+        .evaluate_case(&clerk, case.id, false)
+        .await
+        .unwrap();
+    assert!(unverified.basis[0].contains("尚无核对报告"));
+    assert_eq!(unverified.rigid_expenditure_12m_fen, 0);
 
     let report = db.services.verify_case(&clerk, case.id).await.unwrap();
+    // The report feeds the evaluation: the verified wage and the own medical costs count.
+    let verified = db
+        .services
+        .evaluate_case(&clerk, case.id, false)
+        .await
+        .unwrap();
+    assert!(verified.basis[0].contains(&format!("核对报告第{}号", report.id)));
+    assert!(
+        verified
+            .basis
+            .iter()
+            .any(|b| b.contains(&head.name) && b.contains("工资性收入按核对结果6,800.00元/月计")),
+        "{:?}",
+        verified.basis
+    );
+    assert_eq!(verified.rigid_expenditure_12m_fen, 3_100_000);
+    assert!(verified.household_income_fen >= 680_000);
+    let dibao = verified
+        .decisions
+        .iter()
+        .find(|d| d.program == jiuzhu_policy::Program::Dibao)
+        .unwrap();
+    assert!(!dibao.eligible, "6,800 a month, and a vehicle besides");
     assert_eq!(report.report.vehicles, 1, "only the household's own facts");
     let vehicle = report
         .report

@@ -176,6 +176,28 @@ async fn the_journey_from_window_to_close(db: TestDb) {
         monthly: false,
         ..dept("medical_assistance", "complete", "按75%补足")
     };
+    // 逢救必核: no money without a verification report, nor on one older than 30 days.
+    let unverified = s
+        .department_step(&medical, id, &complete)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(unverified, ServiceError::Invalid { ref field, ref message }
+            if field == "verification" && message.contains("尚无家庭经济状况核对报告")),
+        "{unverified:?}"
+    );
+    let report = s.verify_case(&clerk, id).await.unwrap();
+    s.set_clock(Some(chrono::Utc::now() + chrono::Duration::days(31)));
+    let stale = s
+        .department_step(&medical, id, &complete)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(stale, ServiceError::Invalid { ref message, .. }
+            if message.contains(&format!("第{}号", report.id)) && message.contains("超过30天")),
+        "{stale:?}"
+    );
+    s.set_clock(None);
     let v = s.department_step(&medical, id, &complete).await.unwrap();
     assert_eq!(
         v.items

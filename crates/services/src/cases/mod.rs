@@ -669,10 +669,64 @@ impl Services {
         };
         let mut tx = self.store.begin().await?;
         let mut loaded = self.load_case(&mut tx, actor, case_id).await?;
+        if let CaseEvent::DepartmentCompleted {
+            item,
+            outcome: Outcome::Amount { .. },
+        } = &event
+        {
+            self.require_recent_report(&mut tx, &loaded.row.region_code, case_id, item)
+                .await?;
+        }
         self.record(&mut tx, actor, &mut loaded, vec![event])
             .await?;
         tx.commit().await?;
         self.fresh_view(actor, case_id).await
+    }
+
+    /// 逢救必核: money is granted only on a verification report younger than the jurisdiction's
+    /// `verification.max_age_days`. Emergency aid that is paid first and verified after is exempt.
+    async fn require_recent_report(
+        &self,
+        tx: &mut Tx,
+        region: &str,
+        case_id: i64,
+        item: &str,
+    ) -> Result<()> {
+        const PAID_FIRST: [&str; 2] = ["emergency_medical_aid", "disaster_relief"];
+        if PAID_FIRST.contains(&item) {
+            return Ok(());
+        }
+        let region = jiuzhu_domain::RegionCode::parse(region)
+            .map_err(|e| ServiceError::invalid("region", e.to_string()))?;
+        let today = self.today();
+        let book = self.policy_book();
+        let ps = book.params(
+            &self.jurisdiction_of(&region)?,
+            today,
+            &jiuzhu_policy::Overrides::default(),
+        )?;
+        let days = ps.get("verification.max_age_days")?.count();
+        let latest = jiuzhu_store::FeedRepo::case_reports(tx, case_id)
+            .await?
+            .into_iter()
+            .next();
+        let Some(latest) = latest else {
+            return Err(ServiceError::invalid(
+                "verification",
+                "逢救必核：该申请尚无家庭经济状况核对报告，请先核对再作出救助决定",
+            ));
+        };
+        let made = jiuzhu_domain::case::china_date(latest.created_at);
+        if (today - made).num_days() > days {
+            return Err(ServiceError::invalid(
+                "verification",
+                format!(
+                    "逢救必核：最近的核对报告（第{}号，{made}）已超过{days}天，请重新核对后再作出救助决定",
+                    latest.id
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub async fn window_step(

@@ -36,8 +36,12 @@ impl Services {
             .ok_or(ServiceError::NotFound)?;
         let incomes = tx.household_incomes(case.household_id).await?;
         let facts = tx.household_facts(case.household_id).await?;
-        let members: Vec<MemberFacts> = household
-            .current_members()
+        // Members numbered in the order of their person ids, as the policy engine numbers them,
+        // so a report's lines name the same 成员N the evaluation does.
+        let mut current: Vec<_> = household.current_members().collect();
+        current.sort_by_key(|m| m.person_id);
+        let members: Vec<MemberFacts> = current
+            .into_iter()
             .enumerate()
             .map(|(i, m)| MemberFacts {
                 label: format!("成员{}（{}）", i + 1, m.name),
@@ -105,4 +109,54 @@ impl Services {
             })
             .collect()
     }
+}
+
+/// What a verification report changes in a household as the registry holds it: the verified
+/// deposits, securities, vehicles, businesses and own medical costs (rigid expenditure), and
+/// each member's wage or pension where the departments found more than was declared. Returns
+/// the lines saying so, for the evaluation's basis.
+pub fn apply_report(
+    household: &mut jiuzhu_policy::household::Household,
+    report: &Report,
+) -> Vec<String> {
+    use jiuzhu_domain::{IncomeKind, Money};
+    let mut said = Vec::new();
+    household.deposits = Money::from_fen(report.deposits_fen);
+    household.securities = Money::from_fen(report.securities_fen);
+    household.vehicles = u32::try_from(report.vehicles).unwrap_or(u32::MAX);
+    household.business = report.businesses > 0;
+    if let Some(medical) = household.rigid_12m.iter_mut().find(|(k, _)| *k == "医疗") {
+        medical.1 = Money::from_fen(report.medical_own_costs_fen);
+    }
+    for line in &report.incomes {
+        if line.verified_fen <= line.declared_fen {
+            continue;
+        }
+        let Some(kind) = IncomeKind::ALL
+            .iter()
+            .copied()
+            .find(|k| k.label() == line.kind)
+        else {
+            continue;
+        };
+        let Some(member) = household
+            .members
+            .iter_mut()
+            .find(|m| m.label == line.member)
+        else {
+            continue;
+        };
+        member.incomes.retain(|(k, _)| *k != kind);
+        member
+            .incomes
+            .push((kind, Money::from_fen(line.verified_fen)));
+        said.push(format!(
+            "{}{}按核对结果{}元/月计（申报{}元/月）",
+            line.member,
+            line.kind,
+            Money::from_fen(line.verified_fen),
+            Money::from_fen(line.declared_fen)
+        ));
+    }
+    said
 }

@@ -420,10 +420,28 @@ impl Services {
             })
             .collect();
         registry_supporters(&mut members);
-        let household = Household::registered(month, members);
+        let mut household = Household::registered(month, members);
+        // The latest verification report, when there is one, supplies what the registry lacks.
+        let reports = self.case_reports(actor, case_id).await?;
+        let mut basis = Vec::new();
+        if let Some(latest) = reports.first() {
+            basis.push(format!(
+                "家庭经济状况核对报告第{}号（{}，{}）",
+                latest.id,
+                crate::clock::local(latest.created_at),
+                latest.created_by
+            ));
+            basis.extend(crate::feeds::verify::apply_report(
+                &mut household,
+                &latest.report,
+            ));
+        } else {
+            basis.push("尚无核对报告：存款、证券、车辆、医疗支出按零计，收入按申报".to_string());
+        }
         let book = self.policy_book();
         let ps = book.params(&jurisdiction, month, &Overrides::default())?;
-        let evaluation = evaluate(&household, &ps)?;
+        let mut evaluation = evaluate(&household, &ps)?;
+        evaluation.basis = basis;
         if save {
             let result = serde_json::to_string(&evaluation).expect("evaluation serialises");
             let mut tx = self.store.begin().await?;
