@@ -100,6 +100,12 @@ pub trait FeedRepo {
     async fn insert_rejections(&mut self, file_id: i64, rows: &[FeedRejection]) -> Result<()>;
     async fn finish_feed_file(&mut self, file_id: i64, accepted: i64, rejected: i64) -> Result<()>;
     async fn feed_file(&mut self, id: i64) -> Result<Option<FeedFileRecord>>;
+    /// The latest files, newest first, of the given categories (all when `None`).
+    async fn recent_feed_files(
+        &mut self,
+        categories: Option<&[&str]>,
+        limit: i64,
+    ) -> Result<Vec<FeedFileRecord>>;
     async fn feed_rejections(&mut self, file_id: i64) -> Result<Vec<FeedRejection>>;
     async fn count_facts(&mut self, file_id: i64) -> Result<i64>;
 }
@@ -257,6 +263,23 @@ impl FeedRepo for Tx {
     async fn feed_file(&mut self, id: i64) -> Result<Option<FeedFileRecord>> {
         let sql = format!("SELECT {FILE_COLUMNS} FROM feed_files WHERE id = $1");
         Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
+    }
+
+    async fn recent_feed_files(
+        &mut self,
+        categories: Option<&[&str]>,
+        limit: i64,
+    ) -> Result<Vec<FeedFileRecord>> {
+        let all: Vec<FeedFileRecord> = on_tx!(self, c => sqlx::query_as(
+            &format!("SELECT {FILE_COLUMNS} FROM feed_files ORDER BY id DESC"))
+            .fetch_all(c)
+            .await)?;
+        // Few files a month per category: filtering here keeps one query for both databases.
+        Ok(all
+            .into_iter()
+            .filter(|f| categories.is_none_or(|cs| cs.contains(&f.category.as_str())))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect())
     }
 
     async fn feed_rejections(&mut self, file_id: i64) -> Result<Vec<FeedRejection>> {

@@ -24,7 +24,7 @@ use crate::api;
         api::queue, api::organisations, api::add_organisation, api::public_status,
         api::evaluate, api::parameters, api::add_parameter_value, api::simulate,
         api::case_evaluations, api::evaluate_case,
-        api::import_feed, api::case_reports, api::verify_case,
+        api::import_feed, api::feed_files, api::feed_file, api::case_reports, api::verify_case,
     ),
     modifiers(&Security),
     security(("bearer" = [])),

@@ -69,6 +69,10 @@ impl Templates {
             "policy.html",
             "simulate.html",
             "evaluate.html",
+            "feeds.html",
+            "feed_file.html",
+            "verification.html",
+            "verification_body.html",
         );
         env.add_filter("yuan", yuan);
         env.add_filter("capital", capital);
@@ -139,6 +143,11 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
         "/policy/simulate",
         "调整模拟",
         a.role.allows(Permission::Simulate),
+    );
+    add(
+        "/feeds",
+        "部门数据",
+        a.role.allows(Permission::ImportFeeds) || liaison,
     );
     add("/calendar", "工作日历", true);
     add("/audit", "审计日志", a.role.allows(Permission::ReadAudit));

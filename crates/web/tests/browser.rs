@@ -398,3 +398,40 @@ async fn a_supervisor_simulates_a_raise_and_a_clerk_evaluates_a_household() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_department_uploads_a_file_and_downloads_its_rejected_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("社保缴费2026年10月.csv");
+    let csv = "公民身份号码,参保人姓名,费款所属期,缴费基数\n\
+               11010519491231002X,张桂英,2026-10,4500\n\
+               110105194912310021,李四,2026-10,4500\n";
+    std::fs::write(&path, encoding_rs::GBK.encode(csv).0).unwrap();
+    let file = path.display().to_string();
+    in_browser(20, move |d, site| {
+        d.goto(&format!("{site}/login"));
+        d.type_into("#username", "liaison2");
+        d.type_into("#password", "jiuzhu2026");
+        d.click("button[type=submit]");
+        d.wait_text("main h1", |t| t.starts_with("您好"));
+        d.click("nav a[href='/feeds']");
+        d.wait_text("main h1", |t| t == "部门数据");
+        d.click("#category option[value='social_insurance']");
+        let hint = d.wait_text("#columns", |t| t.contains("缴费基数"));
+        assert!(hint.contains("缴费月份*"), "{hint}");
+        d.type_into("#file", &file);
+        d.click("#upload button[type=submit]");
+        let summary = d.wait_text("main p", |t| t.contains("接收"));
+        assert!(
+            summary.contains("接收1行")
+                && summary.contains("拒收1行")
+                && summary.contains("GB18030"),
+            "{summary}"
+        );
+        let rows = d.text("main table");
+        assert!(rows.contains("校验位"), "{rows}");
+        d.element("a[href$='/rejected.csv']");
+        d.screenshot("feed-file");
+    })
+    .await;
+}

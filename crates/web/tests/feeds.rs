@@ -62,6 +62,66 @@ async fn a_department_sends_its_file_once_and_the_window_verifies_a_case() {
     let again = upload(&app, &hrss, "social_insurance", gbk.to_vec()).await;
     assert_eq!(again.status, StatusCode::OK);
     assert_eq!(again.json()["already_imported"], true);
+    let file_id = v["file"]["id"].as_i64().unwrap();
+
+    // Its system reads the rejected rows back; another department's cannot.
+    let back = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/feed-files/{file_id}"),
+            Some(&hrss),
+            None,
+        )
+        .await;
+    assert_eq!(back.json()["rejections"][0]["field"], "month");
+    let listed = app
+        .api(Method::GET, "/api/v1/feed-files", Some(&hrss), None)
+        .await;
+    assert_eq!(listed.json()[0]["id"], file_id);
+    assert_eq!(
+        app.api(
+            Method::GET,
+            &format!("/api/v1/feed-files/{file_id}"),
+            Some(&medical),
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+
+    // The sending department sees its files and their rejected rows, and downloads them.
+    let (hrss_cookie, _) = app.login("liaison2").await;
+    let page = app.get("/feeds", &hrss_cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("2025年工资.csv") && page.body.contains("社会保险缴费"));
+    assert!(!page.body.contains("不动产登记"), "only its own categories");
+    let page = app.get(&format!("/feeds/{file_id}"), &hrss_cookie).await;
+    assert!(page.body.contains("“2026-13”不是月份"), "{}", page.body);
+    let csv = app
+        .get(&format!("/feeds/{file_id}/rejected.csv"), &hrss_cookie)
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with('\u{feff}'));
+    assert!(
+        csv.body
+            .contains("2025年工资.csv,3,month,缴费月份：“2026-13”不是月份"),
+        "{}",
+        csv.body
+    );
+    // Another department's liaison does not see that file; a clerk has no feeds page.
+    let (medical_cookie, _) = app.login("liaison").await;
+    assert_eq!(
+        app.get(&format!("/feeds/{file_id}"), &medical_cookie)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+    let (clerk_cookie, _) = app.login("clerk").await;
+    assert_eq!(
+        app.get("/feeds", &clerk_cookie).await.status,
+        StatusCode::FORBIDDEN
+    );
 
     let case = app
         .file_case(&clerk, head, "dibao", "feeds-case-00001")
@@ -84,4 +144,24 @@ async fn a_department_sends_its_file_once_and_the_window_verifies_a_case() {
         "{}",
         page.body
     );
+    // The report printed, and its reads in the audit log.
+    let report_id = r.json()["id"].as_i64().unwrap();
+    let print = app
+        .get(&format!("/cases/{case}/verifications/{report_id}"), &cookie)
+        .await;
+    assert_eq!(print.status, StatusCode::OK);
+    assert!(
+        print.body.contains("家庭经济状况核对报告")
+            && print.body.contains(&format!("第{report_id}号"))
+    );
+    let auditor = app.token("auditor", false).await;
+    let log = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/audit?action=case.verifications.read&entity_id={case}"),
+            Some(&auditor),
+            None,
+        )
+        .await;
+    assert!(log.body.contains("\"clerk\""), "{}", log.body);
 }

@@ -232,6 +232,7 @@ async fn every_page_renders_in_chinese_for_every_role() {
                 format!("/people/{}/edit", some_household.head_person_id),
                 "/catalogue/dibao/edit".into(),
                 "/policy/simulate".into(),
+                "/feeds".into(),
                 "/people/new".into(),
                 format!("/households/{}/edit", some_household.id),
             ]),
@@ -245,6 +246,7 @@ async fn every_page_renders_in_chinese_for_every_role() {
                 "/policy/simulate".into(),
             ]),
             "reviewer" => p.extend(["/people".into(), "/households".into()]),
+            "liaison" => p.push("/feeds".into()),
             _ => {}
         }
         p

@@ -127,6 +127,52 @@ impl Services {
         }
     }
 
+    /// The categories this user may send: all for the bureau, their own department's for a
+    /// liaison, none for anyone else.
+    pub fn importable_categories(&self, actor: &Actor) -> Vec<&'static Category> {
+        jiuzhu_feeds::CATEGORIES
+            .iter()
+            .filter(|c| self.may_import(actor, c.code).is_ok())
+            .collect()
+    }
+
+    /// The latest imported files this user may see (those of the categories they may send).
+    pub async fn feed_files(&self, actor: &Actor) -> Result<Vec<FeedFileRecord>> {
+        let codes: Vec<&str> = self
+            .importable_categories(actor)
+            .iter()
+            .map(|c| c.code)
+            .collect();
+        if codes.is_empty() && actor.role != Role::DepartmentLiaison {
+            return Err(ServiceError::Forbidden);
+        }
+        let mut tx = self.store.begin_read().await?;
+        let all = actor.role.allows(Permission::ImportFeeds);
+        Ok(tx
+            .recent_feed_files((!all).then_some(&codes[..]), 200)
+            .await?)
+    }
+
+    /// One imported file with its rejected rows.
+    pub async fn feed_file_report(&self, actor: &Actor, id: i64) -> Result<ImportReport> {
+        let mut tx = self.store.begin_read().await?;
+        let file = tx.feed_file(id).await?.ok_or(ServiceError::NotFound)?;
+        // A file of a category the user may not send is not theirs to see.
+        self.may_import(actor, &file.category)
+            .map_err(|_| ServiceError::NotFound)?;
+        let rejections = tx.feed_rejections(id).await?;
+        let label = category(&file.category)
+            .map(|c| c.label)
+            .unwrap_or_default()
+            .to_string();
+        Ok(ImportReport {
+            file,
+            category_label: label,
+            already_imported: true,
+            rejections,
+        })
+    }
+
     /// Every registered person's identity number and name within the actor's region, for
     /// generating department files that match the registry. Command line only, audited.
     pub async fn registry_identities(&self, actor: &Actor) -> Result<Vec<(String, String)>> {

@@ -93,10 +93,20 @@ impl Services {
     /// The verification reports of a case, newest first.
     pub async fn case_reports(&self, actor: &Actor, case_id: i64) -> Result<Vec<StoredReport>> {
         let mut tx = self.store.begin_read().await?;
-        self.load_case(&mut tx, actor, case_id).await?;
-        tx.case_reports(case_id)
-            .await?
-            .into_iter()
+        let loaded = self.load_case(&mut tx, actor, case_id).await?;
+        let rows = tx.case_reports(case_id).await?;
+        drop(tx);
+        // The reports carry what departments know about the family: every read is audited.
+        self.reads
+            .record(actor.audit(
+                "case.verifications.read",
+                "case",
+                case_id,
+                Some(&loaded.row.region_code),
+                json!({"reports": rows.iter().map(|r| r.id).collect::<Vec<_>>()}),
+            ))
+            .await?;
+        rows.into_iter()
             .map(|r| {
                 Ok(StoredReport {
                     id: r.id,

@@ -86,6 +86,8 @@ pub fn routes() -> Router<AppState> {
             "/feeds/{category}",
             post(import_feed).layer(axum::extract::DefaultBodyLimit::max(256 << 20)),
         )
+        .route("/feed-files", get(feed_files))
+        .route("/feed-files/{id}", get(feed_file))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在", None)
         })
@@ -651,6 +653,25 @@ pub async fn import_feed(
         StatusCode::CREATED
     };
     Ok((status, Json(report)))
+}
+
+#[utoipa::path(get, path = "/api/v1/feed-files", tag = "feeds",
+    responses((status = 200, description = "The latest files of the categories this token may send, newest first", body = Vec<jiuzhu_store::FeedFileRecord>)))]
+pub async fn feed_files(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+) -> ApiResult<Vec<jiuzhu_store::FeedFileRecord>> {
+    Ok(Json(s.services.feed_files(&a).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/feed-files/{id}", tag = "feeds", params(("id" = i64, Path)),
+    responses((status = 200, description = "One imported file with every rejected row", body = jiuzhu_services::feeds::ImportReport), (status = 404, body = jiuzhu_services::ErrorBody)))]
+pub async fn feed_file(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<jiuzhu_services::feeds::ImportReport> {
+    Ok(Json(s.services.feed_file_report(&a, id).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/verifications", tag = "feeds", params(("id" = i64, Path)),

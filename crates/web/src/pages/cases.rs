@@ -157,7 +157,7 @@ async fn render_case(
         context! { ..frame(user, "/queue"), ..context! {
             c => case, error => error, materials => materials, items => catalogue.items, organisations => organisations,
             evaluation => evaluations.first(), evaluations_count => evaluations.len(),
-            report => reports.first(), reports_count => reports.len(),
+            report => reports.first(), reports_count => reports.len(), reports => reports,
             assumptions => jiuzhu_services::policy::REGISTRY_ASSUMPTIONS,
             is_window => a.role.allows(Permission::WritePeople) && !a.read_only,
             is_liaison => a.role == Role::DepartmentLiaison,

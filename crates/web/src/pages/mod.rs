@@ -4,6 +4,7 @@
 mod admin;
 mod cases;
 mod catalogue;
+mod feeds;
 mod households;
 mod people;
 mod policy;
@@ -71,6 +72,13 @@ pub fn routes() -> Router<AppState> {
         .route("/calendar", get(admin::calendar).post(admin::load_calendar))
         .route("/cases/{id}/evaluate", post(policy::evaluate_case))
         .route("/cases/{id}/verify", post(policy::verify_case))
+        .route(
+            "/cases/{id}/verifications/{report}",
+            get(policy::verification_report),
+        )
+        .route("/feeds", get(feeds::list))
+        .route("/feeds/{id}", get(feeds::show))
+        .route("/feeds/{id}/rejected.csv", get(feeds::rejections_csv))
         .route("/policy", get(policy::parameters).post(policy::add_value))
         .route(
             "/policy/simulate",

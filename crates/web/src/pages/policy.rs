@@ -342,6 +342,25 @@ pub async fn evaluate_case(
 }
 
 /// Verifies a case's household against the department facts and keeps the report.
+/// One verification report laid out for printing.
+pub async fn verification_report(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path((id, report)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let case = state.services.get_case(&user.actor, id).await?;
+    let reports = state.services.case_reports(&user.actor, id).await?;
+    let report = reports
+        .into_iter()
+        .find(|r| r.id == report)
+        .ok_or(ServiceError::NotFound)?;
+    let html = state.templates.render(
+        "verification.html",
+        context! { c => case, report => report, printed_on => jiuzhu_services::clock::today() },
+    )?;
+    Ok(html.into_response())
+}
+
 pub async fn verify_case(
     State(state): State<AppState>,
     user: WebUser,
