@@ -1,8 +1,8 @@
 //! `jiuzhu generate-feeds`: department files as departments send them, for demonstration and
 //! for the import and verification benchmarks. A quarter of the rows are about registered
 //! people (so verification finds something), the rest about other residents of the city; about
-//! one row in 20,000 is malformed the way real files are (a wrong check digit, a month 13, an
-//! amount in words). Wages and social insurance come GBK-encoded as HR systems export them.
+//! one row in 20,000 is malformed the way real files are (a wrong check digit, a month 13, a
+//! missing name). Wages and social insurance come GBK-encoded as HR systems export them.
 
 // Amounts in fen are written `1_800_00`: yuan, then the two fen digits.
 #![allow(clippy::inconsistent_digit_grouping)]
@@ -240,8 +240,9 @@ impl Generator {
         self.date_within(from, to)
     }
 
-    /// A malformed copy of a good row, one in 20,000: what departments' exports get wrong.
-    fn spoil(&mut self, fields: &mut [String]) {
+    /// A malformed copy of a good row, one in 20,000: what departments' exports get wrong, each
+    /// a reason to reject the row.
+    fn spoil(&mut self, fields: &mut [String], monthly: bool) {
         self.written += 1;
         if !self.written.is_multiple_of(20_000) {
             return;
@@ -252,11 +253,8 @@ impl Generator {
                 let last = id.pop().unwrap_or('0');
                 id.push(if last == '1' { '2' } else { '1' });
             }
-            1 if fields.len() > 2 => fields[2] = "2025-13".to_string(),
-            _ => {
-                let n = fields.len() - 1;
-                fields[n] = "壹仟元".to_string();
-            }
+            1 if monthly => fields[2] = "2025-13".to_string(),
+            _ => fields[1].clear(),
         }
     }
 
@@ -522,7 +520,7 @@ fn write_file(g: &mut Generator, plan: &Plan, target: u64, path: &Path) -> Resul
             if written == target && !plan.monthly {
                 break;
             }
-            g.spoil(fields);
+            g.spoil(fields, plan.monthly);
             line.clear();
             line.push_str(&fields.join(","));
             line.push_str("\r\n");

@@ -115,3 +115,69 @@ async fn an_import_killed_midway_loses_and_duplicates_nothing() {
     assert!(String::from_utf8_lossy(&again.stdout).contains("未作改动"));
     assert_eq!(files_and_facts(&db, &key).await, (1, rows as i64));
 }
+
+/// The benchmark's own path at small scale: generated files for a demo city, imported by
+/// their names, then the whole city reviewed.
+#[test]
+fn generated_feeds_import_by_name_and_the_city_is_reviewed() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("city.db").display());
+    let run = |args: &[&str]| {
+        let out = jiuzhu(&db).args(args).output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{args:?}: {text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        text
+    };
+    run(&["demo", "--households", "40"]);
+    let feeds = dir.path().join("feeds");
+    let made = run(&[
+        "generate-feeds",
+        "--out",
+        feeds.to_str().unwrap(),
+        "--rows",
+        "40000",
+    ]);
+    assert!(made.contains("共16个文件、400"), "{made}");
+    let wage = std::fs::read(feeds.join("wage.csv")).unwrap();
+    assert!(
+        std::str::from_utf8(&wage).is_err(),
+        "wages come GBK-encoded as HR systems write them"
+    );
+    let mut files: Vec<String> = std::fs::read_dir(&feeds)
+        .unwrap()
+        .map(|e| e.unwrap().path().display().to_string())
+        .collect();
+    files.sort();
+    let mut args = vec!["import"];
+    args.extend(files.iter().map(String::as_str));
+    let imported = run(&args);
+    assert!(imported.contains("工资收入，GB18030"), "{imported}");
+    assert!(imported.contains("共16个文件、400"), "{imported}");
+    // One row in 20,000 is spoilt as departments' exports are: rejected with its reason.
+    let rejected: u32 = imported
+        .split("拒收")
+        .skip(1)
+        .map(|rest| rest.split('行').next().unwrap().parse::<u32>().unwrap())
+        .sum();
+    assert_eq!(rejected, 2, "{imported}");
+    assert!(
+        imported.contains("不是月份") || imported.contains("校验位") || imported.contains("为空"),
+        "{imported}"
+    );
+    // Again: nothing changes.
+    let again = run(&args);
+    assert_eq!(again.matches("未作改动").count(), 16, "{again}");
+
+    let out = dir.path().join("review.csv");
+    let said = run(&["review", "--out", out.to_str().unwrap()]);
+    assert!(said.contains("40户"), "{said}");
+    let csv = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(csv.lines().count(), 41);
+    assert!(csv.starts_with("\u{feff}household_id,"));
+    // A quarter of the rows are about registered people: the review finds some of them.
+    assert!(csv.contains("部门数据平均"), "{csv}");
+}

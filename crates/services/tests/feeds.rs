@@ -290,9 +290,107 @@ async fn an_excel_workbook_is_read_like_a_csv_file(db: TestDb) {
     db.finish().await;
 }
 
+async fn households_are_reviewed_in_a_batch_within_the_reviewers_region(db: TestDb) {
+    let db = db.with_demo(30).await;
+    let clerk = db.actor("clerk").await;
+    let admin = db.actor("admin").await;
+    let mine = db
+        .services
+        .search_households(&clerk, &Default::default())
+        .await
+        .unwrap();
+    let h = &mine.items[0];
+    let head = db
+        .services
+        .get_person(&clerk, h.head_person_id, true)
+        .await
+        .unwrap();
+    let month = chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
+    let wages = format!(
+        "公民身份号码,姓名,所属期,应发工资\n{0},{1},2026-04,5000\n{0},{1},2026-05,5200\n{0},{1},2026-06,5400\n",
+        head.id_number, head.name
+    );
+    db.services
+        .import_feed_bytes(&admin, "wage", "工资.csv", wages.as_bytes())
+        .await
+        .unwrap();
+
+    let one = db
+        .services
+        .review_households(&clerk, Some(&[h.id]), month)
+        .await
+        .unwrap();
+    assert_eq!(one.households.len(), 1);
+    assert_eq!(one.facts_read, 3);
+    let line = one.households[0]
+        .report
+        .incomes
+        .iter()
+        .find(|l| l.kind == "工资性收入" && l.member.contains(&head.name))
+        .unwrap();
+    assert_eq!(line.verified_fen, 520_000, "the average of the months paid");
+    // Wages paid in the application month or after are outside the 12 months weighed.
+    let earlier = db
+        .services
+        .review_households(
+            &clerk,
+            Some(&[h.id]),
+            chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap(),
+        )
+        .await
+        .unwrap();
+    let april_only = earlier.households[0]
+        .report
+        .incomes
+        .iter()
+        .find(|l| l.kind == "工资性收入" && l.member.contains(&head.name))
+        .unwrap();
+    assert_eq!(april_only.verified_fen, 500_000);
+
+    // The whole township: every household of the clerk's region, none beyond it.
+    let all = db
+        .services
+        .review_households(&clerk, None, month)
+        .await
+        .unwrap();
+    assert_eq!(all.households.len() as i64, mine.total);
+    let everywhere = db
+        .services
+        .review_households(&admin, None, month)
+        .await
+        .unwrap();
+    assert!(everywhere.households.len() > all.households.len());
+    let elsewhere = everywhere
+        .households
+        .iter()
+        .find(|x| {
+            !all.households
+                .iter()
+                .any(|y| y.household_id == x.household_id)
+        })
+        .unwrap()
+        .household_id;
+    let refused = db
+        .services
+        .review_households(&clerk, Some(&[elsewhere]), month)
+        .await;
+    assert!(
+        matches!(refused, Err(ServiceError::Invalid { ref field, .. }) if field == "households"),
+        "{refused:?}"
+    );
+    // A liaison reviews no households.
+    let liaison = db.actor("liaison").await;
+    assert!(matches!(
+        db.services.review_households(&liaison, None, month).await,
+        Err(ServiceError::Forbidden)
+    ));
+    db.finish().await;
+}
+
 stories!(
     a_gbk_wage_file_is_imported_once_with_its_bad_rows_listed,
     only_the_sending_department_or_the_bureau_imports,
     a_case_is_verified_against_the_facts_about_its_members,
     an_excel_workbook_is_read_like_a_csv_file,
+    households_are_reviewed_in_a_batch_within_the_reviewers_region,
 );

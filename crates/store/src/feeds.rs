@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use std::fmt::Write as _;
 
-use crate::{blind_key_of_index, on_tx, value_rows, Result, StoreError, Tx, TxInner};
+use crate::{blind_key_of_index, like_prefix, on_tx, value_rows, Result, StoreError, Tx, TxInner};
 
 /// A feed file as imported.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
@@ -75,6 +75,28 @@ pub struct ReportRecord {
     pub created_at: DateTime<Utc>,
 }
 
+/// A current member of a household under review.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ReviewMember {
+    pub household_id: i64,
+    pub region_code: String,
+    pub person_id: i64,
+    pub name: String,
+    pub id_number_index: Option<String>,
+}
+
+/// A fact found by its person key, with the file it came from by id.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct KeyedFact {
+    pub person_key: i64,
+    pub category: String,
+    pub fact_date: Option<NaiveDate>,
+    pub amount_fen: Option<i64>,
+    pub detail: String,
+    pub row_no: i64,
+    pub file_id: i64,
+}
+
 #[allow(async_fn_in_trait)]
 pub trait FeedRepo {
     /// Every fact about the current members of a household, matched by identity number.
@@ -108,6 +130,10 @@ pub trait FeedRepo {
     ) -> Result<Vec<FeedFileRecord>>;
     async fn feed_rejections(&mut self, file_id: i64) -> Result<Vec<FeedRejection>>;
     async fn count_facts(&mut self, file_id: i64) -> Result<i64>;
+    /// The current members of every household within `scope`, by household then person id.
+    async fn review_members(&mut self, scope: &str) -> Result<Vec<ReviewMember>>;
+    /// Every fact stored under these person keys.
+    async fn facts_by_keys(&mut self, keys: &[i64]) -> Result<Vec<KeyedFact>>;
 }
 
 const FILE_COLUMNS: &str = "id, category, department, file_name, sha256, encoding, accepted, rejected, imported_by, imported_at";
@@ -288,6 +314,39 @@ impl FeedRepo for Tx {
             .bind(file_id)
             .fetch_all(c)
             .await)?)
+    }
+
+    async fn review_members(&mut self, scope: &str) -> Result<Vec<ReviewMember>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT m.household_id, h.region_code, p.id AS person_id, p.name, p.id_number_index
+             FROM household_members m
+             JOIN households h ON h.id = m.household_id
+             JOIN persons p ON p.id = m.person_id
+             WHERE m.to_date IS NULL AND h.region_code LIKE $1
+             ORDER BY m.household_id, p.id")
+            .bind(like_prefix(scope))
+            .fetch_all(c)
+            .await)?)
+    }
+
+    async fn facts_by_keys(&mut self, keys: &[i64]) -> Result<Vec<KeyedFact>> {
+        let mut out = Vec::new();
+        for chunk in keys.chunks(500) {
+            let sql = format!(
+                "SELECT person_key, category, fact_date, amount_fen, detail, row_no, file_id
+                 FROM facts WHERE person_key IN {} ORDER BY person_key, category, fact_date, id",
+                value_rows(self.backend(), 1, chunk.len())
+            );
+            let rows: Vec<KeyedFact> = on_tx!(self, c => {
+                let mut q = sqlx::query_as(&sql);
+                for k in chunk {
+                    q = q.bind(k);
+                }
+                q.fetch_all(c).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
     }
 
     async fn count_facts(&mut self, file_id: i64) -> Result<i64> {

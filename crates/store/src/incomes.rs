@@ -44,6 +44,8 @@ pub trait IncomeRepo {
     /// Incomes of the current members of a household.
     async fn household_incomes(&mut self, household_id: i64) -> Result<Vec<IncomeRecord>>;
     async fn person_incomes(&mut self, person_id: i64) -> Result<Vec<IncomeRecord>>;
+    /// Every income recorded within `scope`, by person.
+    async fn scope_incomes(&mut self, scope: &str) -> Result<Vec<IncomeRecord>>;
 }
 
 fn into_record(r: IncomeRow) -> Result<IncomeRecord> {
@@ -84,6 +86,16 @@ impl IncomeRepo for Tx {
              FROM incomes i JOIN household_members m ON m.person_id = i.person_id
              WHERE m.household_id = $1 AND m.to_date IS NULL ORDER BY i.person_id, i.id")
             .bind(household_id)
+            .fetch_all(c)
+            .await)?;
+        rows.into_iter().map(into_record).collect()
+    }
+
+    async fn scope_incomes(&mut self, scope: &str) -> Result<Vec<IncomeRecord>> {
+        let rows: Vec<IncomeRow> = on_tx!(self, c => sqlx::query_as(
+            "SELECT id, person_id, kind, monthly_fen, since, source FROM incomes
+             WHERE region_code LIKE $1 ORDER BY person_id, id")
+            .bind(crate::like_prefix(scope))
             .fetch_all(c)
             .await)?;
         rows.into_iter().map(into_record).collect()

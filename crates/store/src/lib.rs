@@ -45,8 +45,8 @@ pub use catalogue::{CatalogueRepo, ItemUpdate};
 pub use crypto::{blind_key_of_index, FieldCipher, KeyError};
 pub use error::StoreError;
 pub use feeds::{
-    push_iso_date, FeedFileRecord, FeedRejection, FeedRepo, MemberFact, NewFact, NewFeedFile,
-    ReportRecord,
+    push_iso_date, FeedFileRecord, FeedRejection, FeedRepo, KeyedFact, MemberFact, NewFact,
+    NewFeedFile, ReportRecord, ReviewMember,
 };
 pub use households::{
     HouseholdFilter, HouseholdRecord, HouseholdRepo, HouseholdSummary, MemberRecord, NewHousehold,
@@ -244,6 +244,19 @@ impl Store {
 }
 
 impl Tx {
+    /// Lets SQLite keep up to `mib` MiB of pages of this connection in memory (a bulk import's
+    /// index stays in memory instead of being re-read); `None` restores the usual 64 MiB.
+    /// Nothing to do on PostgreSQL, whose buffers are the server's.
+    pub async fn page_cache_mib(&mut self, mib: Option<u32>) -> Result<()> {
+        if let TxInner::Sqlite(t) = &mut self.inner {
+            let kib = i64::from(mib.unwrap_or(64)) * 1024;
+            sqlx::query(&format!("PRAGMA cache_size = -{kib}"))
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self.inner {
             TxInner::Sqlite(t) => t.commit().await?,
