@@ -602,6 +602,7 @@ impl Services {
         let mut tx = self.store.begin().await?;
         tx.set_setting("demo_seed", &seed.to_string()).await?;
         tx.commit().await?;
+        self.store.refresh_statistics(&[]).await?;
 
         let catalogue = jiuzhu_domain::Catalogue::seed();
         Ok(DemoReport {

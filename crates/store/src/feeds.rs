@@ -89,7 +89,6 @@ pub struct ReviewMember {
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct KeyedFact {
     pub person_key: i64,
-    pub category: String,
     pub fact_date: Option<NaiveDate>,
     pub amount_fen: Option<i64>,
     pub detail: String,
@@ -117,8 +116,8 @@ pub trait FeedRepo {
         sha256: &str,
     ) -> Result<Option<FeedFileRecord>>;
     async fn insert_feed_file(&mut self, f: &NewFeedFile<'_>) -> Result<i64>;
-    async fn insert_facts(&mut self, file_id: i64, category: &str, facts: &[NewFact])
-        -> Result<()>;
+    /// Writes a file's facts batch by batch, inside this transaction.
+    async fn fact_writer(&mut self, file_id: i64) -> Result<FactWriter<'_>>;
     async fn insert_rejections(&mut self, file_id: i64, rows: &[FeedRejection]) -> Result<()>;
     async fn finish_feed_file(&mut self, file_id: i64, accepted: i64, rejected: i64) -> Result<()>;
     async fn feed_file(&mut self, id: i64) -> Result<Option<FeedFileRecord>>;
@@ -153,11 +152,11 @@ impl FeedRepo for Tx {
                 continue;
             };
             let rows: Vec<MemberFact> = on_tx!(self, c => sqlx::query_as(
-                "SELECT $1 AS person_id, f.category, f.fact_date, f.amount_fen, f.detail, f.row_no,
+                "SELECT $1 AS person_id, ff.category, f.fact_date, f.amount_fen, f.detail, f.row_no,
                         ff.file_name, ff.department
                  FROM facts f JOIN feed_files ff ON ff.id = f.file_id
                  WHERE f.person_key = $2
-                 ORDER BY f.category, f.fact_date, f.id")
+                 ORDER BY ff.category, f.fact_date, f.file_id, f.row_no")
                 .bind(person_id)
                 .bind(key)
                 .fetch_all(c)
@@ -226,36 +225,23 @@ impl FeedRepo for Tx {
         Ok(id)
     }
 
-    async fn insert_facts(
-        &mut self,
-        file_id: i64,
-        category: &str,
-        facts: &[NewFact],
-    ) -> Result<()> {
-        if facts.is_empty() {
-            return Ok(());
-        }
-        match &mut self.inner {
-            TxInner::Sqlite(t) => {
-                let mut handle = t.lock_handle().await?;
-                insert_facts_sqlite(handle.as_raw_handle().as_ptr(), file_id, category, facts)
-            }
-            TxInner::Postgres(t) => {
-                let mut copy = t
+    async fn fact_writer(&mut self, file_id: i64) -> Result<FactWriter<'_>> {
+        Ok(match &mut self.inner {
+            TxInner::Sqlite(t) => FactWriter::Sqlite {
+                conn: &mut **t,
+                file_id,
+            },
+            TxInner::Postgres(t) => FactWriter::Postgres {
+                copy: t
                     .copy_in_raw(
-                        "COPY facts (file_id, category, row_no, person_key, fact_date, amount_fen, detail)
+                        "COPY facts (file_id, row_no, person_key, fact_date, amount_fen, detail)
                          FROM STDIN",
                     )
-                    .await?;
-                let mut buf = String::with_capacity(facts.len() * 160);
-                for f in facts {
-                    copy_row(&mut buf, file_id, category, f);
-                }
-                copy.send(buf.as_bytes()).await?;
-                copy.finish().await?;
-                Ok(())
-            }
-        }
+                    .await?,
+                file_id,
+                buf: String::new(),
+            },
+        })
     }
 
     async fn insert_rejections(&mut self, file_id: i64, rows: &[FeedRejection]) -> Result<()> {
@@ -333,8 +319,8 @@ impl FeedRepo for Tx {
         let mut out = Vec::new();
         for chunk in keys.chunks(500) {
             let sql = format!(
-                "SELECT person_key, category, fact_date, amount_fen, detail, row_no, file_id
-                 FROM facts WHERE person_key IN {} ORDER BY person_key, category, fact_date, id",
+                "SELECT person_key, fact_date, amount_fen, detail, row_no, file_id
+                 FROM facts WHERE person_key IN {} ORDER BY person_key, fact_date, file_id, row_no",
                 value_rows(self.backend(), 1, chunk.len())
             );
             let rows: Vec<KeyedFact> = on_tx!(self, c => {
@@ -359,22 +345,63 @@ impl FeedRepo for Tx {
     }
 }
 
-/// Inserts facts through SQLite's own interface, on the connection (and inside the transaction)
-/// sqlx holds: one prepared statement bound row by row, without an allocation per value.
+/// Where an import's facts go: on SQLite, one prepared statement on the connection (and inside
+/// the transaction) sqlx holds; on PostgreSQL, one `COPY` open for the whole file, so the server
+/// stores one batch while the next is read.
+pub enum FactWriter<'t> {
+    Sqlite {
+        conn: &'t mut sqlx::SqliteConnection,
+        file_id: i64,
+    },
+    Postgres {
+        copy: sqlx::postgres::PgCopyIn<&'t mut sqlx::PgConnection>,
+        file_id: i64,
+        buf: String,
+    },
+}
+
+impl FactWriter<'_> {
+    pub async fn write(&mut self, facts: &[NewFact]) -> Result<()> {
+        match self {
+            FactWriter::Sqlite { conn, file_id } => {
+                let mut handle = conn.lock_handle().await?;
+                insert_facts_sqlite(handle.as_raw_handle().as_ptr(), *file_id, facts)
+            }
+            FactWriter::Postgres { copy, file_id, buf } => {
+                buf.clear();
+                for f in facts {
+                    copy_row(buf, *file_id, f);
+                }
+                copy.send(buf.as_bytes()).await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends the file's facts (the transaction still decides whether they stay).
+    pub async fn finish(self) -> Result<()> {
+        if let FactWriter::Postgres { copy, .. } = self {
+            copy.finish().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Inserts facts through SQLite's own interface: one prepared statement bound row by row,
+/// without an allocation per value.
 fn insert_facts_sqlite(
     db: *mut rusqlite::ffi::sqlite3,
     file_id: i64,
-    category: &str,
     facts: &[NewFact],
 ) -> Result<()> {
     let err = |e: rusqlite::Error| StoreError::Corrupt(format!("写入核对数据：{e}"));
-    // SAFETY: the handle is sqlx's open connection, locked for us until `handle` is dropped;
-    // `from_handle` never closes it.
+    // SAFETY: the handle is sqlx's open connection, locked for us until the caller's guard is
+    // dropped; `from_handle` never closes it.
     let conn = unsafe { rusqlite::Connection::from_handle(db) }.map_err(err)?;
     let mut insert = conn
         .prepare_cached(
-            "INSERT INTO facts (file_id, category, row_no, person_key, fact_date, amount_fen, detail)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO facts (file_id, row_no, person_key, fact_date, amount_fen, detail)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(err)?;
     let mut date = String::with_capacity(10);
@@ -386,7 +413,6 @@ fn insert_facts_sqlite(
         insert
             .execute(rusqlite::params![
                 file_id,
-                category,
                 f.row_no,
                 f.person_key,
                 f.fact_date.map(|_| date.as_str()),
@@ -430,12 +456,8 @@ pub fn push_iso_date(buf: &mut String, d: NaiveDate) {
 
 /// One row of `COPY ... FROM STDIN` in text format: tab-separated, `\N` for NULL, backslashes
 /// doubled (the JSON detail escapes every other control character itself).
-fn copy_row(buf: &mut String, file_id: i64, category: &str, f: &NewFact) {
-    let _ = write!(
-        buf,
-        "{file_id}\t{category}\t{}\t{}\t",
-        f.row_no, f.person_key
-    );
+fn copy_row(buf: &mut String, file_id: i64, f: &NewFact) {
+    let _ = write!(buf, "{file_id}\t{}\t{}\t", f.row_no, f.person_key);
     match f.fact_date {
         Some(d) => push_iso_date(buf, d),
         None => buf.push_str("\\N"),
@@ -491,7 +513,7 @@ mod tests {
             // A backslash and a tab inside the detail.
             detail: "王\\芳\t1".to_string(),
         };
-        copy_row(&mut buf, 3, "wage", &fact);
-        assert_eq!(buf, "3\twage\t7\t-42\t\\N\t120000\t王\\\\芳\\t1\n");
+        copy_row(&mut buf, 3, &fact);
+        assert_eq!(buf, "3\t7\t-42\t\\N\t120000\t王\\\\芳\\t1\n");
     }
 }

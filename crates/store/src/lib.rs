@@ -45,8 +45,8 @@ pub use catalogue::{CatalogueRepo, ItemUpdate};
 pub use crypto::{blind_key_of_index, FieldCipher, KeyError};
 pub use error::StoreError;
 pub use feeds::{
-    push_iso_date, FeedFileRecord, FeedRejection, FeedRepo, KeyedFact, MemberFact, NewFact,
-    NewFeedFile, ReportRecord, ReviewMember,
+    push_iso_date, FactWriter, FeedFileRecord, FeedRejection, FeedRepo, KeyedFact, MemberFact,
+    NewFact, NewFeedFile, ReportRecord, ReviewMember,
 };
 pub use households::{
     HouseholdFilter, HouseholdRecord, HouseholdRepo, HouseholdSummary, MemberRecord, NewHousehold,
@@ -204,6 +204,21 @@ impl Store {
         settings::check_key(&mut tx).await?;
         tx.commit().await?;
         Ok(applied)
+    }
+
+    /// After a bulk load: PostgreSQL plans by the statistics autovacuum gathers later, and until
+    /// then took ten million fresh facts for a few hundred rows and scanned them all. SQLite
+    /// plans by its indexes alone.
+    pub async fn refresh_statistics(&self, tables: &[&str]) -> Result<()> {
+        if let Pools::Postgres(pool) = &self.pools {
+            let sql = if tables.is_empty() {
+                "ANALYZE".to_string()
+            } else {
+                format!("ANALYZE {}", tables.join(", "))
+            };
+            sqlx::query(&sql).execute(pool).await?;
+        }
+        Ok(())
     }
 
     /// The households of a region with their current members, for what-if simulation; incomes

@@ -300,11 +300,13 @@ impl Services {
         let mut rejections = Vec::new();
         let mut accepted = 0i64;
         tx.page_cache_mib(Some(IMPORT_CACHE_MIB)).await?;
+        let mut writer = tx.fact_writer(file_id).await?;
         while let Some(batch) = batches.recv().await {
             accepted += batch.facts.len() as i64;
-            tx.insert_facts(file_id, c.code, &batch.facts).await?;
+            writer.write(&batch.facts).await?;
             rejections.extend(batch.rejections);
         }
+        writer.finish().await?;
         reading
             .join()
             .map_err(|_| ServiceError::invalid("file", "读取文件时出错".to_string()))?;
@@ -322,6 +324,7 @@ impl Services {
         let file = tx.feed_file(file_id).await?.ok_or(ServiceError::NotFound)?;
         tx.page_cache_mib(None).await?;
         tx.commit().await?;
+        self.store.refresh_statistics(&["facts"]).await?;
         Ok(ImportReport {
             file,
             category_label: c.label.to_string(),

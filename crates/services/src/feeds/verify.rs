@@ -195,16 +195,16 @@ impl Services {
         for i in incomes {
             incomes_by_person.entry(i.person_id).or_default().push(i);
         }
-        let files: HashMap<i64, (String, String)> = tx
+        let files: HashMap<i64, (String, String, String)> = tx
             .recent_feed_files(None, i64::MAX)
             .await?
             .into_iter()
-            .map(|f| (f.id, (f.file_name, f.department)))
+            .map(|f| (f.id, (f.file_name, f.department, f.category)))
             .collect();
         let stored = |f: &KeyedFact| {
-            let (file, department) = files.get(&f.file_id).cloned().unwrap_or_default();
+            let (file, department, category) = files.get(&f.file_id).cloned().unwrap_or_default();
             StoredFact {
-                category: f.category.clone(),
+                category,
                 date: f.fact_date,
                 amount_fen: f.amount_fen,
                 detail: serde_json::from_str(&f.detail).unwrap_or_default(),
