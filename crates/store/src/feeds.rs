@@ -228,7 +228,7 @@ impl FeedRepo for Tx {
     async fn fact_writer(&mut self, file_id: i64) -> Result<FactWriter<'_>> {
         Ok(match &mut self.inner {
             TxInner::Sqlite(t) => FactWriter::Sqlite {
-                conn: &mut **t,
+                conn: t,
                 file_id,
             },
             TxInner::Postgres(t) => FactWriter::Postgres {
