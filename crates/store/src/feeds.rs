@@ -227,10 +227,7 @@ impl FeedRepo for Tx {
 
     async fn fact_writer(&mut self, file_id: i64) -> Result<FactWriter<'_>> {
         Ok(match &mut self.inner {
-            TxInner::Sqlite(t) => FactWriter::Sqlite {
-                conn: t,
-                file_id,
-            },
+            TxInner::Sqlite(t) => FactWriter::Sqlite { conn: t, file_id },
             TxInner::Postgres(t) => FactWriter::Postgres {
                 copy: t
                     .copy_in_raw(
