@@ -340,6 +340,16 @@ async fn an_application_goes_from_the_window_to_the_department_and_back() {
             "2000",
         );
         d.click("form[action$='/department'] button[type=submit]");
+        // 逢救必核: no money before the household is verified; verified, it goes through.
+        let refused = d.wait_text("p.error", |t| !t.is_empty());
+        assert!(refused.contains("尚无家庭经济状况核对报告"), "{refused}");
+        d.click("form[action$='/verify'] button[type=submit]");
+        d.wait_text("#verification + p", |t| t.contains("最近一次核对"));
+        d.type_into(
+            "form[action$='/department'] input[name='amount_yuan']",
+            "2000",
+        );
+        d.click("form[action$='/department'] button[type=submit]");
         d.wait_text("main table", |t| t.contains("已办结，待反馈"));
         d.click("form[action$='/department'] button[type=submit]");
         d.wait_text("main table", |t| t.contains("已反馈结果"));
