@@ -300,13 +300,19 @@ impl Services {
         let mut rejections = Vec::new();
         let mut accepted = 0i64;
         tx.page_cache_mib(Some(IMPORT_CACHE_MIB)).await?;
-        let mut writer = tx.fact_writer(file_id).await?;
-        while let Some(batch) = batches.recv().await {
-            accepted += batch.facts.len() as i64;
-            writer.write(&batch.facts).await?;
-            rejections.extend(batch.rejections);
+        let written = async {
+            let mut writer = tx.fact_writer(file_id).await?;
+            while let Some(batch) = batches.recv().await {
+                accepted += batch.facts.len() as i64;
+                writer.write(&batch.facts).await?;
+                rejections.extend(batch.rejections);
+            }
+            writer.finish().await
         }
-        writer.finish().await?;
+        .await;
+        // The larger cache is this import's alone, whether or not it succeeds.
+        tx.page_cache_mib(None).await?;
+        written?;
         reading
             .join()
             .map_err(|_| ServiceError::invalid("file", "读取文件时出错".to_string()))?;
@@ -322,7 +328,6 @@ impl Services {
         ))
         .await?;
         let file = tx.feed_file(file_id).await?.ok_or(ServiceError::NotFound)?;
-        tx.page_cache_mib(None).await?;
         tx.commit().await?;
         self.store.refresh_statistics(&["facts"]).await?;
         Ok(ImportReport {
