@@ -370,6 +370,101 @@ pub fn verify(month: NaiveDate, members: &[MemberFacts]) -> Report {
                 true,
             );
         }
+        let on = |f: &StoredFact| f.date.map(|d| d.to_string()).unwrap_or_default();
+        for f in of("cremation", false) {
+            find(format!("{}已火化", on(f)), &f.source, true);
+        }
+        // Changes of household: the members the family declared may no longer be its members.
+        for f in of("hukou_change", false) {
+            let change = text(&f.detail, "change");
+            let away = change.contains("迁出") || change.contains("注销");
+            find(format!("{}户籍{change}", on(f)), &f.source, away);
+        }
+        for f in of("marriage", false) {
+            find(
+                format!("{}办理{}登记", on(f), text(&f.detail, "change")),
+                &f.source,
+                true,
+            );
+        }
+        // Assistance already paid in the window: the same need may not be met twice.
+        let paid = of("assistance_paid", true);
+        if let Some(first) = paid.first() {
+            let total: i64 = paid.iter().filter_map(|f| f.amount_fen).sum();
+            let mut programs: Vec<String> =
+                paid.iter().map(|f| text(&f.detail, "program")).collect();
+            programs.sort();
+            programs.dedup();
+            find(
+                format!(
+                    "12个月内已领取{}共{}元（{}笔）",
+                    programs.join("、"),
+                    yuan(total),
+                    paid.len()
+                ),
+                &first.source,
+                true,
+            );
+        }
+        // Facts that qualify or explain rather than contradict.
+        for f in of("disability", false) {
+            find(
+                format!(
+                    "持残疾人证：{}{}级",
+                    text(&f.detail, "kind"),
+                    f.detail.get("grade").and_then(|v| v.as_i64()).unwrap_or(0)
+                ),
+                &f.source,
+                false,
+            );
+        }
+        for f in of("school", false) {
+            find(
+                format!(
+                    "在读：{}{}",
+                    text(&f.detail, "school"),
+                    text(&f.detail, "stage")
+                ),
+                &f.source,
+                false,
+            );
+        }
+        for f in of("veteran", false) {
+            find(
+                format!(
+                    "优抚对象（{}），月{}元，不计入家庭收入",
+                    text(&f.detail, "kind"),
+                    yuan(f.amount_fen.unwrap_or(0))
+                ),
+                &f.source,
+                false,
+            );
+        }
+        for f in of("housing_subsidy", false) {
+            find(
+                format!(
+                    "享受住房保障（{}）{}",
+                    text(&f.detail, "kind"),
+                    f.amount_fen
+                        .map(|a| format!("，月补贴{}元", yuan(a)))
+                        .unwrap_or_default()
+                ),
+                &f.source,
+                false,
+            );
+        }
+        if let Some(f) = of("provident_fund", true).last() {
+            let balance = f
+                .detail
+                .get("balance")
+                .and_then(|v| v.as_i64())
+                .unwrap_or(0);
+            find(
+                format!("住房公积金账户余额{}元（{}）", yuan(balance), on(f)),
+                &f.source,
+                false,
+            );
+        }
     }
     r
 }
@@ -395,6 +490,59 @@ mod tests {
             detail,
             source: format!("{category}.csv 第2行（部门）"),
         }
+    }
+
+    #[test]
+    fn changes_of_household_and_assistance_already_paid_need_a_look() {
+        let member = MemberFacts {
+            label: "成员1（王芳）".into(),
+            declared: vec![],
+            facts: vec![
+                fact(
+                    "hukou_change",
+                    d(2026, 3, 2),
+                    None,
+                    serde_json::json!({"change": "迁出"}),
+                ),
+                fact(
+                    "assistance_paid",
+                    d(2026, 1, 1),
+                    Some(80_000),
+                    serde_json::json!({"program": "临时救助"}),
+                ),
+                fact(
+                    "assistance_paid",
+                    d(2026, 2, 1),
+                    Some(80_000),
+                    serde_json::json!({"program": "临时救助"}),
+                ),
+                fact(
+                    "disability",
+                    d(2020, 5, 6),
+                    None,
+                    serde_json::json!({"kind": "肢体", "grade": 2}),
+                ),
+                // Paid before the 12 months weighed: not counted.
+                fact(
+                    "assistance_paid",
+                    d(2024, 12, 1),
+                    Some(50_000),
+                    serde_json::json!({"program": "低保"}),
+                ),
+            ],
+        };
+        let r = verify(d(2026, 6, 1), &[member]);
+        let said: Vec<(&str, bool)> = r
+            .findings
+            .iter()
+            .map(|f| (f.text.as_str(), f.attention))
+            .collect();
+        assert!(said.contains(&("2026-03-02户籍迁出", true)), "{said:?}");
+        assert!(
+            said.contains(&("12个月内已领取临时救助共1,600.00元（2笔）", true)),
+            "{said:?}"
+        );
+        assert!(said.contains(&("持残疾人证：肢体2级", false)), "{said:?}");
     }
 
     #[test]
