@@ -263,6 +263,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Demo { households, seed } => {
             let report = demo(&services, households, seed).await?;
             print_report(&report);
+            demo_feeds(&services, households, seed).await?;
         }
         Command::Serve {
             demo: with_demo,
@@ -272,6 +273,7 @@ async fn run(cli: Cli) -> Result<()> {
             if with_demo && services.is_empty().await? {
                 let report = demo(&services, demo_households, 2026).await?;
                 print_report(&report);
+                demo_feeds(&services, demo_households, 2026).await?;
             }
             let addr: SocketAddr = config
                 .bind
@@ -678,6 +680,44 @@ async fn demo(services: &Services, households: usize, seed: u64) -> Result<DemoR
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(report)
+}
+
+/// Department files for the demo city (five rows a household, at most 200,000), imported as a
+/// bureau would, so the 部门数据 page and verification have something to show.
+async fn demo_feeds(services: &Services, households: usize, seed: u64) -> Result<()> {
+    let actor = cli_actor(services).await?;
+    let registry = services
+        .registry_identities(&actor)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let dir = std::env::temp_dir().join(format!("jiuzhu-demo-feeds-{}", std::process::id()));
+    let written = feedgen::generate(
+        registry,
+        &feedgen::Options {
+            out: dir.clone(),
+            rows: (households as u64 * 5).clamp(1_000, 200_000),
+            seed,
+            county: actor.region.as_str().chars().take(6).collect(),
+            today: clock::today(),
+        },
+    )?;
+    let (mut files, mut rows) = (0, 0);
+    let imported = async {
+        for w in &written {
+            let r = services
+                .import_feed_file(&actor, w.category, &w.path)
+                .await
+                .map_err(|e| anyhow::anyhow!("{}：{e}", w.path.display()))?;
+            files += 1;
+            rows += r.file.accepted;
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    imported?;
+    println!("已导入示范部门数据：{files}个文件、{rows}行");
+    Ok(())
 }
 
 fn print_report(r: &DemoReport) {

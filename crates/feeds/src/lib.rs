@@ -257,11 +257,10 @@ impl<R: std::io::Read> FeedReader<R> {
         }
         head.truncate(filled);
         let encoding = sniff(&head);
-        let reader = csv::ReaderBuilder::new()
+        let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .from_reader(Decoding::new(head, inner, encoding));
-        let mut reader = reader;
         let mut header = csv::StringRecord::new();
         match reader.read_record(&mut header) {
             Ok(true) => {}
