@@ -168,6 +168,15 @@ impl Driver {
         );
     }
 
+    /// Signs in as a demo user and waits for the home page.
+    fn sign_in(&self, site: &str, user: &str) {
+        self.goto(&format!("{site}/login"));
+        self.type_into("#username", user);
+        self.type_into("#password", "jiuzhu2026");
+        self.click("button[type=submit]");
+        self.wait_text("main h1", |t| t.starts_with("您好"));
+    }
+
     fn click(&self, css: &str) {
         let e = self.element(css);
         self.call(
@@ -280,13 +289,7 @@ async fn a_window_clerk_signs_in_and_opens_a_household() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_application_goes_from_the_window_to_the_department_and_back() {
     in_browser(60, |d, site| {
-        let sign_in = |user: &str| {
-            d.goto(&format!("{site}/login"));
-            d.type_into("#username", user);
-            d.type_into("#password", "jiuzhu2026");
-            d.click("button[type=submit]");
-            d.wait_text("main h1", |t| t.starts_with("您好"));
-        };
+        let sign_in = |user: &str| d.sign_in(site, user);
         // The clerk files for a household head through the intake form.
         sign_in("clerk");
         d.goto(&format!("{site}/households"));
@@ -369,13 +372,7 @@ async fn an_application_goes_from_the_window_to_the_department_and_back() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_supervisor_simulates_a_raise_and_a_clerk_evaluates_a_household() {
     in_browser(200, |d, site| {
-        let sign_in = |user: &str| {
-            d.goto(&format!("{site}/login"));
-            d.type_into("#username", user);
-            d.type_into("#password", "jiuzhu2026");
-            d.click("button[type=submit]");
-            d.wait_text("main h1", |t| t.starts_with("您好"));
-        };
+        let sign_in = |user: &str| d.sign_in(site, user);
         // The supervisor raises the 低保 standard by 8% and sees who gains, per township.
         sign_in("supervisor");
         d.click("nav a[href='/policy/simulate']");
@@ -419,11 +416,7 @@ async fn a_department_uploads_a_file_and_downloads_its_rejected_rows() {
     std::fs::write(&path, encoding_rs::GBK.encode(csv).0).unwrap();
     let file = path.display().to_string();
     in_browser(20, move |d, site| {
-        d.goto(&format!("{site}/login"));
-        d.type_into("#username", "liaison2");
-        d.type_into("#password", "jiuzhu2026");
-        d.click("button[type=submit]");
-        d.wait_text("main h1", |t| t.starts_with("您好"));
+        d.sign_in(site, "liaison2");
         d.click("nav a[href='/feeds']");
         d.wait_text("main h1", |t| t == "部门数据");
         d.click("#category option[value='social_insurance']");
