@@ -47,15 +47,7 @@ async fn filed(app: &common::App) -> (i64, String, String) {
         .await
         .json();
     let form_no = v["items"][0]["form_no"].as_str().unwrap().to_string();
-    let person = app
-        .api(
-            Method::GET,
-            &format!("/api/v1/people/{head}?reveal=true"),
-            Some(&clerk),
-            None,
-        )
-        .await
-        .json();
+    let person = app.revealed_person(&clerk, head).await;
     let number = person["id_number"].as_str().unwrap();
     (id, form_no, number[14..].to_string())
 }

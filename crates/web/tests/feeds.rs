@@ -24,15 +24,7 @@ async fn a_department_sends_its_file_once_and_the_window_verifies_a_case() {
     let hrss = app.token("liaison2", false).await;
     let medical = app.token("liaison", false).await;
     let head = app.first_head(&clerk).await;
-    let person = app
-        .api(
-            Method::GET,
-            &format!("/api/v1/people/{head}?reveal=true"),
-            Some(&clerk),
-            None,
-        )
-        .await
-        .json();
+    let person = app.revealed_person(&clerk, head).await;
     let (id, name) = (
         person["id_number"].as_str().unwrap(),
         person["name"].as_str().unwrap(),

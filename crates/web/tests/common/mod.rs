@@ -131,6 +131,18 @@ impl App {
         h["items"][0]["head_person_id"].as_i64().unwrap()
     }
 
+    /// A person as the API shows them with the identity number revealed (an audited read).
+    pub async fn revealed_person(&self, token: &str, person: i64) -> serde_json::Value {
+        self.api(
+            Method::GET,
+            &format!("/api/v1/people/{person}?reveal=true"),
+            Some(token),
+            None,
+        )
+        .await
+        .json()
+    }
+
     /// Files an application for `item` at the window for `applicant`; returns the case id.
     pub async fn file_case(&self, token: &str, applicant: i64, item: &str, key: &str) -> i64 {
         let body = serde_json::json!({"applicant_person_id": applicant, "channel": "window",
