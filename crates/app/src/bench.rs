@@ -144,6 +144,7 @@ pub async fn run(services: Services, options: LoadOptions) -> Result<()> {
     };
     let admin = Actor::from_user(&admin, Interface::Cli, "local");
     let token = services
+        .users()
         .issue_token(
             &admin,
             &TokenInput {
@@ -164,7 +165,8 @@ pub async fn run(services: Services, options: LoadOptions) -> Result<()> {
             ..Default::default()
         };
         let p = services
-            .search_households(&clerk_actor, &q)
+            .households()
+            .search(&clerk_actor, &q)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         heads.extend(p.items.iter().map(|h| h.head_person_id));
@@ -264,7 +266,7 @@ pub async fn verify(services: Services, actor: jiuzhu_services::Actor, cases: i6
     let mut facts = 0;
     for id in 1..=cases {
         let started = Instant::now();
-        match services.verify_case(&actor, id).await {
+        match services.verification().verify_case(&actor, id).await {
             Ok(r) => {
                 times.push(started.elapsed());
                 facts += r.report.facts_weighed;

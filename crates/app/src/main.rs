@@ -4,7 +4,6 @@ mod bench;
 mod bench_policy;
 mod config;
 mod evaluate;
-mod feedgen;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,7 +12,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use config::{Config, Overrides};
-use jiuzhu_services::demo::DemoReport;
+use jiuzhu_demo::DemoReport;
 use jiuzhu_services::{clock, Actor, Services};
 use jiuzhu_store::{FieldCipher, Interface, Store};
 
@@ -299,7 +298,8 @@ async fn run(cli: Cli) -> Result<()> {
                 .with_context(|| format!("读取 {}", file.display()))?;
             let actor = cli_actor(&services).await?;
             let year = services
-                .load_calendar_year(&actor, &text)
+                .calendar()
+                .load_year(&actor, &text)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
@@ -310,7 +310,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Calendar {
             command: CalendarCommand::List,
         } => {
-            for y in services.calendar_years() {
+            for y in services.calendar().years() {
                 println!(
                     "{}\t节假日{}天\t调休上班{}天\t{}",
                     y.year,
@@ -356,6 +356,7 @@ async fn run(cli: Cli) -> Result<()> {
                 None => clock::today(),
             };
             let review = services
+                .verification()
                 .review_households(&actor, only.as_deref(), month)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -380,13 +381,14 @@ async fn run(cli: Cli) -> Result<()> {
             let actor = cli_actor(&services).await?;
             let started = Instant::now();
             let registry = services
+                .feeds()
                 .registry_identities(&actor)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             let county = actor.region.as_str().chars().take(6).collect();
-            let written = feedgen::generate(
+            let written = jiuzhu_demo::feeds::generate(
                 registry,
-                &feedgen::Options {
+                &jiuzhu_demo::feeds::Options {
                     out,
                     rows,
                     seed,
@@ -420,6 +422,7 @@ async fn run(cli: Cli) -> Result<()> {
                 list_limit: Some(if out.is_some() { usize::MAX } else { 20 }),
             };
             let report = services
+                .policy()
                 .simulate(&actor, &input)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -547,7 +550,7 @@ fn read_ids(path: &std::path::Path) -> Result<Vec<i64>> {
 
 fn write_review(
     path: &std::path::Path,
-    review: &jiuzhu_services::feeds::verify::Review,
+    review: &jiuzhu_services::verification::Review,
 ) -> Result<()> {
     use std::io::Write;
     let yuan = |fen: i64| jiuzhu_domain::Money::from_fen(fen).to_plain_yuan();
@@ -612,7 +615,8 @@ async fn import_one(
 ) -> Result<i64> {
     let started = Instant::now();
     let r = services
-        .import_feed_file(actor, category, file)
+        .feeds()
+        .import_file(actor, category, file)
         .await
         .map_err(|e| anyhow::anyhow!("{}：{e}", file.display()))?;
     if r.already_imported {
@@ -645,6 +649,7 @@ async fn import_one(
 /// The platform acting from the command line over the database's county.
 async fn cli_actor(services: &Services) -> Result<Actor> {
     let county = services
+        .regions()
         .county()
         .await?
         .context("数据库中没有区划：请先运行 jiuzhu demo 或导入区划")?;
@@ -667,8 +672,12 @@ async fn demo(services: &Services, households: usize, seed: u64) -> Result<DemoR
     }
     let started = Instant::now();
     let mut last = Instant::now();
-    let report = services
-        .generate_demo(households, seed, clock::today(), |done, total| {
+    let report = jiuzhu_demo::generate(
+        services,
+        households,
+        seed,
+        clock::today(),
+        |done, total| {
             if last.elapsed().as_secs() >= 5 || done == total {
                 eprintln!(
                     "示范数据：{done}/{total} 户（{:.0} 秒）",
@@ -676,9 +685,10 @@ async fn demo(services: &Services, households: usize, seed: u64) -> Result<DemoR
                 );
                 last = Instant::now();
             }
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+        },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(report)
 }
 
@@ -687,13 +697,14 @@ async fn demo(services: &Services, households: usize, seed: u64) -> Result<DemoR
 async fn demo_feeds(services: &Services, households: usize, seed: u64) -> Result<()> {
     let actor = cli_actor(services).await?;
     let registry = services
+        .feeds()
         .registry_identities(&actor)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let dir = std::env::temp_dir().join(format!("jiuzhu-demo-feeds-{}", std::process::id()));
-    let written = feedgen::generate(
+    let written = jiuzhu_demo::feeds::generate(
         registry,
-        &feedgen::Options {
+        &jiuzhu_demo::feeds::Options {
             out: dir.clone(),
             rows: (households as u64 * 5).clamp(1_000, 200_000),
             seed,
@@ -705,7 +716,8 @@ async fn demo_feeds(services: &Services, households: usize, seed: u64) -> Result
     let imported = async {
         for w in &written {
             let r = services
-                .import_feed_file(&actor, w.category, &w.path)
+                .feeds()
+                .import_file(&actor, w.category, &w.path)
                 .await
                 .map_err(|e| anyhow::anyhow!("{}：{e}", w.path.display()))?;
             files += 1;

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::people::Page;
-use crate::{clock, Actor, Result, ServiceError, Services};
+use crate::{clock, Actor, Audit, Result, ServiceError};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
@@ -34,8 +34,8 @@ fn text(v: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-impl Services {
-    pub async fn search_audit(&self, actor: &Actor, q: &AuditQuery) -> Result<Page<AuditRecord>> {
+impl Audit<'_> {
+    pub async fn search(&self, actor: &Actor, q: &AuditQuery) -> Result<Page<AuditRecord>> {
         actor.require(Permission::ReadAudit)?;
         if let (Some(from), Some(to)) = (q.from, q.to) {
             if to < from {

@@ -7,7 +7,7 @@ use jiuzhu_store::{AuditRepo, CalendarRepo};
 use serde::Serialize;
 use serde_json::json;
 
-use crate::{Actor, Result, ServiceError, Services};
+use crate::{Actor, Calendar, Result, ServiceError, Services};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CalendarYearView {
@@ -36,8 +36,11 @@ impl Services {
         *self.calendar.write().expect("calendar lock") = calendar;
         Ok(())
     }
+}
 
-    pub fn calendar(&self) -> WorkCalendar {
+impl Calendar<'_> {
+    /// The calendar in force.
+    pub fn current(&self) -> WorkCalendar {
         self.calendar.read().expect("calendar lock").clone()
     }
 
@@ -48,7 +51,8 @@ impl Services {
             .add_working_days(date, n)
     }
 
-    pub fn calendar_years(&self) -> Vec<CalendarYearView> {
+    /// The years the calendar knows, with where each came from.
+    pub fn years(&self) -> Vec<CalendarYearView> {
         let builtin: Vec<i32> = WorkCalendar::official().years().map(|y| y.year).collect();
         let loaded = self.loaded_by.read().expect("lock").clone();
         self.calendar
@@ -76,11 +80,7 @@ impl Services {
     }
 
     /// Loads a year's official schedule (holiday-cn JSON format) and puts it in force.
-    pub async fn load_calendar_year(
-        &self,
-        actor: &Actor,
-        json_text: &str,
-    ) -> Result<CalendarYearView> {
+    pub async fn load_year(&self, actor: &Actor, json_text: &str) -> Result<CalendarYearView> {
         actor.require(Permission::ManageCalendar)?;
         let schedule = YearSchedule::from_json(json_text)
             .map_err(|e| ServiceError::invalid("schedule", e.to_string()))?;
@@ -109,7 +109,7 @@ impl Services {
             .write()
             .expect("lock")
             .push((year, actor.username.clone()));
-        self.calendar_years()
+        self.years()
             .into_iter()
             .find(|y| y.year == year)
             .ok_or(ServiceError::NotFound)

@@ -1,14 +1,14 @@
 //! The catalogue of departments and items; the bureau edits it, every edit audited.
 
-use jiuzhu_domain::{Department, Item, Permission};
-use jiuzhu_store::{AuditRepo, CatalogueRepo, ItemUpdate};
+use jiuzhu_domain::{Catalogue, Department, Item, Permission};
+use jiuzhu_store::{AuditRepo, CatalogueRepo, ItemUpdate, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{Actor, Result, ServiceError, Services};
+use crate::{Actor, CatalogueArea, Result, ServiceError, Services};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct ItemView {
+pub struct CatalogueItemView {
     pub code: String,
     pub name: String,
     pub department: String,
@@ -35,7 +35,7 @@ pub struct ItemInput {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CatalogueView {
     pub departments: Vec<DepartmentView>,
-    pub items: Vec<ItemView>,
+    pub items: Vec<CatalogueItemView>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -44,13 +44,13 @@ pub struct DepartmentView {
     pub name: String,
 }
 
-fn view(item: Item, revision: i64, departments: &[Department]) -> ItemView {
+fn view(item: Item, revision: i64, departments: &[Department]) -> CatalogueItemView {
     let department_name = departments
         .iter()
         .find(|d| d.code == item.department)
         .map(|d| d.name.clone())
         .unwrap_or_default();
-    ItemView {
+    CatalogueItemView {
         code: item.code,
         name: item.name,
         department: item.department,
@@ -64,8 +64,26 @@ fn view(item: Item, revision: i64, departments: &[Department]) -> ItemView {
 }
 
 impl Services {
+    /// The catalogue in force, from memory after the first read.
+    pub(crate) async fn catalogue_now(&self, tx: &mut Tx) -> Result<std::sync::Arc<Catalogue>> {
+        if let Some(c) = self.catalogue_cache.read().expect("catalogue lock").clone() {
+            return Ok(c);
+        }
+        let departments: Vec<Department> = tx.departments().await?;
+        let items: Vec<Item> = tx.items().await?.into_iter().map(|(i, _)| i).collect();
+        let c = std::sync::Arc::new(Catalogue {
+            source: String::new(),
+            departments,
+            items,
+        });
+        *self.catalogue_cache.write().expect("catalogue lock") = Some(c.clone());
+        Ok(c)
+    }
+}
+
+impl CatalogueArea<'_> {
     /// The catalogue is public information (the service guide): any signed-in user reads it.
-    pub async fn catalogue(&self) -> Result<CatalogueView> {
+    pub async fn all(&self) -> Result<CatalogueView> {
         let mut tx = self.store.begin_read().await?;
         let departments = tx.departments().await?;
         let items = tx.items().await?;
@@ -84,7 +102,7 @@ impl Services {
         })
     }
 
-    pub async fn item(&self, code: &str) -> Result<ItemView> {
+    pub async fn item(&self, code: &str) -> Result<CatalogueItemView> {
         let mut tx = self.store.begin_read().await?;
         let departments = tx.departments().await?;
         let (item, revision) = tx.item(code).await?.ok_or(ServiceError::NotFound)?;
@@ -96,7 +114,7 @@ impl Services {
         actor: &Actor,
         code: &str,
         input: &ItemInput,
-    ) -> Result<ItemView> {
+    ) -> Result<CatalogueItemView> {
         actor.require(Permission::EditCatalogue)?;
         let name = input.name.trim();
         if name.is_empty() {

@@ -1,6 +1,9 @@
 //! The use cases of jiuzhu. Each takes an authenticated [`Actor`] and enforces role and region
 //! scope itself, so the web pages, the JSON API and the command line cannot differ or bypass it.
 //! Each runs in one transaction, with its audit record written in the same transaction.
+//!
+//! The use cases of an area are reached through its handle (`services.cases().file(..)`,
+//! `services.people().search(..)`), and live in the area's folder: one handle, one folder.
 
 mod actor;
 pub mod audit;
@@ -10,13 +13,14 @@ pub mod calendar;
 pub mod cases;
 pub mod catalogue;
 pub mod clock;
-pub mod demo;
 mod error;
 pub mod feeds;
 pub mod households;
+pub mod organisations;
 pub mod people;
 pub mod policy;
 pub mod regions;
+pub mod verification;
 
 use std::sync::{Arc, RwLock};
 
@@ -44,6 +48,64 @@ pub struct Services {
     region_names: Arc<RwLock<std::collections::HashMap<String, String>>>,
     /// The policy packs with the values added on the platform.
     policy: Arc<RwLock<Arc<jiuzhu_policy::PolicyBook>>>,
+}
+
+/// Declares each area's handle: a borrowed view of the services whose methods are that area's
+/// use cases. It reads the shared state (store, clock, caches) through `Deref`, so a use case
+/// written on a handle looks exactly like one written on `Services`.
+macro_rules! areas {
+    ($($(#[$doc:meta])* $method:ident => $handle:ident,)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Clone, Copy)]
+            pub struct $handle<'a>(&'a Services);
+
+            impl std::ops::Deref for $handle<'_> {
+                type Target = Services;
+                fn deref(&self) -> &Services {
+                    self.0
+                }
+            }
+        )*
+
+        impl Services {
+            $(
+                $(#[$doc])*
+                pub fn $method(&self) -> $handle<'_> {
+                    $handle(self)
+                }
+            )*
+        }
+    };
+}
+
+areas! {
+    /// Sign-in, sessions and API tokens (`auth/`).
+    auth => Auth,
+    /// Accounts and their tokens, as administrators manage them (`auth/accounts.rs`).
+    users => Users,
+    /// The working-day calendar (`calendar.rs`).
+    calendar => Calendar,
+    /// Assistance items and departments (`catalogue.rs`).
+    catalogue => CatalogueArea,
+    /// The division tree (`regions.rs`).
+    regions => Regions,
+    /// The audit record (`audit.rs`).
+    audit => Audit,
+    /// Residents (`people/`).
+    people => People,
+    /// Households and their members (`households/`).
+    households => Households,
+    /// One-window intake and collaborative handling (`cases/`).
+    cases => Cases,
+    /// Social organisations and charities that cases are referred to (`organisations/`).
+    organisations => Organisations,
+    /// Parameters, evaluation and what-if simulation (`policy/`).
+    policy => Policy,
+    /// Department data files (`feeds/`).
+    feeds => Feeds,
+    /// Household economic verification against the department facts (`verification/`).
+    verification => Verification,
 }
 
 /// Sizes of what the database holds, for the home page and the health check.

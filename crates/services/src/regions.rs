@@ -3,7 +3,7 @@
 use jiuzhu_store::{Region, RegionRepo};
 use serde::Serialize;
 
-use crate::{Actor, Result, Services};
+use crate::{Actor, Regions, Result};
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RegionView {
@@ -25,9 +25,9 @@ impl From<Region> for RegionView {
     }
 }
 
-impl Services {
+impl Regions<'_> {
     /// The user's region and everything under it.
-    pub async fn regions(&self, actor: &Actor) -> Result<Vec<RegionView>> {
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<RegionView>> {
         let mut tx = self.store.begin_read().await?;
         Ok(tx
             .regions_under(actor.scope())
@@ -38,7 +38,7 @@ impl Services {
     }
 }
 
-impl Services {
+impl Regions<'_> {
     /// The county (or county-level city) the installation serves: the root of its region tree.
     pub async fn county(&self) -> Result<Option<jiuzhu_domain::RegionCode>> {
         let mut tx = self.store.begin_read().await?;

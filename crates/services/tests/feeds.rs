@@ -19,7 +19,8 @@ async fn a_gbk_wage_file_is_imported_once_with_its_bad_rows_listed(db: TestDb) {
     let (gbk, _, _) = encoding_rs::GBK.encode(WAGES);
     let r = db
         .services
-        .import_feed_bytes(&admin, "wage", "工资2025年3月.csv", &gbk)
+        .feeds()
+        .import_bytes(&admin, "wage", "工资2025年3月.csv", &gbk)
         .await
         .unwrap();
     assert!(!r.already_imported);
@@ -36,7 +37,8 @@ async fn a_gbk_wage_file_is_imported_once_with_its_bad_rows_listed(db: TestDb) {
     // The same file again changes nothing and says so.
     let again = db
         .services
-        .import_feed_bytes(&admin, "wage", "copy.csv", &gbk)
+        .feeds()
+        .import_bytes(&admin, "wage", "copy.csv", &gbk)
         .await
         .unwrap();
     assert!(again.already_imported);
@@ -48,7 +50,8 @@ async fn a_gbk_wage_file_is_imported_once_with_its_bad_rows_listed(db: TestDb) {
     // A missing column refuses the file and stores nothing.
     let bad = db
         .services
-        .import_feed_bytes(
+        .feeds()
+        .import_bytes(
             &admin,
             "vehicle",
             "车辆.csv",
@@ -61,7 +64,8 @@ async fn a_gbk_wage_file_is_imported_once_with_its_bad_rows_listed(db: TestDb) {
     );
     let unknown = db
         .services
-        .import_feed_bytes(&admin, "horoscope", "x.csv", b"a\n")
+        .feeds()
+        .import_bytes(&admin, "horoscope", "x.csv", b"a\n")
         .await;
     assert!(matches!(unknown, Err(ServiceError::Invalid { ref field, .. }) if field == "category"));
     db.finish().await;
@@ -75,7 +79,8 @@ async fn only_the_sending_department_or_the_bureau_imports(db: TestDb) {
     for who in [&clerk, &medical] {
         let r = db
             .services
-            .import_feed_bytes(who, "wage", "w.csv", WAGES.as_bytes())
+            .feeds()
+            .import_bytes(who, "wage", "w.csv", WAGES.as_bytes())
             .await;
         assert!(
             matches!(r, Err(ServiceError::Forbidden)),
@@ -85,7 +90,8 @@ async fn only_the_sending_department_or_the_bureau_imports(db: TestDb) {
     }
     let r = db
         .services
-        .import_feed_bytes(&hrss, "wage", "w.csv", WAGES.as_bytes())
+        .feeds()
+        .import_bytes(&hrss, "wage", "w.csv", WAGES.as_bytes())
         .await
         .unwrap();
     assert_eq!(r.file.accepted, 2);
@@ -94,13 +100,15 @@ async fn only_the_sending_department_or_the_bureau_imports(db: TestDb) {
     let claims = "身份证号,姓名,结算日期,医疗总费用,个人自付,大病保险支付\n11010519491231002X,张桂英,2025-05-02,52000,31000,9000\n";
     let r = db
         .services
-        .import_feed_bytes(&medical, "medical_claim", "c.csv", claims.as_bytes())
+        .feeds()
+        .import_bytes(&medical, "medical_claim", "c.csv", claims.as_bytes())
         .await
         .unwrap();
     assert_eq!(r.file.accepted, 1);
     let r = db
         .services
-        .import_feed_bytes(
+        .feeds()
+        .import_bytes(
             &medical,
             "vehicle",
             "v.csv",
@@ -117,13 +125,15 @@ async fn a_case_is_verified_against_the_facts_about_its_members(db: TestDb) {
     let admin = db.actor("admin").await;
     let households = db
         .services
-        .search_households(&clerk, &Default::default())
+        .households()
+        .search(&clerk, &Default::default())
         .await
         .unwrap();
     let h = &households.items[0];
     let case = db
         .services
-        .file_application(
+        .cases()
+        .file(
             &clerk,
             &jiuzhu_services::cases::ApplicationInput {
                 applicant_person_id: h.head_person_id,
@@ -139,7 +149,8 @@ async fn a_case_is_verified_against_the_facts_about_its_members(db: TestDb) {
         .unwrap();
     let head = db
         .services
-        .get_person(&clerk, h.head_person_id, true)
+        .people()
+        .get(&clerk, h.head_person_id, true)
         .await
         .unwrap();
     let id = &head.id_number;
@@ -147,7 +158,8 @@ async fn a_case_is_verified_against_the_facts_about_its_members(db: TestDb) {
     let vehicles = format!("身份证号,姓名,号牌号码,初次登记日期\n{id},{},苏E12345,2025-03-08\n11010519491231002X,张桂英,苏E99999,2024-01-01\n", head.name);
     let r = db
         .services
-        .import_feed_bytes(&admin, "vehicle", "车辆.csv", vehicles.as_bytes())
+        .feeds()
+        .import_bytes(&admin, "vehicle", "车辆.csv", vehicles.as_bytes())
         .await
         .unwrap();
     assert_eq!(r.file.accepted, 2);
@@ -162,7 +174,8 @@ async fn a_case_is_verified_against_the_facts_about_its_members(db: TestDb) {
         before.format("%Y-%m-%d")
     );
     db.services
-        .import_feed_bytes(&admin, "medical_claim", "结算.csv", claims.as_bytes())
+        .feeds()
+        .import_bytes(&admin, "medical_claim", "结算.csv", claims.as_bytes())
         .await
         .unwrap();
     // Paid 6,800 a month for the last three months, more than any demo household declares.
@@ -176,23 +189,31 @@ async fn a_case_is_verified_against_the_facts_about_its_members(db: TestDb) {
         ));
     }
     db.services
-        .import_feed_bytes(&admin, "wage", "工资.csv", wages.as_bytes())
+        .feeds()
+        .import_bytes(&admin, "wage", "工资.csv", wages.as_bytes())
         .await
         .unwrap();
 
     // Without a report the evaluation says what it lacks.
     let unverified = db
         .services
+        .policy()
         .evaluate_case(&clerk, case.id, false)
         .await
         .unwrap();
     assert!(unverified.basis[0].contains("尚无核对报告"));
     assert_eq!(unverified.rigid_expenditure_12m_fen, 0);
 
-    let report = db.services.verify_case(&clerk, case.id).await.unwrap();
+    let report = db
+        .services
+        .verification()
+        .verify_case(&clerk, case.id)
+        .await
+        .unwrap();
     // The report feeds the evaluation: the verified wage and the own medical costs count.
     let verified = db
         .services
+        .policy()
         .evaluate_case(&clerk, case.id, false)
         .await
         .unwrap();
@@ -225,9 +246,14 @@ async fn a_case_is_verified_against_the_facts_about_its_members(db: TestDb) {
     assert!(vehicle.source.contains("车辆.csv 第2行"));
     assert_eq!(report.report.medical_own_costs_fen, 3_100_000);
     // Rerun: every report is kept.
-    db.services.verify_case(&clerk, case.id).await.unwrap();
+    db.services
+        .verification()
+        .verify_case(&clerk, case.id)
+        .await
+        .unwrap();
     assert_eq!(
         db.services
+            .verification()
             .case_reports(&clerk, case.id)
             .await
             .unwrap()
@@ -237,11 +263,17 @@ async fn a_case_is_verified_against_the_facts_about_its_members(db: TestDb) {
     // Another township's clerk cannot verify or read it.
     let other = db.actor("clerk2").await;
     assert!(matches!(
-        db.services.verify_case(&other, case.id).await,
+        db.services
+            .verification()
+            .verify_case(&other, case.id)
+            .await,
         Err(ServiceError::NotFound)
     ));
     assert!(matches!(
-        db.services.case_reports(&other, case.id).await,
+        db.services
+            .verification()
+            .case_reports(&other, case.id)
+            .await,
         Err(ServiceError::NotFound)
     ));
     db.finish().await;
@@ -278,7 +310,8 @@ async fn an_excel_workbook_is_read_like_a_csv_file(db: TestDb) {
     let bytes = book.save_to_buffer().unwrap();
     let r = db
         .services
-        .import_feed_bytes(&admin, "bank_deposit", "存款.xlsx", &bytes)
+        .feeds()
+        .import_bytes(&admin, "bank_deposit", "存款.xlsx", &bytes)
         .await
         .unwrap();
     assert_eq!(r.file.encoding, "Excel");
@@ -296,13 +329,15 @@ async fn households_are_reviewed_in_a_batch_within_the_reviewers_region(db: Test
     let admin = db.actor("admin").await;
     let mine = db
         .services
-        .search_households(&clerk, &Default::default())
+        .households()
+        .search(&clerk, &Default::default())
         .await
         .unwrap();
     let h = &mine.items[0];
     let head = db
         .services
-        .get_person(&clerk, h.head_person_id, true)
+        .people()
+        .get(&clerk, h.head_person_id, true)
         .await
         .unwrap();
     let month = chrono::NaiveDate::from_ymd_opt(2026, 7, 1).unwrap();
@@ -311,12 +346,14 @@ async fn households_are_reviewed_in_a_batch_within_the_reviewers_region(db: Test
         head.id_number, head.name
     );
     db.services
-        .import_feed_bytes(&admin, "wage", "工资.csv", wages.as_bytes())
+        .feeds()
+        .import_bytes(&admin, "wage", "工资.csv", wages.as_bytes())
         .await
         .unwrap();
 
     let one = db
         .services
+        .verification()
         .review_households(&clerk, Some(&[h.id]), month)
         .await
         .unwrap();
@@ -332,6 +369,7 @@ async fn households_are_reviewed_in_a_batch_within_the_reviewers_region(db: Test
     // Wages paid in the application month or after are outside the 12 months weighed.
     let earlier = db
         .services
+        .verification()
         .review_households(
             &clerk,
             Some(&[h.id]),
@@ -350,12 +388,14 @@ async fn households_are_reviewed_in_a_batch_within_the_reviewers_region(db: Test
     // The whole township: every household of the clerk's region, none beyond it.
     let all = db
         .services
+        .verification()
         .review_households(&clerk, None, month)
         .await
         .unwrap();
     assert_eq!(all.households.len() as i64, mine.total);
     let everywhere = db
         .services
+        .verification()
         .review_households(&admin, None, month)
         .await
         .unwrap();
@@ -372,6 +412,7 @@ async fn households_are_reviewed_in_a_batch_within_the_reviewers_region(db: Test
         .household_id;
     let refused = db
         .services
+        .verification()
         .review_households(&clerk, Some(&[elsewhere]), month)
         .await;
     assert!(
@@ -381,7 +422,10 @@ async fn households_are_reviewed_in_a_batch_within_the_reviewers_region(db: Test
     // A liaison reviews no households.
     let liaison = db.actor("liaison").await;
     assert!(matches!(
-        db.services.review_households(&liaison, None, month).await,
+        db.services
+            .verification()
+            .review_households(&liaison, None, month)
+            .await,
         Err(ServiceError::Forbidden)
     ));
     db.finish().await;

@@ -5,8 +5,8 @@ mod common;
 
 use common::TestDb;
 use jiuzhu_services::cases::{
-    ApplicationInput, DepartmentStep, MissingInput, Queue, ReasonedItem, RegistrationInput,
-    WindowStep,
+    ApplicationInput, Completion, DepartmentStep, MissingInput, Queue, ReasonedItem,
+    RegistrationInput, WindowStep,
 };
 use jiuzhu_services::ServiceError;
 
@@ -26,22 +26,18 @@ fn application(person: i64, key: &str) -> ApplicationInput {
     }
 }
 
+/// A step as a department system sends it through the API.
 fn dept(item: &str, action: &str, note: &str) -> DepartmentStep {
-    DepartmentStep {
-        item: item.into(),
-        action: action.into(),
-        note: note.into(),
-        ..Default::default()
-    }
+    serde_json::from_value(serde_json::json!({"action": action, "item": item, "note": note}))
+        .unwrap()
 }
 
 fn window(action: &str, item: Option<&str>, note: &str) -> WindowStep {
-    WindowStep {
-        action: action.into(),
-        item: item.map(str::to_string),
-        note: note.into(),
-        ..Default::default()
+    let mut step = serde_json::json!({"action": action, "note": note});
+    if let Some(item) = item {
+        step["item"] = item.into();
     }
+    serde_json::from_value(step).unwrap()
 }
 
 fn conflict<T: std::fmt::Debug>(r: Result<T, ServiceError>) -> String {
@@ -59,7 +55,8 @@ async fn the_journey_from_window_to_close(db: TestDb) {
     let hrss = db.actor("liaison2").await; // 人社局
     let civil = db.actor("liaison3").await; // 民政局
     let household = s
-        .search_households(&clerk, &Default::default())
+        .households()
+        .search(&clerk, &Default::default())
         .await
         .unwrap()
         .items[0]
@@ -68,11 +65,13 @@ async fn the_journey_from_window_to_close(db: TestDb) {
 
     // Filed once; the same form submitted again returns the same case.
     let case = s
-        .file_application(&clerk, &application(applicant, "form-7f3a9c21"))
+        .cases()
+        .file(&clerk, &application(applicant, "form-7f3a9c21"))
         .await
         .unwrap();
     let again = s
-        .file_application(&clerk, &application(applicant, "form-7f3a9c21"))
+        .cases()
+        .file(&clerk, &application(applicant, "form-7f3a9c21"))
         .await
         .unwrap();
     assert_eq!(case.id, again.id);
@@ -90,7 +89,7 @@ async fn the_journey_from_window_to_close(db: TestDb) {
         transfer: true,
         ..Default::default()
     };
-    let v = s.register(&clerk, id, &reg).await.unwrap();
+    let v = s.cases().register(&clerk, id, &reg).await.unwrap();
     let form_no = v
         .items
         .iter()
@@ -128,56 +127,63 @@ async fn the_journey_from_window_to_close(db: TestDb) {
         }],
         ..Default::default()
     };
-    assert!(conflict(s.register(&clerk, id, &twice).await).contains("只告知一次"));
+    assert!(conflict(s.cases().register(&clerk, id, &twice).await).contains("只告知一次"));
 
     // The hrss liaison sees nothing of this case yet; the medical liaison has it in the inbox.
     assert!(matches!(
-        s.get_case(&hrss, id).await,
+        s.cases().get(&hrss, id).await,
         Err(ServiceError::NotFound)
     ));
-    let inbox = s.case_queue(&medical, Queue::Inbox).await.unwrap();
+    let inbox = s.cases().queue(&medical, Queue::Inbox).await.unwrap();
     assert!(inbox
         .iter()
         .any(|r| r.case_id == id && r.item_code == "medical_assistance" && r.next_due.is_some()));
 
     // Department steps, in order; out of order or on another's item they are refused.
     assert!(conflict(
-        s.department_step(
-            &medical,
-            id,
-            &dept("medical_assistance", "feedback", "已告知")
-        )
-        .await
+        s.cases()
+            .department_step(
+                &medical,
+                id,
+                &dept("medical_assistance", "feedback", "已告知")
+            )
+            .await
     )
     .contains("不能反馈结果"));
-    s.department_step(&medical, id, &dept("medical_assistance", "receive", ""))
+    s.cases()
+        .department_step(&medical, id, &dept("medical_assistance", "receive", ""))
         .await
         .unwrap();
     assert!(conflict(
-        s.department_step(&medical, id, &dept("medical_assistance", "receive", ""))
+        s.cases()
+            .department_step(&medical, id, &dept("medical_assistance", "receive", ""))
             .await
     )
     .contains("不能接收"));
     assert!(conflict(
-        s.department_step(&medical, id, &dept("dibao", "receive", ""))
+        s.cases()
+            .department_step(&medical, id, &dept("dibao", "receive", ""))
             .await
     )
     .contains("不属于您的部门"));
-    s.department_step(
-        &medical,
-        id,
-        &dept("medical_assistance", "initial_check", "住院自付费用属实"),
-    )
-    .await
-    .unwrap();
-    let complete = DepartmentStep {
-        outcome: Some("granted".into()),
+    s.cases()
+        .department_step(
+            &medical,
+            id,
+            &dept("medical_assistance", "initial_check", "住院自付费用属实"),
+        )
+        .await
+        .unwrap();
+    let complete = DepartmentStep::Complete {
+        item: "medical_assistance".into(),
+        outcome: Completion::Granted,
         amount_fen: Some(386_000),
         monthly: false,
-        ..dept("medical_assistance", "complete", "按75%补足")
+        note: "按75%补足".into(),
     };
     // 逢救必核: no money without a verification report, nor on one older than 30 days.
     let unverified = s
+        .cases()
         .department_step(&medical, id, &complete)
         .await
         .unwrap_err();
@@ -186,9 +192,10 @@ async fn the_journey_from_window_to_close(db: TestDb) {
             if field == "verification" && message.contains("尚无家庭经济状况核对报告")),
         "{unverified:?}"
     );
-    let report = s.verify_case(&clerk, id).await.unwrap();
+    let report = s.verification().verify_case(&clerk, id).await.unwrap();
     s.set_clock(Some(chrono::Utc::now() + chrono::Duration::days(31)));
     let stale = s
+        .cases()
         .department_step(&medical, id, &complete)
         .await
         .unwrap_err();
@@ -198,7 +205,11 @@ async fn the_journey_from_window_to_close(db: TestDb) {
         "{stale:?}"
     );
     s.set_clock(None);
-    let v = s.department_step(&medical, id, &complete).await.unwrap();
+    let v = s
+        .cases()
+        .department_step(&medical, id, &complete)
+        .await
+        .unwrap();
     assert_eq!(
         v.items
             .iter()
@@ -208,33 +219,35 @@ async fn the_journey_from_window_to_close(db: TestDb) {
             .as_deref(),
         Some("一次性3,860.00元")
     );
-    s.department_step(
-        &medical,
-        id,
-        &dept("medical_assistance", "feedback", "已书面告知申请人和窗口"),
-    )
-    .await
-    .unwrap();
+    s.cases()
+        .department_step(
+            &medical,
+            id,
+            &dept("medical_assistance", "feedback", "已书面告知申请人和窗口"),
+        )
+        .await
+        .unwrap();
 
     // Referred to a charity project from the demo registry, and its answer recorded.
     let org = s
-        .organisations(&clerk)
+        .organisations()
+        .list(&clerk)
         .await
         .unwrap()
         .into_iter()
         .find(|o| o.kind == "charity")
         .unwrap();
-    let refer = WindowStep {
-        organisation_id: Some(org.id),
-        ..window("refer", None, "大病医疗费用资助")
+    let refer = WindowStep::Refer {
+        organisation_id: org.id,
+        note: "大病医疗费用资助".into(),
     };
-    s.window_step(&clerk, id, &refer).await.unwrap();
-    let answer = WindowStep {
-        organisation_id: Some(org.id),
+    s.cases().window_step(&clerk, id, &refer).await.unwrap();
+    let answer = WindowStep::ReferralAnswer {
+        organisation_id: org.id,
         accepted: true,
-        ..window("referral_answer", None, "资助5,000元")
+        note: "资助5,000元".into(),
     };
-    let v = s.window_step(&clerk, id, &answer).await.unwrap();
+    let v = s.cases().window_step(&clerk, id, &answer).await.unwrap();
     assert_eq!(
         v.referrals[0].answer,
         Some((true, "资助5,000元".to_string()))
@@ -242,7 +255,8 @@ async fn the_journey_from_window_to_close(db: TestDb) {
 
     // Closing with open items names them.
     let open = conflict(
-        s.window_step(&clerk, id, &window("close", None, "综合结果"))
+        s.cases()
+            .window_step(&clerk, id, &window("close", None, "综合结果"))
             .await,
     );
     assert!(
@@ -251,21 +265,24 @@ async fn the_journey_from_window_to_close(db: TestDb) {
     );
 
     // 民政局 refuses 低保 with its written reason.
-    s.department_step(&civil, id, &dept("dibao", "receive", ""))
+    s.cases()
+        .department_step(&civil, id, &dept("dibao", "receive", ""))
         .await
         .unwrap();
     assert!(matches!(
-        s.department_step(&civil, id, &dept("dibao", "refuse", " "))
+        s.cases()
+            .department_step(&civil, id, &dept("dibao", "refuse", " "))
             .await,
         Err(ServiceError::Invalid { .. })
     ));
-    s.department_step(
-        &civil,
-        id,
-        &dept("dibao", "refuse", "家庭人均收入高于当地低保标准"),
-    )
-    .await
-    .unwrap();
+    s.cases()
+        .department_step(
+            &civil,
+            id,
+            &dept("dibao", "refuse", "家庭人均收入高于当地低保标准"),
+        )
+        .await
+        .unwrap();
 
     // The materials arrive: accepted and transferred to 人社局, which now sees the case.
     let reg = RegistrationInput {
@@ -273,41 +290,48 @@ async fn the_journey_from_window_to_close(db: TestDb) {
         transfer: true,
         ..Default::default()
     };
-    s.register(&clerk, id, &reg).await.unwrap();
+    s.cases().register(&clerk, id, &reg).await.unwrap();
     assert!(matches!(
-        s.department_step(&hrss, id, &dept("medical_assistance", "receive", ""))
+        s.cases()
+            .department_step(&hrss, id, &dept("medical_assistance", "receive", ""))
             .await,
         Err(ServiceError::Conflict { .. })
     ));
-    s.department_step(&hrss, id, &dept("employment_assistance", "receive", ""))
+    s.cases()
+        .department_step(&hrss, id, &dept("employment_assistance", "receive", ""))
         .await
         .unwrap();
-    s.department_step(
-        &hrss,
-        id,
-        &dept("employment_assistance", "initial_check", "登记失业"),
-    )
-    .await
-    .unwrap();
-    let service = DepartmentStep {
-        outcome: Some("service".into()),
-        ..dept(
-            "employment_assistance",
-            "complete",
-            "安排公益性岗位（保洁）",
+    s.cases()
+        .department_step(
+            &hrss,
+            id,
+            &dept("employment_assistance", "initial_check", "登记失业"),
         )
+        .await
+        .unwrap();
+    let service = DepartmentStep::Complete {
+        item: "employment_assistance".into(),
+        outcome: Completion::Service,
+        amount_fen: None,
+        monthly: false,
+        note: "安排公益性岗位（保洁）".into(),
     };
-    s.department_step(&hrss, id, &service).await.unwrap();
-    s.department_step(
-        &hrss,
-        id,
-        &dept("employment_assistance", "feedback", "已告知"),
-    )
-    .await
-    .unwrap();
+    s.cases()
+        .department_step(&hrss, id, &service)
+        .await
+        .unwrap();
+    s.cases()
+        .department_step(
+            &hrss,
+            id,
+            &dept("employment_assistance", "feedback", "已告知"),
+        )
+        .await
+        .unwrap();
 
     // Every item has its outcome: the case closes; the applicant sees it with the form number.
     let closed = s
+        .cases()
         .window_step(
             &clerk,
             id,
@@ -321,13 +345,14 @@ async fn the_journey_from_window_to_close(db: TestDb) {
         .unwrap();
     assert_eq!(closed.status, "closed");
     assert!(conflict(
-        s.window_step(&clerk, id, &window("withdraw", Some("dibao"), "申请人撤回"))
+        s.cases()
+            .window_step(&clerk, id, &window("withdraw", Some("dibao"), "申请人撤回"))
             .await
     )
     .contains("已结案"));
-    let person = s.get_person(&clerk, applicant, true).await.unwrap();
+    let person = s.people().get(&clerk, applicant, true).await.unwrap();
     let last4 = &person.id_number[14..];
-    let status = s.public_status(&form_no, last4).await.unwrap();
+    let status = s.cases().public_status(&form_no, last4).await.unwrap();
     assert!(status.closed);
     assert!(status.applicant.contains('*'));
     assert!(status
@@ -339,16 +364,17 @@ async fn the_journey_from_window_to_close(db: TestDb) {
         .iter()
         .any(|i| i.progress.starts_with("经核查不符合条件")));
     assert!(matches!(
-        s.public_status(&form_no, "0000").await,
+        s.cases().public_status(&form_no, "0000").await,
         Err(ServiceError::NotFound)
     ));
     assert!(matches!(
-        s.public_status("SL000", last4).await,
+        s.cases().public_status("SL000", last4).await,
         Err(ServiceError::NotFound)
     ));
 
     // Reopened with a reason; the history keeps every step.
     let v = s
+        .cases()
         .window_step(
             &clerk,
             id,
@@ -367,13 +393,15 @@ async fn bad_applications_are_refused_and_write_nothing(db: TestDb) {
     let clerk = db.actor("clerk").await;
     let clerk2 = db.actor("clerk2").await;
     let mine = s
-        .search_households(&clerk, &Default::default())
+        .households()
+        .search(&clerk, &Default::default())
         .await
         .unwrap()
         .items[0]
         .head_person_id;
     let theirs = s
-        .search_households(&clerk2, &Default::default())
+        .households()
+        .search(&clerk2, &Default::default())
         .await
         .unwrap()
         .items[0]
@@ -400,20 +428,21 @@ async fn bad_applications_are_refused_and_write_nothing(db: TestDb) {
         ),
     ];
     for (input, field) in cases {
-        match s.file_application(&clerk, &input).await {
+        match s.cases().file(&clerk, &input).await {
             Err(ServiceError::Invalid { field: f, .. }) => assert_eq!(f, field),
             other => panic!("{field}: {other:?}"),
         }
     }
     // Nothing was written: the key is still free.
     let ok = s
-        .file_application(&clerk, &application(mine, "form-bad-0001"))
+        .cases()
+        .file(&clerk, &application(mine, "form-bad-0001"))
         .await
         .unwrap();
     assert_eq!(ok.revision, 1);
     // Another township's clerk cannot see or act on it.
     assert!(matches!(
-        s.get_case(&clerk2, ok.id).await,
+        s.cases().get(&clerk2, ok.id).await,
         Err(ServiceError::NotFound)
     ));
     let reg = RegistrationInput {
@@ -421,7 +450,7 @@ async fn bad_applications_are_refused_and_write_nothing(db: TestDb) {
         ..Default::default()
     };
     assert!(matches!(
-        s.register(&clerk2, ok.id, &reg).await,
+        s.cases().register(&clerk2, ok.id, &reg).await,
         Err(ServiceError::NotFound)
     ));
     // A refusal at the window needs its policy explanation.
@@ -433,7 +462,7 @@ async fn bad_applications_are_refused_and_write_nothing(db: TestDb) {
         ..Default::default()
     };
     assert!(matches!(
-        s.register(&clerk, ok.id, &refuse).await,
+        s.cases().register(&clerk, ok.id, &refuse).await,
         Err(ServiceError::Invalid { .. })
     ));
     db.finish().await;
@@ -444,19 +473,22 @@ async fn a_double_submit_at_the_same_moment_files_one_case(db: TestDb) {
     let s = &db.services;
     let clerk = db.actor("clerk").await;
     let head = s
-        .search_households(&clerk, &Default::default())
+        .households()
+        .search(&clerk, &Default::default())
         .await
         .unwrap()
         .items[0]
         .head_person_id;
     let app = application(head, "form-double-click");
-    let (a, b) = tokio::join!(
-        s.file_application(&clerk, &app),
-        s.file_application(&clerk, &app)
-    );
+    let cases = s.cases();
+    let (a, b) = tokio::join!(cases.file(&clerk, &app), cases.file(&clerk, &app));
     let (a, b) = (a.unwrap(), b.unwrap());
     assert_eq!(a.id, b.id);
-    let cases = s.cases_of_household(&clerk, a.household_id).await.unwrap();
+    let cases = s
+        .cases()
+        .of_household(&clerk, a.household_id)
+        .await
+        .unwrap();
     assert_eq!(cases.iter().filter(|c| c.id == a.id).count(), 1);
     assert_eq!(
         cases.len(),
@@ -485,7 +517,8 @@ async fn time_limits_cross_national_day_and_count_the_adjusted_saturday(db: Test
     let clerk = db.actor("clerk").await;
     let medical = db.actor("liaison").await;
     let head = s
-        .search_households(&clerk, &Default::default())
+        .households()
+        .search(&clerk, &Default::default())
         .await
         .unwrap()
         .items[0]
@@ -497,12 +530,12 @@ async fn time_limits_cross_national_day_and_count_the_adjusted_saturday(db: Test
     s.set_clock(Some(cst(2025, 9, 30, 10)));
     let mut app = application(head, "form-national-day");
     app.items = vec!["medical_assistance".into()];
-    let id = s.file_application(&clerk, &app).await.unwrap().id;
+    let id = s.cases().file(&clerk, &app).await.unwrap().id;
     let reg = RegistrationInput {
         accept: vec!["medical_assistance".into()],
         ..Default::default()
     };
-    let v = s.register(&clerk, id, &reg).await.unwrap();
+    let v = s.cases().register(&clerk, id, &reg).await.unwrap();
     let transfer = v.deadlines.iter().find(|d| d.kind == "transfer").unwrap();
     assert_eq!(
         transfer.due.to_string(),
@@ -512,10 +545,14 @@ async fn time_limits_cross_national_day_and_count_the_adjusted_saturday(db: Test
 
     // During the holiday nothing is due; on 10-09 the transfer is due today.
     s.set_clock(Some(cst(2025, 10, 8, 9)));
-    assert!(!mine(s.case_queue(&clerk, Queue::Due).await.unwrap(), id));
+    assert!(!mine(
+        s.cases().queue(&clerk, Queue::Due).await.unwrap(),
+        id
+    ));
     s.set_clock(Some(cst(2025, 10, 9, 9)));
-    assert!(mine(s.case_queue(&clerk, Queue::Due).await.unwrap(), id));
+    assert!(mine(s.cases().queue(&clerk, Queue::Due).await.unwrap(), id));
     let v = s
+        .cases()
         .window_step(
             &clerk,
             id,
@@ -529,6 +566,7 @@ async fn time_limits_cross_national_day_and_count_the_adjusted_saturday(db: Test
     // 10-10, 10-11, 10-13, 10-14, 10-15, 10-16.
     s.set_clock(Some(cst(2025, 10, 11, 10)));
     let v = s
+        .cases()
         .department_step(&medical, id, &dept("medical_assistance", "receive", ""))
         .await
         .unwrap();
@@ -543,8 +581,12 @@ async fn time_limits_cross_national_day_and_count_the_adjusted_saturday(db: Test
 
     // On Friday 10-17 it is overdue, on the board and on the case page; done then, it stays late.
     s.set_clock(Some(cst(2025, 10, 17, 9)));
-    assert!(mine(s.case_queue(&medical, Queue::Due).await.unwrap(), id));
+    assert!(mine(
+        s.cases().queue(&medical, Queue::Due).await.unwrap(),
+        id
+    ));
     let v = s
+        .cases()
         .department_step(
             &medical,
             id,

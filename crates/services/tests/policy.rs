@@ -17,6 +17,7 @@ async fn the_registry_scan_agrees_with_the_household_query(db: TestDb) {
     let month = NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
     let report = db
         .services
+        .policy()
         .simulate(
             &admin,
             &SimulationInput {
@@ -32,7 +33,7 @@ async fn the_registry_scan_agrees_with_the_household_query(db: TestDb) {
     assert_eq!(report.changes[0].after, "1,749.60元");
 
     // The same households read through the joined query, one row per member.
-    let book = db.services.policy_book();
+    let book = db.services.policy().book();
     let ps = book
         .params("zhangjiagang", month, &Overrides::default())
         .unwrap();
@@ -88,11 +89,12 @@ async fn parameter_values_and_evaluations_are_append_only(db: TestDb) {
         source: "张民发〔2025〕20号 第三条".into(),
     };
     assert!(matches!(
-        db.services.add_parameter_value(&clerk, &input).await,
+        db.services.policy().add_value(&clerk, &input).await,
         Err(jiuzhu_services::ServiceError::Forbidden)
     ));
     db.services
-        .add_parameter_value(&admin, &input)
+        .policy()
+        .add_value(&admin, &input)
         .await
         .unwrap();
     let mut tx = db.services.store.begin_read().await.unwrap();
@@ -105,11 +107,17 @@ async fn parameter_values_and_evaluations_are_append_only(db: TestDb) {
     });
     let evaluation = db
         .services
+        .policy()
         .evaluate_case(&admin, case_id, true)
         .await
         .unwrap();
     assert_eq!(evaluation.jurisdiction, "zhangjiagang");
-    let kept = db.services.case_evaluations(&admin, case_id).await.unwrap();
+    let kept = db
+        .services
+        .policy()
+        .case_evaluations(&admin, case_id)
+        .await
+        .unwrap();
     assert_eq!(kept.len(), 1);
     assert_eq!(kept[0].evaluation["decisions"][0]["program"], "dibao");
     with_raw_pool!(url, pool => {

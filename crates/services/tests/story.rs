@@ -16,7 +16,7 @@ use jiuzhu_store::Interface;
 /// A village of 杨舍镇 (the clerk's township) and one of 塘桥镇 (clerk2's) in the demo city.
 async fn villages(db: &TestDb) -> (String, String) {
     let admin = db.actor("admin").await;
-    let regions = db.services.regions(&admin).await.unwrap();
+    let regions = db.services.regions().list(&admin).await.unwrap();
     let pick = |town: &str| {
         regions
             .iter()
@@ -60,7 +60,7 @@ async fn the_schema_migrates_once_and_seeds_the_catalogue(db: TestDb) {
     // Opening again (a restart) applies nothing and keeps the catalogue as it is.
     let applied = db.services.store.migrate().await.unwrap();
     assert!(applied.is_empty());
-    let catalogue = db.services.catalogue().await.unwrap();
+    let catalogue = db.services.catalogue().all().await.unwrap();
     assert_eq!(catalogue.departments.len(), 11);
     assert_eq!(catalogue.items.len(), 19);
     let dibao = catalogue.items.iter().find(|i| i.code == "dibao").unwrap();
@@ -79,7 +79,7 @@ async fn the_demo_city_is_realistic(db: TestDb) {
         "{overview:?}"
     );
     assert_eq!(overview.users, 10);
-    let regions = db.services.regions(&admin).await.unwrap();
+    let regions = db.services.regions().list(&admin).await.unwrap();
     assert_eq!(regions.iter().filter(|r| r.level == "township").count(), 9);
     assert!(regions.iter().filter(|r| r.level == "village").count() >= 100);
     // Every demo user can sign in with the printed password.
@@ -93,6 +93,7 @@ async fn the_demo_city_is_realistic(db: TestDb) {
         "auditor",
     ] {
         db.services
+            .auth()
             .login(name, "jiuzhu2026", "127.0.0.1", Interface::Web)
             .await
             .unwrap();
@@ -101,7 +102,8 @@ async fn the_demo_city_is_realistic(db: TestDb) {
     let clerk = db.actor("clerk").await;
     let page = db
         .services
-        .search_households(&clerk, &Default::default())
+        .households()
+        .search(&clerk, &Default::default())
         .await
         .unwrap();
     assert!(
@@ -111,7 +113,8 @@ async fn the_demo_city_is_realistic(db: TestDb) {
     );
     let h = db
         .services
-        .get_household(&clerk, page.items[0].id)
+        .households()
+        .get(&clerk, page.items[0].id)
         .await
         .unwrap();
     assert!(h.household.current_members().any(|m| m.relation == "head"));
@@ -132,7 +135,8 @@ async fn a_clerk_registers_reads_and_corrects_a_person(db: TestDb) {
     let id_number = new_id((1961, 3, 9), 13);
     let created = db
         .services
-        .create_person(&clerk, &input(&id_number, "单丽华", &yangshe))
+        .people()
+        .create(&clerk, &input(&id_number, "单丽华", &yangshe))
         .await
         .unwrap();
     assert_eq!(created.sex, "男");
@@ -147,7 +151,8 @@ async fn a_clerk_registers_reads_and_corrects_a_person(db: TestDb) {
     for q in ["单丽", "slh", "dlh", &id_number] {
         let found = db
             .services
-            .search_people(
+            .people()
+            .search(
                 &clerk,
                 &PersonQuery {
                     q: Some(q.to_string()),
@@ -162,7 +167,8 @@ async fn a_clerk_registers_reads_and_corrects_a_person(db: TestDb) {
     // The full record is revealed only on request, and both reads are audited.
     let full = db
         .services
-        .get_person(&clerk, created.id, true)
+        .people()
+        .get(&clerk, created.id, true)
         .await
         .unwrap();
     assert_eq!(full.id_number, id_number);
@@ -170,7 +176,8 @@ async fn a_clerk_registers_reads_and_corrects_a_person(db: TestDb) {
     let auditor = db.actor("auditor").await;
     let log = db
         .services
-        .search_audit(
+        .audit()
+        .search(
             &auditor,
             &AuditQuery {
                 entity_id: Some(created.id.to_string()),
@@ -194,13 +201,15 @@ async fn a_clerk_registers_reads_and_corrects_a_person(db: TestDb) {
     changed.phone = Some("0512-58681234".into());
     let updated = db
         .services
-        .update_person(&clerk, created.id, full.revision, &changed)
+        .people()
+        .update(&clerk, created.id, full.revision, &changed)
         .await
         .unwrap();
     assert_eq!(updated.revision, full.revision + 1);
     let again = db
         .services
-        .update_person(&clerk, created.id, full.revision, &changed)
+        .people()
+        .update(&clerk, created.id, full.revision, &changed)
         .await;
     assert!(matches!(again, Err(ServiceError::Stale)));
     db.finish().await;
@@ -258,7 +267,7 @@ async fn bad_input_is_refused_with_its_field_and_writes_nothing(db: TestDb) {
         ),
     ];
     for (i, field) in cases {
-        match db.services.create_person(&clerk, &i).await {
+        match db.services.people().create(&clerk, &i).await {
             Err(ServiceError::Invalid { field: f, message }) => {
                 assert_eq!(f, field, "{message}");
                 assert!(!message.is_empty());
@@ -269,12 +278,14 @@ async fn bad_input_is_refused_with_its_field_and_writes_nothing(db: TestDb) {
     assert_eq!(db.services.overview(&clerk).await.unwrap().persons, before);
     // A duplicate identity number is a conflict on that field.
     db.services
-        .create_person(&clerk, &input(&good, "李四", &yangshe))
+        .people()
+        .create(&clerk, &input(&good, "李四", &yangshe))
         .await
         .unwrap();
     let dup = db
         .services
-        .create_person(&clerk, &input(&good, "李四", &yangshe))
+        .people()
+        .create(&clerk, &input(&good, "李四", &yangshe))
         .await;
     assert!(
         matches!(dup, Err(ServiceError::Conflict { field: Some(ref f), .. }) if f == "id_number")
@@ -290,22 +301,24 @@ async fn a_clerk_cannot_reach_another_townships_people(db: TestDb) {
     let id_number = new_id((1975, 7, 7), 31);
     let p = db
         .services
-        .create_person(&clerk2, &input(&id_number, "顾小红", &tangqiao))
+        .people()
+        .create(&clerk2, &input(&id_number, "顾小红", &tangqiao))
         .await
         .unwrap();
     // Read, reveal, search by name and by number, change: each as if the person did not exist.
     assert!(matches!(
-        db.services.get_person(&clerk, p.id, false).await,
+        db.services.people().get(&clerk, p.id, false).await,
         Err(ServiceError::NotFound)
     ));
     assert!(matches!(
-        db.services.get_person(&clerk, p.id, true).await,
+        db.services.people().get(&clerk, p.id, true).await,
         Err(ServiceError::NotFound)
     ));
     for q in ["顾小红", "gxh", id_number.as_str()] {
         let found = db
             .services
-            .search_people(
+            .people()
+            .search(
                 &clerk,
                 &PersonQuery {
                     q: Some(q.into()),
@@ -318,7 +331,8 @@ async fn a_clerk_cannot_reach_another_townships_people(db: TestDb) {
     }
     let listed = db
         .services
-        .search_people(&clerk, &PersonQuery::default())
+        .people()
+        .search(&clerk, &PersonQuery::default())
         .await
         .unwrap();
     assert!(listed
@@ -327,29 +341,33 @@ async fn a_clerk_cannot_reach_another_townships_people(db: TestDb) {
         .all(|x| x.region_code.starts_with("320582100")));
     let upd = db
         .services
-        .update_person(&clerk, p.id, 1, &input(&id_number, "顾小红", &tangqiao))
+        .people()
+        .update(&clerk, p.id, 1, &input(&id_number, "顾小红", &tangqiao))
         .await;
     assert!(matches!(upd, Err(ServiceError::NotFound)));
     let hh = db
         .services
-        .search_households(&clerk2, &Default::default())
+        .households()
+        .search(&clerk2, &Default::default())
         .await
         .unwrap();
     let other = hh.items[0].id;
     assert!(matches!(
-        db.services.get_household(&clerk, other).await,
+        db.services.households().get(&clerk, other).await,
         Err(ServiceError::NotFound)
     ));
     // The supervisor reads across the city but writes nothing; the auditor reads no people.
     let supervisor = db.actor("supervisor").await;
     assert!(db
         .services
-        .get_person(&supervisor, p.id, false)
+        .people()
+        .get(&supervisor, p.id, false)
         .await
         .is_ok());
     let w = db
         .services
-        .create_person(
+        .people()
+        .create(
             &supervisor,
             &input(&new_id((1990, 1, 1), 1), "王五", &tangqiao),
         )
@@ -357,7 +375,7 @@ async fn a_clerk_cannot_reach_another_townships_people(db: TestDb) {
     assert!(matches!(w, Err(ServiceError::Forbidden)));
     let auditor = db.actor("auditor").await;
     assert!(matches!(
-        db.services.get_person(&auditor, p.id, false).await,
+        db.services.people().get(&auditor, p.id, false).await,
         Err(ServiceError::Forbidden)
     ));
     db.finish().await;
@@ -369,7 +387,8 @@ async fn households_keep_their_membership_history(db: TestDb) {
     let clerk = db.actor("clerk").await;
     let head = db
         .services
-        .create_person(
+        .people()
+        .create(
             &clerk,
             &input(&new_id((1970, 2, 2), 11), "瞿建国", &yangshe),
         )
@@ -377,7 +396,8 @@ async fn households_keep_their_membership_history(db: TestDb) {
         .unwrap();
     let wife = db
         .services
-        .create_person(
+        .people()
+        .create(
             &clerk,
             &input(&new_id((1972, 4, 4), 22), "季秀英", &yangshe),
         )
@@ -385,13 +405,15 @@ async fn households_keep_their_membership_history(db: TestDb) {
         .unwrap();
     let son = db
         .services
-        .create_person(&clerk, &input(&new_id((1998, 6, 6), 33), "瞿浩", &yangshe))
+        .people()
+        .create(&clerk, &input(&new_id((1998, 6, 6), 33), "瞿浩", &yangshe))
         .await
         .unwrap();
     let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
     let h = db
         .services
-        .create_household(
+        .households()
+        .create(
             &clerk,
             &HouseholdInput {
                 region_code: yangshe.clone(),
@@ -404,6 +426,7 @@ async fn households_keep_their_membership_history(db: TestDb) {
         .unwrap();
     let hid = h.household.id;
     db.services
+        .households()
         .add_member(
             &clerk,
             hid,
@@ -417,6 +440,7 @@ async fn households_keep_their_membership_history(db: TestDb) {
         .unwrap();
     let h = db
         .services
+        .households()
         .add_member(
             &clerk,
             hid,
@@ -432,12 +456,14 @@ async fn households_keep_their_membership_history(db: TestDb) {
     // The son cannot be in a second household at the same time.
     let other = db
         .services
-        .create_person(&clerk, &input(&new_id((1950, 1, 1), 41), "缪福", &yangshe))
+        .people()
+        .create(&clerk, &input(&new_id((1950, 1, 1), 41), "缪福", &yangshe))
         .await
         .unwrap();
     let h2 = db
         .services
-        .create_household(
+        .households()
+        .create(
             &clerk,
             &HouseholdInput {
                 region_code: yangshe.clone(),
@@ -450,6 +476,7 @@ async fn households_keep_their_membership_history(db: TestDb) {
         .unwrap();
     let twice = db
         .services
+        .households()
         .add_member(
             &clerk,
             h2.household.id,
@@ -474,6 +501,7 @@ async fn households_keep_their_membership_history(db: TestDb) {
         .member_id;
     let h = db
         .services
+        .households()
         .end_membership(&clerk, hid, son_member, d(2024, 9, 1))
         .await
         .unwrap();
@@ -486,6 +514,7 @@ async fn households_keep_their_membership_history(db: TestDb) {
         .unwrap();
     assert_eq!(past.to_date, d(2024, 9, 1));
     db.services
+        .households()
         .add_member(
             &clerk,
             h2.household.id,
@@ -507,6 +536,7 @@ async fn households_keep_their_membership_history(db: TestDb) {
         .member_id;
     let r = db
         .services
+        .households()
         .end_membership(&clerk, hid, head_member, None)
         .await;
     assert!(matches!(r, Err(ServiceError::Invalid { .. })));
@@ -517,7 +547,7 @@ async fn the_catalogue_is_edited_by_the_bureau_only(db: TestDb) {
     let db = db.with_demo(50).await;
     let admin = db.actor("admin").await;
     let clerk = db.actor("clerk").await;
-    let item = db.services.item("legal_aid").await.unwrap();
+    let item = db.services.catalogue().item("legal_aid").await.unwrap();
     let edit = ItemInput {
         name: item.name.clone(),
         time_limit_days: 5,
@@ -527,18 +557,25 @@ async fn the_catalogue_is_edited_by_the_bureau_only(db: TestDb) {
         revision: item.revision,
     };
     assert!(matches!(
-        db.services.update_item(&clerk, "legal_aid", &edit).await,
+        db.services
+            .catalogue()
+            .update_item(&clerk, "legal_aid", &edit)
+            .await,
         Err(ServiceError::Forbidden)
     ));
     let after = db
         .services
+        .catalogue()
         .update_item(&admin, "legal_aid", &edit)
         .await
         .unwrap();
     assert_eq!(after.time_limit_days, 5);
     assert_eq!(after.materials.len(), 2);
     assert!(matches!(
-        db.services.update_item(&admin, "legal_aid", &edit).await,
+        db.services
+            .catalogue()
+            .update_item(&admin, "legal_aid", &edit)
+            .await,
         Err(ServiceError::Stale)
     ));
     let zero = ItemInput {
@@ -547,13 +584,17 @@ async fn the_catalogue_is_edited_by_the_bureau_only(db: TestDb) {
         ..edit.clone()
     };
     assert!(matches!(
-        db.services.update_item(&admin, "legal_aid", &zero).await,
+        db.services
+            .catalogue()
+            .update_item(&admin, "legal_aid", &zero)
+            .await,
         Err(ServiceError::Invalid { .. })
     ));
     let auditor = db.actor("auditor").await;
     let log = db
         .services
-        .search_audit(
+        .audit()
+        .search(
             &auditor,
             &AuditQuery {
                 action: Some("item".into()),
@@ -572,47 +613,58 @@ async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb
     let s = &db.services;
     for _ in 0..4 {
         assert!(matches!(
-            s.login("clerk", "wrong-password1", "10.0.0.9", Interface::Web)
+            s.auth()
+                .login("clerk", "wrong-password1", "10.0.0.9", Interface::Web)
                 .await,
             Err(ServiceError::BadCredentials)
         ));
     }
     assert!(matches!(
-        s.login("clerk", "wrong-password1", "10.0.0.9", Interface::Web)
+        s.auth()
+            .login("clerk", "wrong-password1", "10.0.0.9", Interface::Web)
             .await,
         Err(ServiceError::Locked { .. })
     ));
     // Locked: even the right password is refused until an administrator re-enables the account.
     assert!(matches!(
-        s.login("clerk", "jiuzhu2026", "10.0.0.9", Interface::Web)
+        s.auth()
+            .login("clerk", "jiuzhu2026", "10.0.0.9", Interface::Web)
             .await,
         Err(ServiceError::Locked { .. })
     ));
     let admin = db.actor("admin").await;
     let clerk_id = db.actor("clerk").await.user_id.unwrap();
-    s.set_user_active(&admin, clerk_id, true).await.unwrap();
+    s.users().set_active(&admin, clerk_id, true).await.unwrap();
     let session = s
+        .auth()
         .login("clerk", "jiuzhu2026", "10.0.0.9", Interface::Web)
         .await
         .unwrap();
     let resolved = s
+        .auth()
         .resolve_session(&session.token, "10.0.0.9", Interface::Web)
         .await
         .unwrap();
     assert_eq!(resolved.actor.username, "clerk");
     assert_eq!(resolved.csrf_token, session.csrf_token);
     assert!(matches!(
-        s.resolve_session("forged", "10.0.0.9", Interface::Web)
+        s.auth()
+            .resolve_session("forged", "10.0.0.9", Interface::Web)
             .await,
         Err(ServiceError::Unauthenticated)
     ));
-    s.logout(&session.token, &resolved.actor).await.unwrap();
+    s.auth()
+        .logout(&session.token, &resolved.actor)
+        .await
+        .unwrap();
     assert!(s
+        .auth()
         .resolve_session(&session.token, "10.0.0.9", Interface::Web)
         .await
         .is_err());
     // A session left idle past its limit is gone.
     let idle = s
+        .auth()
         .login("clerk", "jiuzhu2026", "10.0.0.9", Interface::Web)
         .await
         .unwrap();
@@ -628,13 +680,15 @@ async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb
                 .unwrap();
     });
     assert!(matches!(
-        s.resolve_session(&idle.token, "10.0.0.9", Interface::Web)
+        s.auth()
+            .resolve_session(&idle.token, "10.0.0.9", Interface::Web)
             .await,
         Err(ServiceError::Unauthenticated)
     ));
     // Unknown users get the same answer as a wrong password.
     assert!(matches!(
-        s.login("nobody", "jiuzhu2026", "10.0.0.9", Interface::Web)
+        s.auth()
+            .login("nobody", "jiuzhu2026", "10.0.0.9", Interface::Web)
             .await,
         Err(ServiceError::BadCredentials)
     ));
@@ -642,6 +696,7 @@ async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb
     // A department system's token acts as its liaison; read-only tokens cannot write; revoked ones fail.
     let liaison = db.actor("liaison").await;
     let issued = s
+        .users()
         .issue_token(
             &admin,
             &TokenInput {
@@ -654,12 +709,16 @@ async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb
         .await
         .unwrap();
     assert!(issued.token.starts_with("jz_"));
-    let actor = s.resolve_token(&issued.token, "10.1.1.1").await.unwrap();
+    let actor = s
+        .auth()
+        .resolve_token(&issued.token, "10.1.1.1")
+        .await
+        .unwrap();
     assert_eq!(actor.department.as_deref(), Some("medical_insurance"));
     assert!(actor.read_only);
-    s.revoke_token(&admin, issued.id).await.unwrap();
+    s.users().revoke_token(&admin, issued.id).await.unwrap();
     assert!(matches!(
-        s.resolve_token(&issued.token, "10.1.1.1").await,
+        s.auth().resolve_token(&issued.token, "10.1.1.1").await,
         Err(ServiceError::Unauthenticated)
     ));
 
@@ -673,13 +732,13 @@ async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb
         password: "window2026ab".into(),
     };
     assert!(
-        matches!(s.create_user(&admin, &bad).await, Err(ServiceError::Invalid { ref field, .. }) if field == "region_code")
+        matches!(s.users().create(&admin, &bad).await, Err(ServiceError::Invalid { ref field, .. }) if field == "region_code")
     );
     let ok = UserInput {
         region_code: "320582102".into(),
         ..bad
     };
-    let u = s.create_user(&admin, &ok).await.unwrap();
+    let u = s.users().create(&admin, &ok).await.unwrap();
     assert_eq!(u.role_label, "窗口受理员");
     db.finish().await;
 }
@@ -690,7 +749,8 @@ async fn the_audit_log_is_append_only_and_identity_numbers_are_encrypted(db: Tes
     let clerk = db.actor("clerk").await;
     let id_number = new_id((1966, 6, 16), 55);
     db.services
-        .create_person(&clerk, &input(&id_number, "陆根福", &yangshe))
+        .people()
+        .create(&clerk, &input(&id_number, "陆根福", &yangshe))
         .await
         .unwrap();
     let backend = db.services.store.backend();
@@ -742,30 +802,41 @@ async fn an_administrator_loads_a_new_years_calendar(db: TestDb) {
     let admin = db.actor("admin").await;
     let clerk = db.actor("clerk").await;
     let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-    assert!(db.services.add_working_days(d(2026, 12, 31), 2).provisional);
+    assert!(
+        db.services
+            .calendar()
+            .add_working_days(d(2026, 12, 31), 2)
+            .provisional
+    );
     let schedule = r#"{"year": 2027, "papers": ["国办发明电〔2026〕1号（示例）"], "days": [
         {"name": "元旦", "date": "2027-01-01", "isOffDay": true}]}"#;
     assert!(matches!(
-        db.services.load_calendar_year(&clerk, schedule).await,
+        db.services.calendar().load_year(&clerk, schedule).await,
         Err(ServiceError::Forbidden)
     ));
     assert!(matches!(
-        db.services.load_calendar_year(&admin, "{").await,
+        db.services.calendar().load_year(&admin, "{").await,
         Err(ServiceError::Invalid { .. })
     ));
     let y = db
         .services
-        .load_calendar_year(&admin, schedule)
+        .calendar()
+        .load_year(&admin, schedule)
         .await
         .unwrap();
     assert_eq!((y.year, y.holidays), (2027, 1));
-    let due = db.services.add_working_days(d(2026, 12, 31), 2);
+    let due = db.services.calendar().add_working_days(d(2026, 12, 31), 2);
     assert_eq!((due.date, due.provisional), (d(2027, 1, 5), false));
     // It survives a restart: the next process reads it from the database.
     let reopened = jiuzhu_services::Services::open(db.services.store.clone())
         .await
         .unwrap();
-    assert!(!reopened.add_working_days(d(2026, 12, 31), 2).provisional);
+    assert!(
+        !reopened
+            .calendar()
+            .add_working_days(d(2026, 12, 31), 2)
+            .provisional
+    );
     db.finish().await;
 }
 

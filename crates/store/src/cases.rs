@@ -133,30 +133,6 @@ pub trait CaseRepo {
 const CASE_COLUMNS: &str =
     "id, region_code, household_id, applicant_person_id, channel, status, filed_at, filed_by, last_seq";
 
-fn kind_of(e: &CaseEvent) -> &'static str {
-    match e {
-        CaseEvent::Filed { .. } => "filed",
-        CaseEvent::ItemAccepted { .. } => "item_accepted",
-        CaseEvent::MaterialsMissing { .. } => "materials_missing",
-        CaseEvent::ItemRefused { .. } => "item_refused",
-        CaseEvent::ItemWithdrawn { .. } => "item_withdrawn",
-        CaseEvent::NeedsAssessed { .. } => "needs_assessed",
-        CaseEvent::ItemSuggested { .. } => "item_suggested",
-        CaseEvent::Transferred { .. } => "transferred",
-        CaseEvent::TransferReceived { .. } => "transfer_received",
-        CaseEvent::DepartmentRefused { .. } => "department_refused",
-        CaseEvent::InitialCheckDone { .. } => "initial_check_done",
-        CaseEvent::DepartmentCompleted { .. } => "department_completed",
-        CaseEvent::FeedbackGiven { .. } => "feedback_given",
-        CaseEvent::Referred { .. } => "referred",
-        CaseEvent::ReferralAnswered { .. } => "referral_answered",
-        CaseEvent::Closed { .. } => "closed",
-        CaseEvent::Reopened { .. } => "reopened",
-        CaseEvent::SupervisionNoted { .. } => "supervision_noted",
-        CaseEvent::SupervisionAnswered { .. } => "supervision_answered",
-    }
-}
-
 impl CaseRepo for Tx {
     async fn insert_case(&mut self, c: NewCase<'_>) -> Result<i64> {
         let id: i64 = on_tx!(self, conn => sqlx::query_scalar(
@@ -209,7 +185,7 @@ impl CaseRepo for Tx {
                 .bind(&r.actor)
                 .bind(&r.department)
                 .bind(interface)
-                .bind(kind_of(&r.event))
+                .bind(r.event.kind().code())
                 .bind(payload)
                 .execute(c)
                 .await

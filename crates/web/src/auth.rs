@@ -89,6 +89,7 @@ impl FromRequestParts<AppState> for WebUser {
         let ip = client_ip(parts, state);
         let resolved = state
             .services
+            .auth()
             .resolve_session(&token, &ip, Interface::Web)
             .await?;
         Ok(WebUser {
@@ -126,13 +127,18 @@ impl FromRequestParts<AppState> for ApiUser {
                 )
             })?;
             return Ok(ApiUser(
-                state.services.resolve_token(token.trim(), &ip).await?,
+                state
+                    .services
+                    .auth()
+                    .resolve_token(token.trim(), &ip)
+                    .await?,
             ));
         }
         let token = cookie(&parts.headers, SESSION_COOKIE)
             .ok_or_else(|| ApiError::from(ServiceError::Unauthenticated))?;
         let resolved = state
             .services
+            .auth()
             .resolve_session(&token, &ip, Interface::Api)
             .await?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -215,6 +221,7 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
                 let ip = client_ip(&parts, &state);
                 match state
                     .services
+                    .auth()
                     .resolve_session(&token, &ip, Interface::Web)
                     .await
                 {

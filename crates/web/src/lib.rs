@@ -2,10 +2,9 @@
 //! JavaScript and print cleanly) and the `/api/v1` JSON API with its OpenAPI document.
 //! Handlers are thin: parse, call one service, render.
 
-mod api;
+pub mod api;
 mod auth;
 mod error;
-pub mod openapi;
 mod pages;
 mod render;
 
@@ -59,7 +58,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(pages::routes())
-        .nest("/api/v1", api::routes())
+        .merge(api::routes())
         .route("/healthz", get(health))
         .route("/static/app.css", get(css))
         .layer(middleware::from_fn_with_state(

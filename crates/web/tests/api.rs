@@ -368,7 +368,7 @@ async fn working_days_are_answered_on_the_official_calendar() {
 
 #[tokio::test]
 async fn the_openapi_document_is_stable() {
-    let doc = serde_json::to_value(jiuzhu_web::openapi::document()).unwrap();
+    let doc = serde_json::to_value(jiuzhu_web::api::document()).unwrap();
     assert!(doc["paths"]["/api/v1/people"]["post"].is_object());
     insta::assert_json_snapshot!("openapi", doc);
 }

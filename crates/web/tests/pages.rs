@@ -60,7 +60,8 @@ async fn forms_without_the_sessions_token_are_refused() {
     };
     assert_eq!(
         app.services
-            .search_people(&app.actor("clerk").await, &q)
+            .people()
+            .search(&app.actor("clerk").await, &q)
             .await
             .unwrap()
             .total,
@@ -131,7 +132,8 @@ async fn another_townships_household_is_not_found_in_the_ui() {
     let clerk2 = app.actor("clerk2").await;
     let theirs = app
         .services
-        .search_households(&clerk2, &Default::default())
+        .households()
+        .search(&clerk2, &Default::default())
         .await
         .unwrap()
         .items[0]
@@ -174,7 +176,8 @@ async fn another_townships_household_is_not_found_in_the_ui() {
     assert_eq!(edit.status, StatusCode::NOT_FOUND, "{}", edit.body);
     let clerk2_view = app
         .services
-        .get_household(&clerk2, theirs.id)
+        .households()
+        .get(&clerk2, theirs.id)
         .await
         .unwrap();
     assert_eq!(clerk2_view.household.address, theirs.address);
@@ -205,7 +208,8 @@ async fn every_page_renders_in_chinese_for_every_role() {
     let admin = app.actor("admin").await;
     let some_household = app
         .services
-        .search_households(&admin, &Default::default())
+        .households()
+        .search(&admin, &Default::default())
         .await
         .unwrap()
         .items[0]
@@ -291,7 +295,8 @@ async fn the_auditor_finds_who_read_a_record() {
     let (clerk, _) = app.login("clerk").await;
     let mine = app
         .services
-        .search_people(&app.actor("clerk").await, &Default::default())
+        .people()
+        .search(&app.actor("clerk").await, &Default::default())
         .await
         .unwrap()
         .items[0]

@@ -164,7 +164,7 @@ async fn administrators_add_dated_values_that_everyone_sees_with_their_source() 
     let reopened = jiuzhu_services::Services::open(app.services.store.clone())
         .await
         .unwrap();
-    let book = reopened.policy_book();
+    let book = reopened.policy().book();
     let ps = book
         .params(
             "zhangjiagang",

@@ -5,7 +5,9 @@
 //! acceptance; the result reported within 1 of completion.
 
 use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::person::coded_enum;
 
 use super::state::{CaseState, ItemState};
 use crate::{CalendarDate, WorkCalendar};
@@ -21,41 +23,19 @@ pub fn china_date(at: DateTime<Utc>) -> NaiveDate {
         .date_naive()
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DeadlineKind {
-    /// 转办: the window sends the accepted item to its department.
-    Transfer,
-    /// 不符合条件书面告知: the department's written refusal.
-    RefusalNotice,
-    /// 初核反馈: the department's initial verification.
-    InitialCheck,
-    /// 办结: within the item's statutory limit.
-    Completion,
-    /// 结果反馈.
-    Feedback,
-}
-
-impl DeadlineKind {
-    /// The stable code stored in projections and sent in the API.
-    pub fn code(self) -> &'static str {
-        match self {
-            DeadlineKind::Transfer => "transfer",
-            DeadlineKind::RefusalNotice => "refusal_notice",
-            DeadlineKind::InitialCheck => "initial_check",
-            DeadlineKind::Completion => "completion",
-            DeadlineKind::Feedback => "feedback",
-        }
-    }
-
-    pub fn label(self) -> &'static str {
-        match self {
-            DeadlineKind::Transfer => "转办",
-            DeadlineKind::RefusalNotice => "不符合条件书面告知",
-            DeadlineKind::InitialCheck => "初核反馈",
-            DeadlineKind::Completion => "办结",
-            DeadlineKind::Feedback => "结果反馈",
-        }
+coded_enum! {
+    /// The time-limited steps of collaborative handling.
+    DeadlineKind {
+        /// 转办: the window sends the accepted item to its department.
+        Transfer => "transfer", "转办";
+        /// 不符合条件书面告知: the department's written refusal.
+        RefusalNotice => "refusal_notice", "不符合条件书面告知";
+        /// 初核反馈: the department's initial verification.
+        InitialCheck => "initial_check", "初核反馈";
+        /// 办结: within the item's statutory limit.
+        Completion => "completion", "办结";
+        /// 结果反馈.
+        Feedback => "feedback", "结果反馈";
     }
 }
 

@@ -178,6 +178,58 @@ pub enum CaseEvent {
     },
 }
 
+coded_enum! {
+    /// The kinds of [`CaseEvent`]: the code stored beside each event, the label people read.
+    EventKind {
+        Filed => "filed", "提交申请";
+        ItemAccepted => "item_accepted", "受理";
+        MaterialsMissing => "materials_missing", "一次性告知补充材料";
+        ItemRefused => "item_refused", "告知不符合条件";
+        ItemWithdrawn => "item_withdrawn", "撤回";
+        NeedsAssessed => "needs_assessed", "综合评估";
+        ItemSuggested => "item_suggested", "建议增加事项";
+        Transferred => "transferred", "转办";
+        TransferReceived => "transfer_received", "部门接收";
+        DepartmentRefused => "department_refused", "部门认定不符合";
+        InitialCheckDone => "initial_check_done", "初核符合";
+        DepartmentCompleted => "department_completed", "办结";
+        FeedbackGiven => "feedback_given", "反馈结果";
+        Referred => "referred", "转介";
+        ReferralAnswered => "referral_answered", "转介答复";
+        Closed => "closed", "结案";
+        Reopened => "reopened", "重新开启";
+        SupervisionNoted => "supervision_noted", "督办";
+        SupervisionAnswered => "supervision_answered", "督办答复";
+    }
+}
+
+impl CaseEvent {
+    /// Which kind of event this is; its code equals the event's serde tag.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            CaseEvent::Filed { .. } => EventKind::Filed,
+            CaseEvent::ItemAccepted { .. } => EventKind::ItemAccepted,
+            CaseEvent::MaterialsMissing { .. } => EventKind::MaterialsMissing,
+            CaseEvent::ItemRefused { .. } => EventKind::ItemRefused,
+            CaseEvent::ItemWithdrawn { .. } => EventKind::ItemWithdrawn,
+            CaseEvent::NeedsAssessed { .. } => EventKind::NeedsAssessed,
+            CaseEvent::ItemSuggested { .. } => EventKind::ItemSuggested,
+            CaseEvent::Transferred { .. } => EventKind::Transferred,
+            CaseEvent::TransferReceived { .. } => EventKind::TransferReceived,
+            CaseEvent::DepartmentRefused { .. } => EventKind::DepartmentRefused,
+            CaseEvent::InitialCheckDone { .. } => EventKind::InitialCheckDone,
+            CaseEvent::DepartmentCompleted { .. } => EventKind::DepartmentCompleted,
+            CaseEvent::FeedbackGiven { .. } => EventKind::FeedbackGiven,
+            CaseEvent::Referred { .. } => EventKind::Referred,
+            CaseEvent::ReferralAnswered { .. } => EventKind::ReferralAnswered,
+            CaseEvent::Closed { .. } => EventKind::Closed,
+            CaseEvent::Reopened { .. } => EventKind::Reopened,
+            CaseEvent::SupervisionNoted { .. } => EventKind::SupervisionNoted,
+            CaseEvent::SupervisionAnswered { .. } => EventKind::SupervisionAnswered,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MissingMaterials {
     pub item: String,
@@ -269,6 +321,19 @@ mod tests {
                 items: items.iter().map(|s| s.to_string()).collect(),
             },
         )
+    }
+
+    #[test]
+    fn each_event_kind_code_is_the_stored_tag() {
+        let e = CaseEvent::SupervisionNoted {
+            number: 1,
+            item: None,
+            note: "请说明".into(),
+        };
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["type"], e.kind().code());
+        assert_eq!(e.kind().label(), "督办");
+        assert_eq!(EventKind::from_code("supervision_noted"), Some(e.kind()));
     }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -4,70 +4,55 @@
 //! gives the same state.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use crate::person::coded_enum;
 
 use super::{CaseError, CaseEvent, Cause, Channel, NeedsAssessment, Outcome, Recorded};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ItemStage {
-    /// Asked for; the window has not decided yet.
-    Requested,
-    /// Told once what is missing; waiting for the applicant.
-    MaterialsMissing,
-    /// Acceptance form issued; to be transferred within 1 working day.
-    Accepted,
-    /// Sent to the department; not yet taken in.
-    Transferred,
-    /// Taken in by the department; initial verification under way.
-    Received,
-    /// Eligible on initial verification; being completed.
-    InitialChecked,
-    /// Completed by the department; result to be reported within 1 working day.
-    Completed,
-    /// Result reported: settled.
-    FedBack,
-    /// The window explained the item does not apply: settled.
-    RefusedAtWindow,
-    /// The department found the applicant not eligible and said why: settled.
-    DepartmentRefused,
-    /// Withdrawn by the applicant: settled.
-    Withdrawn,
+coded_enum! {
+    /// Where one item of a case stands. The code is stored in the item projection and sent in the
+    /// API; the label is what people read.
+    ItemStage {
+        /// Asked for; the window has not decided yet.
+        Requested => "requested", "待受理";
+        /// Told once what is missing; waiting for the applicant.
+        MaterialsMissing => "materials_missing", "待补齐材料";
+        /// Acceptance form issued; to be transferred within 1 working day.
+        Accepted => "accepted", "已受理，待转办";
+        /// Sent to the department; not yet taken in.
+        Transferred => "transferred", "已转办，待部门接收";
+        /// Taken in by the department; initial verification under way.
+        Received => "received", "部门核查中";
+        /// Eligible on initial verification; being completed.
+        InitialChecked => "initial_checked", "初核符合，办理中";
+        /// Completed by the department; result to be reported within 1 working day.
+        Completed => "completed", "已办结，待反馈";
+        /// Result reported: settled.
+        FedBack => "fed_back", "已反馈结果";
+        /// The window explained the item does not apply: settled.
+        RefusedAtWindow => "refused_at_window", "窗口告知不符合";
+        /// The department found the applicant not eligible and said why: settled.
+        DepartmentRefused => "department_refused", "部门认定不符合";
+        /// Withdrawn by the applicant: settled.
+        Withdrawn => "withdrawn", "已撤回";
+    }
 }
 
 impl ItemStage {
-    pub fn label(self) -> &'static str {
-        match self {
-            ItemStage::Requested => "待受理",
-            ItemStage::MaterialsMissing => "待补齐材料",
-            ItemStage::Accepted => "已受理，待转办",
-            ItemStage::Transferred => "已转办，待部门接收",
-            ItemStage::Received => "部门核查中",
-            ItemStage::InitialChecked => "初核符合，办理中",
-            ItemStage::Completed => "已办结，待反馈",
-            ItemStage::FedBack => "已反馈结果",
-            ItemStage::RefusedAtWindow => "窗口告知不符合",
-            ItemStage::DepartmentRefused => "部门认定不符合",
-            ItemStage::Withdrawn => "已撤回",
-        }
-    }
-
-    /// The stable code stored in projections and sent in the API.
-    pub fn code(self) -> &'static str {
-        match self {
-            ItemStage::Requested => "requested",
-            ItemStage::MaterialsMissing => "materials_missing",
-            ItemStage::Accepted => "accepted",
-            ItemStage::Transferred => "transferred",
-            ItemStage::Received => "received",
-            ItemStage::InitialChecked => "initial_checked",
-            ItemStage::Completed => "completed",
-            ItemStage::FedBack => "fed_back",
-            ItemStage::RefusedAtWindow => "refused_at_window",
-            ItemStage::DepartmentRefused => "department_refused",
-            ItemStage::Withdrawn => "withdrawn",
-        }
-    }
+    /// Waiting for the window: to register or to transfer.
+    pub const AT_WINDOW: &'static [ItemStage] = &[
+        ItemStage::Requested,
+        ItemStage::MaterialsMissing,
+        ItemStage::Accepted,
+    ];
+    /// With the department, not yet reported back.
+    pub const WITH_DEPARTMENT: &'static [ItemStage] = &[
+        ItemStage::Transferred,
+        ItemStage::Received,
+        ItemStage::InitialChecked,
+        ItemStage::Completed,
+    ];
 
     /// Whether the item has its outcome and needs nothing more.
     pub fn is_settled(self) -> bool {

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::json;
 
 use super::views::outcome_text;
-use crate::{clock, Actor, Result, ServiceError, Services};
+use crate::{clock, Actor, Cases, Result, ServiceError};
 
 /// Cases per register, at most: a township's month is far below it.
 const REGISTER_LIMIT: i64 = 20_000;
@@ -36,27 +36,12 @@ pub struct RegisterRow {
     pub late: bool,
 }
 
+/// The Chinese label of a stored item stage code.
 pub fn stage_label(code: &str) -> &'static str {
-    use jiuzhu_domain::case::ItemStage::*;
-    [
-        Requested,
-        MaterialsMissing,
-        Accepted,
-        Transferred,
-        Received,
-        InitialChecked,
-        Completed,
-        FedBack,
-        RefusedAtWindow,
-        DepartmentRefused,
-        Withdrawn,
-    ]
-    .into_iter()
-    .find(|s| s.code() == code)
-    .map_or("", |s| s.label())
+    jiuzhu_domain::case::ItemStage::from_code(code).map_or("", |s| s.label())
 }
 
-impl Services {
+impl Cases<'_> {
     pub async fn register_rows(
         &self,
         actor: &Actor,
@@ -84,7 +69,7 @@ impl Services {
             )
             .await?;
         let catalogue = self.catalogue_now(&mut tx).await?;
-        let calendar = self.calendar();
+        let calendar = self.calendar().current();
         let today = self.today();
         let mut rows = Vec::new();
         for c in &cases {

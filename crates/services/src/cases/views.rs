@@ -103,30 +103,6 @@ pub struct PublicItem {
     pub progress: String,
 }
 
-pub(crate) fn event_kind(e: &CaseEvent) -> &'static str {
-    match e {
-        CaseEvent::Filed { .. } => "提交申请",
-        CaseEvent::ItemAccepted { .. } => "受理",
-        CaseEvent::MaterialsMissing { .. } => "一次性告知补充材料",
-        CaseEvent::ItemRefused { .. } => "告知不符合条件",
-        CaseEvent::ItemWithdrawn { .. } => "撤回",
-        CaseEvent::NeedsAssessed { .. } => "综合评估",
-        CaseEvent::ItemSuggested { .. } => "建议增加事项",
-        CaseEvent::Transferred { .. } => "转办",
-        CaseEvent::TransferReceived { .. } => "部门接收",
-        CaseEvent::DepartmentRefused { .. } => "部门认定不符合",
-        CaseEvent::InitialCheckDone { .. } => "初核符合",
-        CaseEvent::DepartmentCompleted { .. } => "办结",
-        CaseEvent::FeedbackGiven { .. } => "反馈结果",
-        CaseEvent::Referred { .. } => "转介",
-        CaseEvent::ReferralAnswered { .. } => "转介答复",
-        CaseEvent::Closed { .. } => "结案",
-        CaseEvent::Reopened { .. } => "重新开启",
-        CaseEvent::SupervisionNoted { .. } => "督办",
-        CaseEvent::SupervisionAnswered { .. } => "督办答复",
-    }
-}
-
 pub(crate) fn outcome_text(o: &Outcome) -> String {
     match o {
         Outcome::Amount {
@@ -224,7 +200,7 @@ impl Services {
             .person_brief(loaded.row.applicant_person_id)
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let calendar = self.calendar();
+        let calendar = self.calendar().current();
         let today = self.today();
         let limit = |code: &str| catalogue.item(code).map_or(30, |i| i.time_limit_days);
         let deadlines = case_deadlines(s, limit, &calendar, today)
@@ -294,7 +270,7 @@ impl Services {
                     .department
                     .as_ref()
                     .map(|d| department_name(&catalogue, d)),
-                kind: event_kind(&r.event).into(),
+                kind: r.event.kind().label().into(),
                 text: describe(&r.event, &catalogue),
             })
             .collect();

@@ -16,9 +16,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-pub mod verify;
-
-use crate::{Actor, Result, ServiceError, Services};
+use crate::{Actor, Feeds, Result, ServiceError, Services};
 
 /// The outcome of importing one file.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -115,7 +113,7 @@ fn fact_of(services: &Services, c: &Category, f: jiuzhu_feeds::Fact) -> NewFact 
     }
 }
 
-impl Services {
+impl Feeds<'_> {
     fn may_import(&self, actor: &Actor, category: &str) -> Result<()> {
         if actor.read_only {
             return Err(ServiceError::Forbidden);
@@ -141,7 +139,7 @@ impl Services {
     }
 
     /// The latest imported files this user may see (those of the categories they may send).
-    pub async fn feed_files(&self, actor: &Actor) -> Result<Vec<FeedFileRecord>> {
+    pub async fn files(&self, actor: &Actor) -> Result<Vec<FeedFileRecord>> {
         let codes: Vec<&str> = self
             .importable_categories(actor)
             .iter()
@@ -158,7 +156,7 @@ impl Services {
     }
 
     /// One imported file with its rejected rows.
-    pub async fn feed_file_report(&self, actor: &Actor, id: i64) -> Result<ImportReport> {
+    pub async fn file_report(&self, actor: &Actor, id: i64) -> Result<ImportReport> {
         let mut tx = self.store.begin_read().await?;
         let file = tx.feed_file(id).await?.ok_or(ServiceError::NotFound)?;
         // A file of a category the user may not send is not theirs to see.
@@ -199,7 +197,7 @@ impl Services {
 
     /// Imports a feed file from disk: hashed first (a file seen before changes nothing), then
     /// read as a stream, so its size is not bounded by memory.
-    pub async fn import_feed_file(
+    pub async fn import_file(
         &self,
         actor: &Actor,
         category_code: &str,
@@ -227,12 +225,12 @@ impl Services {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        self.import_feed(actor, category_code, &name, &sha, Box::new(open()?))
+        self.import(actor, category_code, &name, &sha, Box::new(open()?))
             .await
     }
 
     /// Imports a feed file held in memory (an upload).
-    pub async fn import_feed_bytes(
+    pub async fn import_bytes(
         &self,
         actor: &Actor,
         category_code: &str,
@@ -241,11 +239,11 @@ impl Services {
     ) -> Result<ImportReport> {
         let sha = format!("{:x}", Sha256::digest(bytes));
         let bytes = std::io::Cursor::new(bytes.to_vec());
-        self.import_feed(actor, category_code, file_name, &sha, Box::new(bytes))
+        self.import(actor, category_code, file_name, &sha, Box::new(bytes))
             .await
     }
 
-    async fn import_feed(
+    async fn import(
         &self,
         actor: &Actor,
         category_code: &str,
@@ -272,7 +270,7 @@ impl Services {
         let (sender, mut batches) = tokio::sync::mpsc::channel::<Batch>(4);
         let (encoding_tx, encoding_rx) = tokio::sync::oneshot::channel();
         let reading = {
-            let services = self.clone();
+            let services = Services::clone(self);
             let today = self.today();
             std::thread::Builder::new()
                 .name("feed-reader".into())

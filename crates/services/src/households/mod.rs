@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::people::{Page, PER_PAGE};
-use crate::{clock, Actor, Result, ServiceError, Services};
+use crate::{clock, Actor, Households, Result, ServiceError};
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default)]
@@ -87,12 +87,8 @@ fn conflict_in_household(e: StoreError) -> ServiceError {
     }
 }
 
-impl Services {
-    pub async fn create_household(
-        &self,
-        actor: &Actor,
-        input: &HouseholdInput,
-    ) -> Result<HouseholdView> {
+impl Households<'_> {
+    pub async fn create(&self, actor: &Actor, input: &HouseholdInput) -> Result<HouseholdView> {
         actor.require(Permission::WritePeople)?;
         let region = RegionCode::parse(&input.region_code)
             .map_err(|e| ServiceError::invalid("region_code", e.to_string()))?;
@@ -237,7 +233,7 @@ impl Services {
         Ok(view)
     }
 
-    pub async fn update_household(
+    pub async fn update(
         &self,
         actor: &Actor,
         id: i64,
@@ -277,7 +273,7 @@ impl Services {
     }
 
     /// A household with its members (masked). Audited: it lists people's details.
-    pub async fn get_household(&self, actor: &Actor, id: i64) -> Result<HouseholdView> {
+    pub async fn get(&self, actor: &Actor, id: i64) -> Result<HouseholdView> {
         actor.require(Permission::ReadPeople)?;
         let mut tx = self.store.begin().await?;
         let view = self.household_view(&mut tx, actor, id).await?;
@@ -293,7 +289,7 @@ impl Services {
         Ok(view)
     }
 
-    pub async fn search_households(
+    pub async fn search(
         &self,
         actor: &Actor,
         q: &HouseholdQuery,

@@ -15,7 +15,7 @@ use jiuzhu_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{clock, Actor, Result, ServiceError, Services};
+use crate::{clock, Actor, People, Result, ServiceError, Services};
 
 /// A person as entered on the form or sent to the API, before it is checked.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -175,7 +175,7 @@ impl PersonInput {
     }
 }
 
-impl Services {
+impl People<'_> {
     async fn check_residence(&self, tx: &mut Tx, actor: &Actor, person: &Person) -> Result<()> {
         if !actor.covers(&person.residence_region) {
             return Err(ServiceError::invalid(
@@ -199,7 +199,7 @@ impl Services {
         Ok(())
     }
 
-    pub async fn create_person(&self, actor: &Actor, input: &PersonInput) -> Result<PersonView> {
+    pub async fn create(&self, actor: &Actor, input: &PersonInput) -> Result<PersonView> {
         actor.require(Permission::WritePeople)?;
         let person = input.parse(clock::today())?;
         let mut tx = self.store.begin().await?;
@@ -235,7 +235,7 @@ impl Services {
         Ok(view)
     }
 
-    pub async fn update_person(
+    pub async fn update(
         &self,
         actor: &Actor,
         id: i64,
@@ -289,7 +289,7 @@ impl Services {
 
     /// A person's full record. Every read is audited; `reveal` unmasks the identity number and
     /// phone, and is recorded as such.
-    pub async fn get_person(&self, actor: &Actor, id: i64, reveal: bool) -> Result<PersonView> {
+    pub async fn get(&self, actor: &Actor, id: i64, reveal: bool) -> Result<PersonView> {
         actor.require(Permission::ReadPeople)?;
         let mut tx = self.store.begin_read().await?;
         let record = tx
@@ -311,11 +311,7 @@ impl Services {
         Ok(view)
     }
 
-    pub async fn search_people(
-        &self,
-        actor: &Actor,
-        q: &PersonQuery,
-    ) -> Result<Page<PersonSummary>> {
+    pub async fn search(&self, actor: &Actor, q: &PersonQuery) -> Result<Page<PersonSummary>> {
         actor.require(Permission::ReadPeople)?;
         let page = q.page.unwrap_or(1).max(1);
         let mut filter = PersonFilter {
@@ -371,7 +367,9 @@ impl Services {
             per_page: PER_PAGE,
         })
     }
+}
 
+impl Services {
     pub(crate) async fn person_view(
         &self,
         tx: &mut Tx,

@@ -23,7 +23,7 @@ use jiuzhu_store::{
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{Actor, Result, ServiceError, Services};
+use crate::{Actor, Policy, Result, ServiceError, Services};
 
 impl From<PolicyError> for ServiceError {
     fn from(e: PolicyError) -> Self {
@@ -217,21 +217,23 @@ impl Services {
         *self.policy.write().expect("policy lock") = Arc::new(book);
         Ok(())
     }
+}
 
+impl Policy<'_> {
     /// The parameters in force now, shipped and added.
-    pub fn policy_book(&self) -> Arc<PolicyBook> {
+    pub fn book(&self) -> Arc<PolicyBook> {
         self.policy.read().expect("policy lock").clone()
     }
 
     /// The pack governing a region, for users who do not name one.
     pub fn jurisdiction_of(&self, region: &RegionCode) -> Result<String> {
-        Ok(self.policy_book().jurisdiction(region.as_str())?.id.clone())
+        Ok(self.book().jurisdiction(region.as_str())?.id.clone())
     }
 
     /// Every parameter of a jurisdiction (the actor's own by default) with its history and
     /// sources. Policy is public: every signed-in user may read it.
     pub fn parameters(&self, actor: &Actor, jurisdiction: Option<&str>) -> Result<ParametersView> {
-        let book = self.policy_book();
+        let book = self.book();
         let id = match jurisdiction {
             Some(j) => j.to_string(),
             None => self.jurisdiction_of(&actor.region)?,
@@ -294,13 +296,9 @@ impl Services {
 
     /// Adds an effective-dated value to a pack (bureau administrators). Values are never
     /// edited; decisions already taken keep the values they stored.
-    pub async fn add_parameter_value(
-        &self,
-        actor: &Actor,
-        input: &NewValueInput,
-    ) -> Result<ParametersView> {
+    pub async fn add_value(&self, actor: &Actor, input: &NewValueInput) -> Result<ParametersView> {
         actor.require(Permission::EditPolicy)?;
-        let book = self.policy_book();
+        let book = self.book();
         let pack = book.pack(&input.jurisdiction).ok_or_else(|| {
             ServiceError::invalid(
                 "jurisdiction",
@@ -365,7 +363,7 @@ impl Services {
             input.month = Some(self.today().format("%Y-%m").to_string());
         }
         Ok(evaluate_input(
-            &self.policy_book(),
+            &self.book(),
             &input,
             &[],
             default.as_deref(),
@@ -381,7 +379,7 @@ impl Services {
         case_id: i64,
         save: bool,
     ) -> Result<Evaluation> {
-        let case = self.get_case(actor, case_id).await?;
+        let case = self.cases().get(actor, case_id).await?;
         let month = self.today().with_day(1).expect("first of the month");
         let region = RegionCode::parse(&case.region_code)
             .map_err(|e| ServiceError::invalid("region", e.to_string()))?;
@@ -422,7 +420,7 @@ impl Services {
         registry_supporters(&mut members);
         let mut household = Household::registered(month, members);
         // The latest verification report, when there is one, supplies what the registry lacks.
-        let reports = self.case_reports(actor, case_id).await?;
+        let reports = self.verification().case_reports(actor, case_id).await?;
         let mut basis = Vec::new();
         if let Some(latest) = reports.first() {
             basis.push(format!(
@@ -431,14 +429,14 @@ impl Services {
                 crate::clock::local(latest.created_at),
                 latest.created_by
             ));
-            basis.extend(crate::feeds::verify::apply_report(
+            basis.extend(crate::verification::apply_report(
                 &mut household,
                 &latest.report,
             ));
         } else {
             basis.push("尚无核对报告：存款、证券、车辆、医疗支出按零计，收入按申报".to_string());
         }
-        let book = self.policy_book();
+        let book = self.book();
         let ps = book.params(&jurisdiction, month, &Overrides::default())?;
         let mut evaluation = evaluate(&household, &ps)?;
         evaluation.basis = basis;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::{member_of, month_end, registry_supporters, REGISTRY_ASSUMPTIONS};
-use crate::{Actor, Result, ServiceError, Services};
+use crate::{Actor, Policy, Result, ServiceError};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct SimulationInput {
@@ -262,7 +262,7 @@ fn tally_all(
     })
 }
 
-impl Services {
+impl Policy<'_> {
     /// Compares the households of the actor's region under the parameters in force and under
     /// the changes given, for one month. Bureau administrators and supervisors.
     pub async fn simulate(
@@ -280,7 +280,7 @@ impl Services {
             Some(j) => j.clone(),
             None => self.jurisdiction_of(&actor.region)?,
         };
-        let book = self.policy_book();
+        let book = self.book();
         let base_ps = book.params(&jurisdiction, month, &Overrides::default())?;
         let mut overrides = Overrides::default();
         for s in &input.set {

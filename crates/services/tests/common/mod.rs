@@ -107,8 +107,7 @@ impl TestDb {
 
     pub async fn with_demo(self, households: usize) -> Self {
         let today = jiuzhu_services::clock::today();
-        self.services
-            .generate_demo(households, 7, today, |_, _| {})
+        jiuzhu_demo::generate(&self.services, households, 7, today, |_, _| {})
             .await
             .unwrap();
         self

@@ -38,9 +38,9 @@ async fn render_users(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    let users = state.services.list_users(&user.actor).await?;
-    let regions = state.services.regions(&user.actor).await?;
-    let catalogue = state.services.catalogue().await?;
+    let users = state.services.users().list(&user.actor).await?;
+    let regions = state.services.regions().list(&user.actor).await?;
+    let catalogue = state.services.catalogue().all().await?;
     let department_names: BTreeMap<String, String> = catalogue
         .departments
         .iter()
@@ -82,7 +82,7 @@ pub async fn create_user(
         department_code: opt(&form.department_code),
         password: form.password.clone(),
     };
-    match state.services.create_user(&user.actor, &input).await {
+    match state.services.users().create(&user.actor, &input).await {
         Ok(u) => {
             render_users(
                 &state,
@@ -112,7 +112,8 @@ pub async fn set_active(
     let active = form.active == "true";
     match state
         .services
-        .set_user_active(&user.actor, id, active)
+        .users()
+        .set_active(&user.actor, id, active)
         .await
     {
         Ok(u) => {
@@ -137,10 +138,11 @@ async fn render_tokens(
     issued: Option<String>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let tokens = state.services.tokens_of(&user.actor, id).await?;
+    let tokens = state.services.users().tokens_of(&user.actor, id).await?;
     let target = state
         .services
-        .list_users(&user.actor)
+        .users()
+        .list(&user.actor)
         .await?
         .into_iter()
         .find(|u| u.id == id)
@@ -188,7 +190,12 @@ pub async fn issue_token(
         read_only: form.read_only.is_some(),
         expires_in_days: expires,
     };
-    match state.services.issue_token(&user.actor, &input).await {
+    match state
+        .services
+        .users()
+        .issue_token(&user.actor, &input)
+        .await
+    {
         Ok(t) => render_tokens(&state, &user, id, Some(t.token), None).await,
         Err(e) => render_tokens(&state, &user, id, None, Some(refusal(e)?)).await,
     }
@@ -200,7 +207,7 @@ pub async fn revoke_token(
     Path(id): Path<i64>,
     Form(form): Form<TokenForm>,
 ) -> Result<Response, PageError> {
-    state.services.revoke_token(&user.actor, id).await?;
+    state.services.users().revoke_token(&user.actor, id).await?;
     render_tokens(&state, &user, form.user_id, None, None).await
 }
 
@@ -269,7 +276,8 @@ pub async fn audit(
         to: date(to, &mut error),
         page: form.page,
     };
-    let (page, refused) = page_or_reason(state.services.search_audit(&user.actor, &q).await, 100)?;
+    let (page, refused) =
+        page_or_reason(state.services.audit().search(&user.actor, &q).await, 100)?;
     error = error.or(refused);
     let query: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("actor", &form.actor)
@@ -312,7 +320,7 @@ async fn render_calendar(
     let mut error = error;
     let due = match (opt(&q.from), opt(&q.days)) {
         (Some(from), Some(days)) => match (from.parse::<NaiveDate>(), days.parse::<u32>()) {
-            (Ok(f), Ok(n)) if n <= 365 => Some(state.services.add_working_days(f, n)),
+            (Ok(f), Ok(n)) if n <= 365 => Some(state.services.calendar().add_working_days(f, n)),
             _ => {
                 error = Some("请填写有效的起算日期和0至365之间的工作日数".into());
                 None
@@ -323,7 +331,7 @@ async fn render_calendar(
     let html = state.templates.render(
         "calendar.html",
         context! { ..frame(user, "/calendar"), ..context! {
-            years => state.services.calendar_years(), due => due, from => q.from,
+            years => state.services.calendar().years(), due => due, from => q.from,
             days => if q.days.is_empty() { "1".to_string() } else { q.days }, error => error, notice => notice,
         }},
     )?;
@@ -355,7 +363,8 @@ pub async fn load_calendar(
 ) -> Result<Response, PageError> {
     match state
         .services
-        .load_calendar_year(&user.actor, &form.schedule)
+        .calendar()
+        .load_year(&user.actor, &form.schedule)
         .await
     {
         Ok(y) => {

@@ -11,8 +11,8 @@ use chrono::NaiveDate;
 use jiuzhu_domain::case::{Cause, Channel};
 use jiuzhu_domain::{Permission, Role};
 use jiuzhu_services::cases::{
-    ApplicationInput, AssessmentInput, DepartmentStep, MissingInput, Queue, ReasonedItem,
-    RegistrationInput, WindowStep,
+    ApplicationInput, AssessmentInput, Completion, DepartmentStep, MissingInput, Queue,
+    ReasonedItem, RegistrationInput, WindowStep,
 };
 use jiuzhu_services::ServiceError;
 use minijinja::context;
@@ -65,9 +65,10 @@ async fn render_new(
 ) -> Result<Response, PageError> {
     let person = state
         .services
-        .get_person(&user.actor, person_id, false)
+        .people()
+        .get(&user.actor, person_id, false)
         .await?;
-    let catalogue = state.services.catalogue().await?;
+    let catalogue = state.services.catalogue().all().await?;
     let key = if field(fields, "idempotency_key").is_empty() {
         // A fresh key per rendered form: submitting it twice files one case.
         let digest = jiuzhu_services::auth::digest(&format!(
@@ -120,7 +121,7 @@ pub async fn file(
         received_at: None,
         idempotency_key: field(&f, "idempotency_key").into(),
     };
-    match state.services.file_application(&user.actor, &input).await {
+    match state.services.cases().file(&user.actor, &input).await {
         Ok(case) => Ok(Redirect::to(&format!("/cases/{}", case.id)).into_response()),
         Err(e) => render_new(&state, &user, person, &f, Some(refusal(e)?)).await,
     }
@@ -141,17 +142,22 @@ async fn render_case(
     id: i64,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let case = state.services.get_case(&user.actor, id).await?;
-    let catalogue = state.services.catalogue().await?;
+    let case = state.services.cases().get(&user.actor, id).await?;
+    let catalogue = state.services.catalogue().all().await?;
     let materials: BTreeMap<String, Vec<String>> = catalogue
         .items
         .iter()
         .map(|i| (i.code.clone(), i.materials.clone()))
         .collect();
     let a = &user.actor;
-    let organisations = state.services.organisations(a).await.unwrap_or_default();
-    let evaluations = state.services.case_evaluations(a, id).await?;
-    let reports = state.services.case_reports(a, id).await?;
+    let organisations = state
+        .services
+        .organisations()
+        .list(a)
+        .await
+        .unwrap_or_default();
+    let evaluations = state.services.policy().case_evaluations(a, id).await?;
+    let reports = state.services.verification().case_reports(a, id).await?;
     let html = state.templates.render(
         "case.html",
         context! { ..frame(user, "/queue"), ..context! {
@@ -236,7 +242,11 @@ pub async fn register(
             notes: field(&f, "notes").into(),
         });
     }
-    let r = state.services.register(&user.actor, id, &input).await;
+    let r = state
+        .services
+        .cases()
+        .register(&user.actor, id, &input)
+        .await;
     after(&state, &user, id, r).await
 }
 
@@ -253,15 +263,35 @@ pub async fn department(
         }
         None => None,
     };
-    let step = DepartmentStep {
-        item: field(&f, "item").into(),
-        action: field(&f, "action").into(),
-        note: field(&f, "note").into(),
-        outcome: opt(field(&f, "outcome")),
-        amount_fen: amount,
-        monthly: field(&f, "monthly") == "on",
+    let item = field(&f, "item").to_string();
+    let note = field(&f, "note").to_string();
+    let step = match field(&f, "action") {
+        "receive" => DepartmentStep::Receive { item },
+        "refuse" => DepartmentStep::Refuse { item, note },
+        "initial_check" => DepartmentStep::InitialCheck { item, note },
+        "feedback" => DepartmentStep::Feedback { item, note },
+        "complete" => {
+            let outcome = match field(&f, "outcome") {
+                "granted" => Completion::Granted,
+                "service" => Completion::Service,
+                "refused" => Completion::Refused,
+                _ => return render_case(&state, &user, id, Some("请选择办理结果".into())).await,
+            };
+            DepartmentStep::Complete {
+                item,
+                outcome,
+                amount_fen: amount,
+                monthly: field(&f, "monthly") == "on",
+                note,
+            }
+        }
+        _ => return render_case(&state, &user, id, Some("请选择办理操作".into())).await,
     };
-    let r = state.services.department_step(&user.actor, id, &step).await;
+    let r = state
+        .services
+        .cases()
+        .department_step(&user.actor, id, &step)
+        .await;
     after(&state, &user, id, r).await
 }
 
@@ -271,15 +301,49 @@ pub async fn window(
     Path(id): Path<i64>,
     Form(f): Form<Fields>,
 ) -> Result<Response, PageError> {
-    let step = WindowStep {
-        action: field(&f, "action").into(),
-        item: opt(field(&f, "item")),
-        note: field(&f, "note").into(),
-        organisation_id: field(&f, "organisation_id").parse().ok(),
-        accepted: field(&f, "accepted") == "yes",
-        number: field(&f, "number").parse().ok(),
+    let item = field(&f, "item").to_string();
+    let note = field(&f, "note").to_string();
+    let organisation = field(&f, "organisation_id").parse::<i64>();
+    let step = match field(&f, "action") {
+        "transfer" => WindowStep::Transfer { item },
+        "withdraw" => WindowStep::Withdraw { item, note },
+        "feedback" => WindowStep::Feedback { item, note },
+        "close" => WindowStep::Close { note },
+        "reopen" => WindowStep::Reopen { note },
+        "supervise" => WindowStep::Supervise {
+            item: opt(&item),
+            note,
+        },
+        "refer" | "referral_answer" => {
+            let Ok(organisation_id) = organisation else {
+                return render_case(&state, &user, id, Some("请选择转介机构".into())).await;
+            };
+            if field(&f, "action") == "refer" {
+                WindowStep::Refer {
+                    organisation_id,
+                    note,
+                }
+            } else {
+                WindowStep::ReferralAnswer {
+                    organisation_id,
+                    accepted: field(&f, "accepted") == "yes",
+                    note,
+                }
+            }
+        }
+        "supervision_answer" => match field(&f, "number").parse() {
+            Ok(number) => WindowStep::SupervisionAnswer { number, note },
+            Err(_) => {
+                return render_case(&state, &user, id, Some("请指明答复哪一条督办".into())).await
+            }
+        },
+        _ => return render_case(&state, &user, id, Some("请选择操作".into())).await,
     };
-    let r = state.services.window_step(&user.actor, id, &step).await;
+    let r = state
+        .services
+        .cases()
+        .window_step(&user.actor, id, &step)
+        .await;
     after(&state, &user, id, r).await
 }
 
@@ -290,7 +354,7 @@ pub async fn queue_page(
     which: &str,
 ) -> Result<Html<String>, PageError> {
     let a = &user.actor;
-    let catalogue = state.services.catalogue().await?;
+    let catalogue = state.services.catalogue().all().await?;
     let item_names: BTreeMap<String, String> = catalogue
         .items
         .iter()
@@ -302,26 +366,26 @@ pub async fn queue_page(
         .map(|d| (d.code.clone(), d.name.clone()))
         .collect();
     let regions = if a.role.allows(Permission::ReadPeople) {
-        state.services.regions(a).await?
+        state.services.regions().list(a).await?
     } else {
         Vec::new()
     };
     let (title, rows) = match which {
         "inbox" => (
             "转办收件箱",
-            state.services.case_queue(a, Queue::Inbox).await?,
+            state.services.cases().queue(a, Queue::Inbox).await?,
         ),
         "due" => (
             "到期与逾期督办看板",
-            state.services.case_queue(a, Queue::Due).await?,
+            state.services.cases().queue(a, Queue::Due).await?,
         ),
         _ => (
             "窗口待办",
-            state.services.case_queue(a, Queue::Window).await?,
+            state.services.cases().queue(a, Queue::Window).await?,
         ),
     };
     let today = state.services.today();
-    let calendar = state.services.calendar();
+    let calendar = state.services.calendar().current();
     let rows: Vec<_> = rows
         .into_iter()
         .map(|r| {
@@ -395,7 +459,7 @@ pub async fn print(
     Path((id, kind)): Path<(i64, String)>,
     Query(q): Query<PrintQuery>,
 ) -> Result<Html<String>, PageError> {
-    let case = state.services.get_case(&user.actor, id).await?;
+    let case = state.services.cases().get(&user.actor, id).await?;
     let title = match kind.as_str() {
         "acceptance" => "社会救助申请受理单",
         "transfer" => "社会救助申请转办单",
@@ -448,7 +512,12 @@ pub async fn status(
         if !state.status_limiter.allow(&ip) {
             error = Some("查询过于频繁，请10分钟后再试".to_string());
         } else {
-            match state.services.public_status(&q.form_no, &q.last4).await {
+            match state
+                .services
+                .cases()
+                .public_status(&q.form_no, &q.last4)
+                .await
+            {
                 Ok(s) => result = Some(s),
                 Err(ServiceError::NotFound) => {
                     error = Some("未找到：请核对受理单号和身份证号后四位".into())
@@ -499,7 +568,11 @@ pub async fn register_page(
     Query(q): Query<RegisterQuery>,
 ) -> Result<Response, PageError> {
     let (from, to) = period(&q)?;
-    let rows = state.services.register_rows(&user.actor, from, to).await?;
+    let rows = state
+        .services
+        .cases()
+        .register_rows(&user.actor, from, to)
+        .await?;
     let html = state.templates.render(
         "register.html",
         context! { ..frame(&user, "/register"), ..context! { rows => rows, from => from, to => to }},
@@ -513,7 +586,11 @@ pub async fn register_xlsx(
     Query(q): Query<RegisterQuery>,
 ) -> Result<Response, PageError> {
     let (from, to) = period(&q)?;
-    let bytes = state.services.register_xlsx(&user.actor, from, to).await?;
+    let bytes = state
+        .services
+        .cases()
+        .register_xlsx(&user.actor, from, to)
+        .await?;
     let name = format!("attachment; filename=\"register-{from}-{to}.xlsx\"");
     Ok((
         [

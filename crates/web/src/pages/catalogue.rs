@@ -12,7 +12,7 @@ use crate::render::frame;
 use crate::AppState;
 
 pub async fn list(State(state): State<AppState>, user: WebUser) -> Result<Html<String>, PageError> {
-    let c = state.services.catalogue().await?;
+    let c = state.services.catalogue().all().await?;
     state.templates.render(
         "catalogue.html",
         context! { ..frame(&user, "/catalogue"), ..context! { departments => c.departments, items => c.items }},
@@ -24,7 +24,7 @@ pub async fn show(
     user: WebUser,
     Path(code): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    let item = state.services.item(&code).await?;
+    let item = state.services.catalogue().item(&code).await?;
     state.templates.render(
         "item.html",
         context! { ..frame(&user, "/catalogue"), ..context! { item => item }},
@@ -56,7 +56,7 @@ async fn render_form(
     {
         return Err(jiuzhu_services::ServiceError::Forbidden.into());
     }
-    let item = state.services.item(code).await?;
+    let item = state.services.catalogue().item(code).await?;
     let form = form.unwrap_or_else(|| ItemForm {
         name: item.name.clone(),
         time_limit_days: item.time_limit_days.to_string(),
@@ -96,7 +96,11 @@ pub async fn update(
                 guide: form.guide.clone(),
                 revision: form.revision,
             };
-            state.services.update_item(&user.actor, &code, &input).await
+            state
+                .services
+                .catalogue()
+                .update_item(&user.actor, &code, &input)
+                .await
         }
         Err(_) => Err(jiuzhu_services::ServiceError::invalid(
             "time_limit_days",

@@ -13,10 +13,10 @@ use crate::render::frame;
 use crate::AppState;
 
 pub async fn list(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
-    let files = state.services.feed_files(&user.actor).await?;
+    let files = state.services.feeds().files(&user.actor).await?;
     let categories: Vec<_> = state
         .services
-        .importable_categories(&user.actor)
+        .feeds().importable_categories(&user.actor)
         .into_iter()
         .map(|c| {
             let columns: Vec<String> = c
@@ -49,7 +49,7 @@ pub async fn show(
     user: WebUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let report = state.services.feed_file_report(&user.actor, id).await?;
+    let report = state.services.feeds().file_report(&user.actor, id).await?;
     let html = state.templates.render(
         "feed_file.html",
         context! { ..frame(&user, "/feeds"), ..context! { r => report }},
@@ -63,7 +63,7 @@ pub async fn rejections_csv(
     user: WebUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    let report = state.services.feed_file_report(&user.actor, id).await?;
+    let report = state.services.feeds().file_report(&user.actor, id).await?;
     let mut w = csv::Writer::from_writer(b"\xEF\xBB\xBF".to_vec());
     let written = (|| -> Result<Vec<u8>, csv::Error> {
         w.write_record(["文件", "行号", "字段", "原因"])?;

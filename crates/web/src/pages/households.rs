@@ -23,9 +23,11 @@ pub async fn list(
     user: WebUser,
     Query(q): Query<HouseholdQuery>,
 ) -> Result<Html<String>, PageError> {
-    let regions = state.services.regions(&user.actor).await?;
-    let (page, error) =
-        page_or_reason(state.services.search_households(&user.actor, &q).await, 50)?;
+    let regions = state.services.regions().list(&user.actor).await?;
+    let (page, error) = page_or_reason(
+        state.services.households().search(&user.actor, &q).await,
+        50,
+    )?;
     state.templates.render(
         "households_list.html",
         context! { ..frame(&user, "/households"), ..context! {
@@ -49,7 +51,7 @@ async fn render_household(
     id: i64,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let v = state.services.get_household(&user.actor, id).await?;
+    let v = state.services.households().get(&user.actor, id).await?;
     let current: Vec<_> = v.household.current_members().cloned().collect();
     let past: Vec<_> = v
         .household
@@ -66,7 +68,7 @@ async fn render_household(
         .collect();
     let cases: Vec<_> = state
         .services
-        .cases_of_household(&user.actor, id)
+        .cases().of_household(&user.actor, id)
         .await?
         .into_iter()
         .map(|c| {
@@ -140,9 +142,10 @@ async fn render_new(
 ) -> Result<Response, PageError> {
     let head = state
         .services
-        .get_person(&user.actor, form.head_person_id, false)
+        .people()
+        .get(&user.actor, form.head_person_id, false)
         .await?;
-    let regions = state.services.regions(&user.actor).await?;
+    let regions = state.services.regions().list(&user.actor).await?;
     let region_code = if form.region_code.is_empty() {
         head.residence_region.clone()
     } else {
@@ -189,7 +192,11 @@ pub async fn create(
                 head_person_id: form.head_person_id,
                 from_date,
             };
-            state.services.create_household(&user.actor, &input).await
+            state
+                .services
+                .households()
+                .create(&user.actor, &input)
+                .await
         }
         Err(e) => Err(e),
     };
@@ -206,7 +213,7 @@ async fn render_edit(
     address: Option<String>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let v = state.services.get_household(&user.actor, id).await?;
+    let v = state.services.households().get(&user.actor, id).await?;
     let members: Vec<_> = v.household.current_members().cloned().collect();
     let html = state.templates.render(
         "household_form.html",
@@ -239,7 +246,8 @@ pub async fn update(
     };
     match state
         .services
-        .update_household(&user.actor, id, &input)
+        .households()
+        .update(&user.actor, id, &input)
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/households/{id}")).into_response()),
@@ -265,7 +273,8 @@ pub async fn add_member(
         let from_date = date("from_date", &form.from_date)?;
         let found = state
             .services
-            .search_people(
+            .people()
+            .search(
                 &user.actor,
                 &PersonQuery {
                     q: Some(form.id_number.clone()),
@@ -287,7 +296,11 @@ pub async fn add_member(
             relation: form.relation.clone(),
             from_date,
         };
-        state.services.add_member(&user.actor, id, &input).await
+        state
+            .services
+            .households()
+            .add_member(&user.actor, id, &input)
+            .await
     }
     .await;
     match result {
@@ -312,6 +325,7 @@ pub async fn end_member(
         Ok(to) => {
             state
                 .services
+                .households()
                 .end_membership(&user.actor, id, member, to)
                 .await
         }

@@ -19,8 +19,8 @@ pub async fn list(
     user: WebUser,
     Query(q): Query<PersonQuery>,
 ) -> Result<Html<String>, PageError> {
-    let regions = state.services.regions(&user.actor).await?;
-    let (page, error) = page_or_reason(state.services.search_people(&user.actor, &q).await, 50)?;
+    let regions = state.services.regions().list(&user.actor).await?;
+    let (page, error) = page_or_reason(state.services.people().search(&user.actor, &q).await, 50)?;
     state.templates.render(
         "people_list.html",
         context! { ..frame(&user, "/people"), ..context! {
@@ -120,7 +120,7 @@ async fn render_form(
     form: &PersonForm,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let regions = state.services.regions(&user.actor).await?;
+    let regions = state.services.regions().list(&user.actor).await?;
     let html = state.templates.render(
         "person_form.html",
         context! { ..frame(user, "/people"), ..context! {
@@ -182,7 +182,7 @@ pub async fn create(
     Form(form): Form<PersonForm>,
 ) -> Result<Response, PageError> {
     let result = match form.to_input() {
-        Ok(input) => state.services.create_person(&user.actor, &input).await,
+        Ok(input) => state.services.people().create(&user.actor, &input).await,
         Err(e) => Err(e),
     };
     match result {
@@ -204,7 +204,11 @@ pub async fn show(
     Query(q): Query<ShowQuery>,
 ) -> Result<Html<String>, PageError> {
     let revealed = q.reveal.is_some();
-    let p = state.services.get_person(&user.actor, id, revealed).await?;
+    let p = state
+        .services
+        .people()
+        .get(&user.actor, id, revealed)
+        .await?;
     state.templates.render(
         "person.html",
         context! { ..frame(&user, "/people"), ..context! { p => p, revealed => revealed }},
@@ -217,7 +221,7 @@ pub async fn edit_form(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     // Editing needs the full number in the form; the read is audited as a reveal.
-    let p = state.services.get_person(&user.actor, id, true).await?;
+    let p = state.services.people().get(&user.actor, id, true).await?;
     let form = PersonForm::from_view(&p, p.id_number.clone());
     render_form(&state, &user, Some(id), &form, None).await
 }
@@ -233,7 +237,8 @@ pub async fn update(
         Ok(input) => {
             state
                 .services
-                .update_person(&user.actor, id, revision, &input)
+                .people()
+                .update(&user.actor, id, revision, &input)
                 .await
         }
         Err(e) => Err(e),

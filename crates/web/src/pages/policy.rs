@@ -42,10 +42,14 @@ async fn render_parameters(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    let view = match state.services.parameters(&user.actor, jurisdiction) {
+    let view = match state
+        .services
+        .policy()
+        .parameters(&user.actor, jurisdiction)
+    {
         Ok(v) => v,
         Err(ServiceError::Invalid { .. }) if jurisdiction.is_some() => {
-            state.services.parameters(&user.actor, None)?
+            state.services.policy().parameters(&user.actor, None)?
         }
         Err(e) => return Err(e.into()),
     };
@@ -94,7 +98,8 @@ pub async fn add_value(
         Ok(from) => {
             state
                 .services
-                .add_parameter_value(
+                .policy()
+                .add_value(
                     &user.actor,
                     &NewValueInput {
                         jurisdiction: form.jurisdiction.clone(),
@@ -207,7 +212,7 @@ async fn render_simulate(
     report: Option<SimulationReport>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let view = state.services.parameters(&user.actor, None)?;
+    let view = state.services.policy().parameters(&user.actor, None)?;
     let (cost_chart, count_chart) = report.as_ref().map(charts).unzip();
     let html = state.templates.render(
         "simulate.html",
@@ -253,7 +258,7 @@ pub async fn simulate(
             .collect(),
         list_limit: Some(200),
     };
-    match state.services.simulate(&user.actor, &input).await {
+    match state.services.policy().simulate(&user.actor, &input).await {
         Ok(report) => render_simulate(&state, &user, form, Some(report), None).await,
         Err(e) => {
             let reason = refusal(e)?;
@@ -307,7 +312,10 @@ pub async fn evaluate(
 ) -> Result<Response, PageError> {
     let parsed: Result<jiuzhu_policy::HouseholdInput, _> = serde_json::from_str(&form.household);
     let result = match parsed {
-        Ok(input) => state.services.evaluate_household(&user.actor, &input),
+        Ok(input) => state
+            .services
+            .policy()
+            .evaluate_household(&user.actor, &input),
         Err(e) => Err(ServiceError::invalid(
             "household",
             format!(
@@ -332,7 +340,12 @@ pub async fn evaluate_case(
     user: WebUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    match state.services.evaluate_case(&user.actor, id, true).await {
+    match state
+        .services
+        .policy()
+        .evaluate_case(&user.actor, id, true)
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}#evaluation")).into_response()),
         Err(e) => {
             let reason = refusal(e)?;
@@ -348,8 +361,12 @@ pub async fn verification_report(
     user: WebUser,
     Path((id, report)): Path<(i64, i64)>,
 ) -> Result<Response, PageError> {
-    let case = state.services.get_case(&user.actor, id).await?;
-    let reports = state.services.case_reports(&user.actor, id).await?;
+    let case = state.services.cases().get(&user.actor, id).await?;
+    let reports = state
+        .services
+        .verification()
+        .case_reports(&user.actor, id)
+        .await?;
     let report = reports
         .into_iter()
         .find(|r| r.id == report)
@@ -366,7 +383,12 @@ pub async fn verify_case(
     user: WebUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    match state.services.verify_case(&user.actor, id).await {
+    match state
+        .services
+        .verification()
+        .verify_case(&user.actor, id)
+        .await
+    {
         Ok(_) => Ok(Redirect::to(&format!("/cases/{id}#verification")).into_response()),
         Err(e) => {
             let reason = refusal(e)?;

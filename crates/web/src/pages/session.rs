@@ -75,6 +75,7 @@ pub async fn login(
     }
     match state
         .services
+        .auth()
         .login(&form.username, &form.password, &ip, Interface::Web)
         .await
     {
@@ -107,6 +108,7 @@ pub async fn login(
 pub async fn logout(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
     state
         .services
+        .auth()
         .logout(&user.session_token, &user.actor)
         .await?;
     Ok((
@@ -122,7 +124,7 @@ pub async fn logout(State(state): State<AppState>, user: WebUser) -> Result<Resp
 pub async fn home(State(state): State<AppState>, user: WebUser) -> Result<Html<String>, PageError> {
     let a = &user.actor;
     let overview = state.services.overview(a).await?;
-    let regions = state.services.regions(a).await?;
+    let regions = state.services.regions().list(a).await?;
     let region_name = regions
         .iter()
         .find(|r| r.code == a.region.as_str())
@@ -141,7 +143,7 @@ pub async fn home(State(state): State<AppState>, user: WebUser) -> Result<Html<S
         .collect();
     let (department_name, department_items) = match &a.department {
         Some(d) => {
-            let c = state.services.catalogue().await?;
+            let c = state.services.catalogue().all().await?;
             let name = c
                 .departments
                 .iter()

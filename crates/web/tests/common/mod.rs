@@ -34,10 +34,15 @@ pub async fn app(households: usize) -> App {
         .await
         .unwrap();
     let services = Services::open(store).await.unwrap();
-    services
-        .generate_demo(households, 11, jiuzhu_services::clock::today(), |_, _| {})
-        .await
-        .unwrap();
+    jiuzhu_demo::generate(
+        &services,
+        households,
+        11,
+        jiuzhu_services::clock::today(),
+        |_, _| {},
+    )
+    .await
+    .unwrap();
     let state = jiuzhu_web::AppState::new(services.clone(), jiuzhu_web::WebConfig::default());
     App {
         router: jiuzhu_web::router(state),
@@ -76,7 +81,12 @@ impl App {
             read_only,
             expires_in_days: None,
         };
-        self.services.issue_token(&admin, &t).await.unwrap().token
+        self.services
+            .users()
+            .issue_token(&admin, &t)
+            .await
+            .unwrap()
+            .token
     }
 
     pub async fn api(

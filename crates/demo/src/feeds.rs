@@ -10,11 +10,11 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use chrono::{Datelike, Months, NaiveDate};
 use jiuzhu_domain::IdNumber;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::io::Result;
 
 pub struct Options {
     pub out: PathBuf,
@@ -461,8 +461,13 @@ fn resident(rng: &mut StdRng, county: &str, today: NaiveDate) -> Person {
 }
 
 /// Writes one file per category under `out` and says what it wrote.
+/// An I/O error that names the path it concerns.
+fn named(e: std::io::Error, what: &str, path: &Path) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{what} {}：{e}", path.display()))
+}
+
 pub fn generate(registry: Vec<(String, String)>, o: &Options) -> Result<Vec<Written>> {
-    std::fs::create_dir_all(&o.out).with_context(|| format!("无法创建 {}", o.out.display()))?;
+    std::fs::create_dir_all(&o.out).map_err(|e| named(e, "无法创建", &o.out))?;
     let mut rng = StdRng::seed_from_u64(o.seed);
     let residents = (0..(o.rows / 15).max(1000))
         .map(|_| resident(&mut rng, &o.county, o.today))
@@ -495,8 +500,7 @@ pub fn generate(registry: Vec<(String, String)>, o: &Options) -> Result<Vec<Writ
 }
 
 fn write_file(g: &mut Generator, plan: &Plan, target: u64, path: &Path) -> Result<u64> {
-    let file =
-        std::fs::File::create(path).with_context(|| format!("无法写入 {}", path.display()))?;
+    let file = std::fs::File::create(path).map_err(|e| named(e, "无法写入", path))?;
     let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
     let encode = |w: &mut std::io::BufWriter<std::fs::File>, line: &str| -> Result<()> {
         match plan.enc {

@@ -13,7 +13,7 @@ use jiuzhu_store::{
 use serde::Serialize;
 use serde_json::json;
 
-use crate::{Actor, Result, ServiceError, Services};
+use crate::{Actor, Result, ServiceError, Verification};
 
 /// A report kept with its case.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -24,11 +24,11 @@ pub struct StoredReport {
     pub report: Report,
 }
 
-impl Services {
+impl Verification<'_> {
     /// Verifies a case's household against the department facts and keeps the report. Reading
     /// the facts is audited with the report.
     pub async fn verify_case(&self, actor: &Actor, case_id: i64) -> Result<StoredReport> {
-        let case = self.get_case(actor, case_id).await?;
+        let case = self.cases().get(actor, case_id).await?;
         RegionCode::parse(&case.region_code)
             .map_err(|e| ServiceError::invalid("region", e.to_string()))?;
         let filed = jiuzhu_domain::case::china_date(case.filed_at);
@@ -162,7 +162,7 @@ pub struct Review {
     pub elapsed_ms: u128,
 }
 
-impl Services {
+impl Verification<'_> {
     /// 年度、半年度复核: verifies many households at once against the department facts, for the
     /// month given — every household in the actor's region, or those listed. Nothing is saved
     /// with a case; the review is audited as one read of the facts it weighed.

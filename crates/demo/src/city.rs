@@ -21,9 +21,9 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 
-use crate::auth::hash_password;
-use crate::people::name_search;
-use crate::{Result, ServiceError, Services};
+use jiuzhu_services::auth::hash_password;
+use jiuzhu_services::people::name_search;
+use jiuzhu_services::{Result, ServiceError, Services};
 
 pub const COUNTY_CODE: &str = "320582";
 pub const COUNTY_NAME: &str = "张家港市";
@@ -438,201 +438,197 @@ fn village_names(rng: &mut StdRng, n: usize) -> Vec<String> {
     out
 }
 
-impl Services {
-    /// Writes the demo city into an empty database. `households` is the number of households
-    /// (20,000 by default in the CLI); the same `seed` gives the same city.
-    pub async fn generate_demo(
-        &self,
-        households: usize,
-        seed: u64,
-        today: NaiveDate,
-        mut progress: impl FnMut(usize, usize),
-    ) -> Result<DemoReport> {
-        let started = Instant::now();
-        if !self.is_empty().await? {
-            return Err(ServiceError::Conflict {
-                field: None,
-                message: "数据库中已有数据：示范数据只能写入空数据库".into(),
-            });
-        }
-        let mut rng = StdRng::seed_from_u64(seed);
-        let county = RegionCode::parse(COUNTY_CODE).expect("county code");
-        let mut regions = vec![Region {
-            code: county.to_string(),
-            name: COUNTY_NAME.into(),
-            level: "county".into(),
-            parent_code: None,
-        }];
-        let mut villages: Vec<(RegionCode, String, String)> = Vec::new();
-        // Larger cities get more villages per township, up to the 3-digit code space.
-        let per_town = (households / 1500).clamp(12, 300);
-        for (suffix, town_name) in TOWNSHIPS {
-            let town = RegionCode::parse(&format!("{COUNTY_CODE}{suffix}")).expect("township code");
+/// Writes the demo city into an empty database. `households` is the number of households
+/// (20,000 by default in the CLI); the same `seed` gives the same city.
+pub async fn generate(
+    services: &Services,
+    households: usize,
+    seed: u64,
+    today: NaiveDate,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<DemoReport> {
+    let started = Instant::now();
+    if !services.is_empty().await? {
+        return Err(ServiceError::Conflict {
+            field: None,
+            message: "数据库中已有数据：示范数据只能写入空数据库".into(),
+        });
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    let county = RegionCode::parse(COUNTY_CODE).expect("county code");
+    let mut regions = vec![Region {
+        code: county.to_string(),
+        name: COUNTY_NAME.into(),
+        level: "county".into(),
+        parent_code: None,
+    }];
+    let mut villages: Vec<(RegionCode, String, String)> = Vec::new();
+    // Larger cities get more villages per township, up to the 3-digit code space.
+    let per_town = (households / 1500).clamp(12, 300);
+    for (suffix, town_name) in TOWNSHIPS {
+        let town = RegionCode::parse(&format!("{COUNTY_CODE}{suffix}")).expect("township code");
+        regions.push(Region {
+            code: town.to_string(),
+            name: town_name.into(),
+            level: "township".into(),
+            parent_code: Some(county.to_string()),
+        });
+        let n = per_town + rng.gen_range(0..4);
+        let names = village_names(&mut rng, n.min(VILLAGE_HEADS.len() * VILLAGE_TAILS.len()));
+        let communities = n / 4;
+        for (i, base) in names.into_iter().enumerate() {
+            // Communities (居委会) take codes 001.., villages (村委会) 200..
+            let (code, name) = if i < communities {
+                (
+                    town.child(1 + i as u16).expect("code"),
+                    format!("{base}社区"),
+                )
+            } else {
+                (
+                    town.child(200 + (i - communities) as u16).expect("code"),
+                    format!("{base}村"),
+                )
+            };
             regions.push(Region {
-                code: town.to_string(),
-                name: town_name.into(),
-                level: "township".into(),
-                parent_code: Some(county.to_string()),
+                code: code.to_string(),
+                name: name.clone(),
+                level: "village".into(),
+                parent_code: Some(town.to_string()),
             });
-            let n = per_town + rng.gen_range(0..4);
-            let names = village_names(&mut rng, n.min(VILLAGE_HEADS.len() * VILLAGE_TAILS.len()));
-            let communities = n / 4;
-            for (i, base) in names.into_iter().enumerate() {
-                // Communities (居委会) take codes 001.., villages (村委会) 200..
-                let (code, name) = if i < communities {
-                    (
-                        town.child(1 + i as u16).expect("code"),
-                        format!("{base}社区"),
-                    )
-                } else {
-                    (
-                        town.child(200 + (i - communities) as u16).expect("code"),
-                        format!("{base}村"),
-                    )
-                };
-                regions.push(Region {
-                    code: code.to_string(),
-                    name: name.clone(),
-                    level: "village".into(),
-                    parent_code: Some(town.to_string()),
-                });
-                villages.push((code, name, town_name.to_string()));
-            }
+            villages.push((code, name, town_name.to_string()));
         }
-        let mut tx = self.store.begin().await?;
-        tx.insert_regions(&regions).await?;
-        let users = demo_users(&villages);
-        let hash = hash_password(DEMO_PASSWORD);
-        for u in &users {
-            tx.insert_user(NewUser {
-                username: &u.0,
-                display_name: &u.1,
-                role: u.2,
-                region: &u.3,
-                department_code: u.4.as_deref(),
-                password_hash: &hash,
-            })
-            .await?;
-        }
-        tx.commit().await?;
+    }
+    let mut tx = services.store.begin().await?;
+    tx.insert_regions(&regions).await?;
+    let users = demo_users(&villages);
+    let hash = hash_password(DEMO_PASSWORD);
+    for u in &users {
+        tx.insert_user(NewUser {
+            username: &u.0,
+            display_name: &u.1,
+            role: u.2,
+            region: &u.3,
+            department_code: u.4.as_deref(),
+            password_hash: &hash,
+        })
+        .await?;
+    }
+    tx.commit().await?;
 
-        let mut generator = Generator {
-            rng,
-            today,
-            used_ids: HashSet::new(),
-        };
-        let (mut persons, mut incomes) = (0usize, 0usize);
-        const CHUNK: usize = 2000;
-        let mut done = 0;
-        while done < households {
-            let n = CHUNK.min(households - done);
-            let mut batch: Vec<(usize, Vec<Member>, String)> = Vec::with_capacity(n);
-            for _ in 0..n {
-                let v = generator.rng.gen_range(0..villages.len());
-                let members = generator.household(&villages[v].0);
-                let address = format!(
-                    "{}{}{}号",
-                    villages[v].1,
-                    ROADS.choose(&mut generator.rng).expect("non-empty"),
-                    generator.rng.gen_range(1..400)
-                );
-                batch.push((v, members, address));
-            }
-            let mut tx = self.store.begin().await?;
-            let searches: Vec<_> = batch
-                .iter()
-                .flat_map(|(_, ms, _)| ms.iter().map(|m| name_search(&m.person.name)))
-                .collect();
-            let rows: Vec<NewPersonRow<'_>> = batch
-                .iter()
-                .flat_map(|(_, ms, _)| ms.iter().map(|m| &m.person))
-                .zip(&searches)
-                .map(|(person, s)| NewPersonRow {
-                    person,
-                    name_pinyin: &s.pinyin,
-                    name_initials: &s.initials,
-                })
-                .collect();
-            let ids = tx.insert_persons(&rows).await?;
-            let mut heads = Vec::with_capacity(n);
-            let mut cursor = 0;
-            for (v, ms, address) in &batch {
-                heads.push(NewHousehold {
-                    region_code: villages[*v].0.as_str(),
-                    address,
-                    head_person_id: ids[cursor],
-                });
-                cursor += ms.len();
-            }
-            let household_ids = tx.insert_households(&heads).await?;
-            let mut memberships = Vec::with_capacity(ids.len());
-            let mut income_rows = Vec::new();
-            let mut cursor = 0;
-            for ((v, ms, _), hid) in batch.iter().zip(&household_ids) {
-                let region = villages[*v].0.as_str();
-                for m in ms {
-                    let pid = ids[cursor];
-                    cursor += 1;
-                    let since = m.person.residence_since.unwrap_or(m.person.birth_date());
-                    memberships.push((*hid, pid, region, m.relation.code(), since));
-                    for (kind, amount) in &m.incomes {
-                        income_rows.push(NewIncome {
-                            person_id: pid,
-                            region_code: region,
-                            kind: *kind,
-                            monthly: *amount,
-                            since: NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("1 January"),
-                            source: "declared",
-                        });
-                    }
+    let mut generator = Generator {
+        rng,
+        today,
+        used_ids: HashSet::new(),
+    };
+    let (mut persons, mut incomes) = (0usize, 0usize);
+    const CHUNK: usize = 2000;
+    let mut done = 0;
+    while done < households {
+        let n = CHUNK.min(households - done);
+        let mut batch: Vec<(usize, Vec<Member>, String)> = Vec::with_capacity(n);
+        for _ in 0..n {
+            let v = generator.rng.gen_range(0..villages.len());
+            let members = generator.household(&villages[v].0);
+            let address = format!(
+                "{}{}{}号",
+                villages[v].1,
+                ROADS.choose(&mut generator.rng).expect("non-empty"),
+                generator.rng.gen_range(1..400)
+            );
+            batch.push((v, members, address));
+        }
+        let mut tx = services.store.begin().await?;
+        let searches: Vec<_> = batch
+            .iter()
+            .flat_map(|(_, ms, _)| ms.iter().map(|m| name_search(&m.person.name)))
+            .collect();
+        let rows: Vec<NewPersonRow<'_>> = batch
+            .iter()
+            .flat_map(|(_, ms, _)| ms.iter().map(|m| &m.person))
+            .zip(&searches)
+            .map(|(person, s)| NewPersonRow {
+                person,
+                name_pinyin: &s.pinyin,
+                name_initials: &s.initials,
+            })
+            .collect();
+        let ids = tx.insert_persons(&rows).await?;
+        let mut heads = Vec::with_capacity(n);
+        let mut cursor = 0;
+        for (v, ms, address) in &batch {
+            heads.push(NewHousehold {
+                region_code: villages[*v].0.as_str(),
+                address,
+                head_person_id: ids[cursor],
+            });
+            cursor += ms.len();
+        }
+        let household_ids = tx.insert_households(&heads).await?;
+        let mut memberships = Vec::with_capacity(ids.len());
+        let mut income_rows = Vec::new();
+        let mut cursor = 0;
+        for ((v, ms, _), hid) in batch.iter().zip(&household_ids) {
+            let region = villages[*v].0.as_str();
+            for m in ms {
+                let pid = ids[cursor];
+                cursor += 1;
+                let since = m.person.residence_since.unwrap_or(m.person.birth_date());
+                memberships.push((*hid, pid, region, m.relation.code(), since));
+                for (kind, amount) in &m.incomes {
+                    income_rows.push(NewIncome {
+                        person_id: pid,
+                        region_code: region,
+                        kind: *kind,
+                        monthly: *amount,
+                        since: NaiveDate::from_ymd_opt(today.year(), 1, 1).expect("1 January"),
+                        source: "declared",
+                    });
                 }
             }
-            tx.add_members(&memberships).await?;
-            tx.insert_incomes(&income_rows).await?;
-            tx.commit().await?;
-            persons += ids.len();
-            incomes += income_rows.len();
-            done += n;
-            progress(done, households);
         }
-        self.demo_organisations().await?;
-        let cases = self
-            .demo_cases(&mut generator.rng, households, today)
-            .await?;
-        let mut tx = self.store.begin().await?;
-        tx.set_setting("demo_seed", &seed.to_string()).await?;
+        tx.add_members(&memberships).await?;
+        tx.insert_incomes(&income_rows).await?;
         tx.commit().await?;
-        self.store.refresh_statistics(&[]).await?;
-
-        let catalogue = jiuzhu_domain::Catalogue::seed();
-        Ok(DemoReport {
-            county: COUNTY_NAME.into(),
-            townships: TOWNSHIPS.len(),
-            villages: villages.len(),
-            households,
-            persons,
-            incomes,
-            cases,
-            users: users
-                .iter()
-                .map(|u| DemoUser {
-                    username: u.0.clone(),
-                    display_name: u.1.clone(),
-                    role: u.2,
-                    region_name: u.5.clone(),
-                    department: u.4.as_ref().map(|code| {
-                        catalogue
-                            .departments
-                            .iter()
-                            .find(|d| &d.code == code)
-                            .map_or_else(|| code.clone(), |d| d.name.clone())
-                    }),
-                })
-                .collect(),
-            password: DEMO_PASSWORD,
-            elapsed: started.elapsed(),
-        })
+        persons += ids.len();
+        incomes += income_rows.len();
+        done += n;
+        progress(done, households);
     }
+    organisations(services).await?;
+    let cases = cases(services, &mut generator.rng, households, today).await?;
+    let mut tx = services.store.begin().await?;
+    tx.set_setting("demo_seed", &seed.to_string()).await?;
+    tx.commit().await?;
+    services.store.refresh_statistics(&[]).await?;
+
+    let catalogue = jiuzhu_domain::Catalogue::seed();
+    Ok(DemoReport {
+        county: COUNTY_NAME.into(),
+        townships: TOWNSHIPS.len(),
+        villages: villages.len(),
+        households,
+        persons,
+        incomes,
+        cases,
+        users: users
+            .iter()
+            .map(|u| DemoUser {
+                username: u.0.clone(),
+                display_name: u.1.clone(),
+                role: u.2,
+                region_name: u.5.clone(),
+                department: u.4.as_ref().map(|code| {
+                    catalogue
+                        .departments
+                        .iter()
+                        .find(|d| &d.code == code)
+                        .map_or_else(|| code.clone(), |d| d.name.clone())
+                }),
+            })
+            .collect(),
+        password: DEMO_PASSWORD,
+        elapsed: started.elapsed(),
+    })
 }
 
 /// One user of every role: (username, name, role, region, department, region name).
@@ -795,276 +791,280 @@ const HARDSHIPS: [(&str, jiuzhu_domain::case::Cause); 6] = [
     ),
 ];
 
-impl Services {
-    /// Social organisations and charity projects the window can refer cases to.
-    async fn demo_organisations(&self) -> Result<()> {
-        use jiuzhu_store::{CaseRepo, Organisation};
-        let orgs = [
-            (
-                "张家港市慈善总会“99公益日”助医项目",
-                "charity",
-                "大病医疗费用资助",
-            ),
-            (
-                "港城社会工作服务中心",
-                "social_work",
-                "困难家庭个案社工服务、心理疏导",
-            ),
-            (
-                "杨舍镇邻里互助志愿服务队",
-                "volunteer",
-                "探访独居老人、代购代办、家政维修",
-            ),
-            ("暨阳助学公益基金", "charity", "困难家庭学生助学金"),
-        ];
-        let mut tx = self.store.begin().await?;
-        for (name, kind, services) in orgs {
-            let o = Organisation {
-                id: 0,
-                name: name.into(),
-                kind: kind.into(),
-                region_code: COUNTY_CODE.into(),
-                services: services.into(),
-                contact: "0512-5868xxxx（示范）".into(),
-                active: true,
-            };
-            tx.insert_organisation(&o).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Applications in every state, filed over the last weeks, at a rate of about one per fifty
-    /// households (at least 60): new ones, waiting for materials, with each department, overdue
-    /// ones, and closed ones.
-    async fn demo_cases(
-        &self,
-        rng: &mut StdRng,
-        households: usize,
-        today: NaiveDate,
-    ) -> Result<usize> {
-        use jiuzhu_domain::case::{CaseEvent, Channel, MissingMaterials, Outcome, Recorded};
-        let wanted = (households / 50).clamp(60.min(households), 5_000);
-        let catalogue = jiuzhu_domain::Catalogue::seed();
-        let calendar = self.calendar();
-        // Households spread evenly over the city (ids are dense in a fresh demo database).
-        let mut tx = self.store.begin_read().await?;
-        let mut sample = Vec::with_capacity(wanted);
-        for n in 0..wanted {
-            let id = 1
-                + (n * households / wanted) as i64
-                + rng.gen_range(0..(households / wanted).max(1)) as i64;
-            if let Some(h) = tx
-                .get_household(id.min(households as i64), COUNTY_CODE)
-                .await?
-            {
-                sample.push((h.id, h.region_code, h.head_person_id));
-            }
-        }
-        drop(tx);
-        let at = |day: NaiveDate, hour: u32| {
-            crate::clock::china()
-                .from_local_datetime(&day.and_hms_opt(hour, 0, 0).expect("valid hour"))
-                .single()
-                .expect("fixed offset")
-                .to_utc()
+/// Social organisations and charity projects the window can refer cases to.
+async fn organisations(services: &Services) -> Result<()> {
+    use jiuzhu_store::{CaseRepo, Organisation};
+    let orgs = [
+        (
+            "张家港市慈善总会“99公益日”助医项目",
+            "charity",
+            "大病医疗费用资助",
+        ),
+        (
+            "港城社会工作服务中心",
+            "social_work",
+            "困难家庭个案社工服务、心理疏导",
+        ),
+        (
+            "杨舍镇邻里互助志愿服务队",
+            "volunteer",
+            "探访独居老人、代购代办、家政维修",
+        ),
+        ("暨阳助学公益基金", "charity", "困难家庭学生助学金"),
+    ];
+    let mut tx = services.store.begin().await?;
+    for (name, kind, services) in orgs {
+        let o = Organisation {
+            id: 0,
+            name: name.into(),
+            kind: kind.into(),
+            region_code: COUNTY_CODE.into(),
+            services: services.into(),
+            contact: "0512-5868xxxx（示范）".into(),
+            active: true,
         };
-        use chrono::TimeZone;
-        let mut written = 0;
-        let mut tx = self.store.begin().await?;
-        for (n, (household_id, region_code, head_person_id)) in sample.into_iter().enumerate() {
-            let progress = PROGRESS[n % PROGRESS.len()];
-            let (hardship, cause) = HARDSHIPS[rng.gen_range(0..HARDSHIPS.len())];
-            let count = rng.gen_range(1..=2);
-            let mut items: Vec<&str> = DEMO_ITEMS.choose_multiple(rng, count).copied().collect();
-            items.sort_unstable();
-            // Filed 1 to 25 working days ago, so some steps are overdue and some due today.
-            let back = rng.gen_range(1..=25u32);
-            let mut filed = today;
-            let mut k = 0;
-            while k < back {
-                filed = filed.pred_opt().expect("date in range");
-                if calendar.is_working_day(filed).working {
-                    k += 1;
-                }
+        tx.insert_organisation(&o).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Applications in every state, filed over the last weeks, at a rate of about one per fifty
+/// households (at least 60): new ones, waiting for materials, with each department, overdue
+/// ones, and closed ones.
+async fn cases(
+    services: &Services,
+    rng: &mut StdRng,
+    households: usize,
+    today: NaiveDate,
+) -> Result<usize> {
+    use jiuzhu_domain::case::{CaseEvent, Channel, MissingMaterials, Outcome, Recorded};
+    let wanted = (households / 50).clamp(60.min(households), 5_000);
+    let catalogue = jiuzhu_domain::Catalogue::seed();
+    let calendar = services.calendar().current();
+    // Households spread evenly over the city (ids are dense in a fresh demo database).
+    let mut tx = services.store.begin_read().await?;
+    let mut sample = Vec::with_capacity(wanted);
+    for n in 0..wanted {
+        let id = 1
+            + (n * households / wanted) as i64
+            + rng.gen_range(0..(households / wanted).max(1)) as i64;
+        if let Some(h) = tx
+            .get_household(id.min(households as i64), COUNTY_CODE)
+            .await?
+        {
+            sample.push((h.id, h.region_code, h.head_person_id));
+        }
+    }
+    drop(tx);
+    let at = |day: NaiveDate, hour: u32| {
+        jiuzhu_services::clock::china()
+            .from_local_datetime(&day.and_hms_opt(hour, 0, 0).expect("valid hour"))
+            .single()
+            .expect("fixed offset")
+            .to_utc()
+    };
+    use chrono::TimeZone;
+    let mut written = 0;
+    let mut tx = services.store.begin().await?;
+    for (n, (household_id, region_code, head_person_id)) in sample.into_iter().enumerate() {
+        let progress = PROGRESS[n % PROGRESS.len()];
+        let (hardship, cause) = HARDSHIPS[rng.gen_range(0..HARDSHIPS.len())];
+        let count = rng.gen_range(1..=2);
+        let mut items: Vec<&str> = DEMO_ITEMS.choose_multiple(rng, count).copied().collect();
+        items.sort_unstable();
+        // Filed 1 to 25 working days ago, so some steps are overdue and some due today.
+        let back = rng.gen_range(1..=25u32);
+        let mut filed = today;
+        let mut k = 0;
+        while k < back {
+            filed = filed.pred_opt().expect("date in range");
+            if calendar.is_working_day(filed).working {
+                k += 1;
             }
-            let next = |d: NaiveDate, n: u32| calendar.add_working_days(d, n).date.min(today);
-            let window = |when, event| Recorded {
-                at: when,
-                actor: "clerk".into(),
-                department: None,
-                event,
-            };
-            let dept = |when, item: &str, event| Recorded {
-                at: when,
-                actor: match catalogue.item(item).map(|i| i.department.as_str()) {
-                    Some("medical_insurance") => "liaison".into(),
-                    Some("hrss") => "liaison2".into(),
-                    Some("civil_affairs") => "liaison3".into(),
-                    Some(other) => format!("{other}-liaison"),
-                    None => "liaison".into(),
-                },
-                department: catalogue.item(item).map(|i| i.department.clone()),
-                event,
-            };
-            let mut events = vec![window(
-                at(filed, 9),
-                CaseEvent::Filed {
-                    channel: *Channel::ALL.choose(rng).expect("non-empty"),
-                    applicant_person_id: head_person_id,
-                    household_id,
-                    hardship: hardship.into(),
-                    causes: vec![cause],
-                    items: items.iter().map(|s| s.to_string()).collect(),
-                },
-            )];
-            if matches!(progress, Progress::Filed) {
-                // Nothing more yet.
-            } else if matches!(progress, Progress::MaterialsMissing) {
-                let missing = items
-                    .iter()
-                    .map(|i| MissingMaterials {
-                        item: i.to_string(),
-                        materials: catalogue
-                            .item(i)
-                            .map(|x| x.materials.iter().take(2).cloned().collect())
-                            .unwrap_or_default(),
-                    })
-                    .collect();
+        }
+        let next = |d: NaiveDate, n: u32| calendar.add_working_days(d, n).date.min(today);
+        let window = |when, event| Recorded {
+            at: when,
+            actor: "clerk".into(),
+            department: None,
+            event,
+        };
+        let dept = |when, item: &str, event| Recorded {
+            at: when,
+            actor: match catalogue.item(item).map(|i| i.department.as_str()) {
+                Some("medical_insurance") => "liaison".into(),
+                Some("hrss") => "liaison2".into(),
+                Some("civil_affairs") => "liaison3".into(),
+                Some(other) => format!("{other}-liaison"),
+                None => "liaison".into(),
+            },
+            department: catalogue.item(item).map(|i| i.department.clone()),
+            event,
+        };
+        let mut events = vec![window(
+            at(filed, 9),
+            CaseEvent::Filed {
+                channel: *Channel::ALL.choose(rng).expect("non-empty"),
+                applicant_person_id: head_person_id,
+                household_id,
+                hardship: hardship.into(),
+                causes: vec![cause],
+                items: items.iter().map(|s| s.to_string()).collect(),
+            },
+        )];
+        if matches!(progress, Progress::Filed) {
+            // Nothing more yet.
+        } else if matches!(progress, Progress::MaterialsMissing) {
+            let missing = items
+                .iter()
+                .map(|i| MissingMaterials {
+                    item: i.to_string(),
+                    materials: catalogue
+                        .item(i)
+                        .map(|x| x.materials.iter().take(2).cloned().collect())
+                        .unwrap_or_default(),
+                })
+                .collect();
+            events.push(window(
+                at(filed, 10),
+                CaseEvent::MaterialsMissing { missing },
+            ));
+        } else {
+            let rank = progress as usize;
+            for item in &items {
+                let form_no = services
+                    .cases()
+                    .next_form_no(&mut tx, &region_code, filed)
+                    .await?;
                 events.push(window(
                     at(filed, 10),
-                    CaseEvent::MaterialsMissing { missing },
-                ));
-            } else {
-                let rank = progress as usize;
-                for item in &items {
-                    let form_no = self.form_no(&mut tx, &region_code, filed).await?;
-                    events.push(window(
-                        at(filed, 10),
-                        CaseEvent::ItemAccepted {
-                            item: item.to_string(),
-                            form_no,
-                        },
-                    ));
-                    // Transfers of "accepted" cases are left undone (overdue after a day).
-                    if rank < Progress::Transferred as usize {
-                        continue;
-                    }
-                    let department = catalogue
-                        .item(item)
-                        .map(|i| i.department.clone())
-                        .unwrap_or_default();
-                    let t = next(filed, 1);
-                    events.push(window(
-                        at(t, 11),
-                        CaseEvent::Transferred {
-                            item: item.to_string(),
-                            department,
-                        },
-                    ));
-                    if rank < Progress::Received as usize {
-                        continue;
-                    }
-                    events.push(dept(
-                        at(t, 15),
-                        item,
-                        CaseEvent::TransferReceived {
-                            item: item.to_string(),
-                        },
-                    ));
-                    if matches!(progress, Progress::ClosedRefused) {
-                        events.push(dept(
-                            at(next(t, 2), 10),
-                            item,
-                            CaseEvent::DepartmentRefused {
-                                item: item.to_string(),
-                                reason: "经核对，家庭人均收入高于规定标准".into(),
-                            },
-                        ));
-                        continue;
-                    }
-                    if rank < Progress::InitialChecked as usize {
-                        continue;
-                    }
-                    let checked = next(t, rng.gen_range(2..=7));
-                    events.push(dept(
-                        at(checked, 10),
-                        item,
-                        CaseEvent::InitialCheckDone {
-                            item: item.to_string(),
-                            note: "经入户调查和经济状况核对，初核符合".into(),
-                        },
-                    ));
-                    if rank < Progress::Completed as usize {
-                        continue;
-                    }
-                    let done = next(checked, rng.gen_range(1..=5));
-                    let outcome = if item.contains("assistance")
-                        || *item == "dibao"
-                        || *item == "near_dibao"
-                        || *item == "disability_subsidies"
-                    {
-                        Outcome::Amount {
-                            amount: Money::from_yuan(rng.gen_range(30..=260) * 10),
-                            monthly: *item == "dibao",
-                            note: "按规定标准核定".into(),
-                        }
-                    } else {
-                        Outcome::Service {
-                            description: "已安排相应服务".into(),
-                        }
-                    };
-                    events.push(dept(
-                        at(done, 14),
-                        item,
-                        CaseEvent::DepartmentCompleted {
-                            item: item.to_string(),
-                            outcome,
-                        },
-                    ));
-                    if matches!(progress, Progress::ClosedGranted) {
-                        events.push(dept(
-                            at(next(done, 1), 10),
-                            item,
-                            CaseEvent::FeedbackGiven {
-                                item: item.to_string(),
-                                note: "已书面告知申请人和窗口".into(),
-                            },
-                        ));
-                    }
-                }
-                if matches!(progress, Progress::ClosedGranted | Progress::ClosedRefused) {
-                    let last = events.last().map_or(at(filed, 16), |e| e.at);
-                    let summary = if matches!(progress, Progress::ClosedGranted) {
-                        "各项救助已落实，已告知申请人"
-                    } else {
-                        "经核查不符合条件，已书面告知申请人并解释政策"
-                    };
-                    events.push(window(
-                        last + chrono::Duration::hours(2),
-                        CaseEvent::Closed {
-                            summary: summary.into(),
-                        },
-                    ));
-                }
-            }
-            // A tenth of the open cases carry a supervision note not yet answered.
-            let closed = matches!(progress, Progress::ClosedGranted | Progress::ClosedRefused);
-            if !closed && n % 10 == 4 {
-                let last = events.last().map_or(at(filed, 16), |e| e.at);
-                events.push(Recorded {
-                    at: last + chrono::Duration::hours(1),
-                    actor: "supervisor".into(),
-                    department: None,
-                    event: CaseEvent::SupervisionNoted {
-                        number: 1,
-                        item: Some(items[0].to_string()),
-                        note: "请说明办理进度，抓紧办结".into(),
+                    CaseEvent::ItemAccepted {
+                        item: item.to_string(),
+                        form_no,
                     },
-                });
+                ));
+                // Transfers of "accepted" cases are left undone (overdue after a day).
+                if rank < Progress::Transferred as usize {
+                    continue;
+                }
+                let department = catalogue
+                    .item(item)
+                    .map(|i| i.department.clone())
+                    .unwrap_or_default();
+                let t = next(filed, 1);
+                events.push(window(
+                    at(t, 11),
+                    CaseEvent::Transferred {
+                        item: item.to_string(),
+                        department,
+                    },
+                ));
+                if rank < Progress::Received as usize {
+                    continue;
+                }
+                events.push(dept(
+                    at(t, 15),
+                    item,
+                    CaseEvent::TransferReceived {
+                        item: item.to_string(),
+                    },
+                ));
+                if matches!(progress, Progress::ClosedRefused) {
+                    events.push(dept(
+                        at(next(t, 2), 10),
+                        item,
+                        CaseEvent::DepartmentRefused {
+                            item: item.to_string(),
+                            reason: "经核对，家庭人均收入高于规定标准".into(),
+                        },
+                    ));
+                    continue;
+                }
+                if rank < Progress::InitialChecked as usize {
+                    continue;
+                }
+                let checked = next(t, rng.gen_range(2..=7));
+                events.push(dept(
+                    at(checked, 10),
+                    item,
+                    CaseEvent::InitialCheckDone {
+                        item: item.to_string(),
+                        note: "经入户调查和经济状况核对，初核符合".into(),
+                    },
+                ));
+                if rank < Progress::Completed as usize {
+                    continue;
+                }
+                let done = next(checked, rng.gen_range(1..=5));
+                let outcome = if item.contains("assistance")
+                    || *item == "dibao"
+                    || *item == "near_dibao"
+                    || *item == "disability_subsidies"
+                {
+                    Outcome::Amount {
+                        amount: Money::from_yuan(rng.gen_range(30..=260) * 10),
+                        monthly: *item == "dibao",
+                        note: "按规定标准核定".into(),
+                    }
+                } else {
+                    Outcome::Service {
+                        description: "已安排相应服务".into(),
+                    }
+                };
+                events.push(dept(
+                    at(done, 14),
+                    item,
+                    CaseEvent::DepartmentCompleted {
+                        item: item.to_string(),
+                        outcome,
+                    },
+                ));
+                if matches!(progress, Progress::ClosedGranted) {
+                    events.push(dept(
+                        at(next(done, 1), 10),
+                        item,
+                        CaseEvent::FeedbackGiven {
+                            item: item.to_string(),
+                            note: "已书面告知申请人和窗口".into(),
+                        },
+                    ));
+                }
             }
-            let key = format!("demo-{household_id}-{n}");
-            self.seed_case(
+            if matches!(progress, Progress::ClosedGranted | Progress::ClosedRefused) {
+                let last = events.last().map_or(at(filed, 16), |e| e.at);
+                let summary = if matches!(progress, Progress::ClosedGranted) {
+                    "各项救助已落实，已告知申请人"
+                } else {
+                    "经核查不符合条件，已书面告知申请人并解释政策"
+                };
+                events.push(window(
+                    last + chrono::Duration::hours(2),
+                    CaseEvent::Closed {
+                        summary: summary.into(),
+                    },
+                ));
+            }
+        }
+        // A tenth of the open cases carry a supervision note not yet answered.
+        let closed = matches!(progress, Progress::ClosedGranted | Progress::ClosedRefused);
+        if !closed && n % 10 == 4 {
+            let last = events.last().map_or(at(filed, 16), |e| e.at);
+            events.push(Recorded {
+                at: last + chrono::Duration::hours(1),
+                actor: "supervisor".into(),
+                department: None,
+                event: CaseEvent::SupervisionNoted {
+                    number: 1,
+                    item: Some(items[0].to_string()),
+                    note: "请说明办理进度，抓紧办结".into(),
+                },
+            });
+        }
+        let key = format!("demo-{household_id}-{n}");
+        services
+            .cases()
+            .record_history(
                 &mut tx,
                 &region_code,
                 household_id,
@@ -1073,13 +1073,12 @@ impl Services {
                 events,
             )
             .await?;
-            written += 1;
-            if written % 500 == 0 {
-                tx.commit().await?;
-                tx = self.store.begin().await?;
-            }
+        written += 1;
+        if written % 500 == 0 {
+            tx.commit().await?;
+            tx = services.store.begin().await?;
         }
-        tx.commit().await?;
-        Ok(written)
     }
+    tx.commit().await?;
+    Ok(written)
 }

@@ -1,0 +1,240 @@
+//! Accounts and their API tokens, as administrators manage them; every change audited.
+
+use chrono::{Duration, Utc};
+use jiuzhu_domain::{Permission, RegionCode, Role};
+use jiuzhu_store::{
+    ApiTokenRecord, AuditRepo, CatalogueRepo, NewUser, RegionRepo, UserRecord, UserRepo,
+};
+use serde_json::json;
+
+use super::{
+    check_password_rules, digest, hash_password, random_token, IssuedToken, TokenInput, UserInput,
+    UserView,
+};
+use crate::{Actor, Result, ServiceError, Users};
+
+impl Users<'_> {
+    pub async fn create(&self, actor: &Actor, input: &UserInput) -> Result<UserView> {
+        actor.require(Permission::ManageUsers)?;
+        let username = input.username.trim();
+        let valid_name = (3..=32).contains(&username.len())
+            && username
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b));
+        if !valid_name {
+            return Err(ServiceError::invalid(
+                "username",
+                "用户名应为3至32位小写字母、数字或 _ . -",
+            ));
+        }
+        if input.display_name.trim().is_empty() {
+            return Err(ServiceError::invalid("display_name", "姓名不能为空"));
+        }
+        let role = Role::from_code(input.role.trim())
+            .ok_or_else(|| ServiceError::invalid("role", "角色无效"))?;
+        let region = RegionCode::parse(&input.region_code)
+            .map_err(|e| ServiceError::invalid("region_code", e.to_string()))?;
+        if region.level() != role.region_level() {
+            return Err(ServiceError::invalid(
+                "region_code",
+                format!(
+                    "{}应属于{}级区划",
+                    role.label(),
+                    role.region_level().label()
+                ),
+            ));
+        }
+        if !actor.covers(&region) {
+            return Err(ServiceError::invalid(
+                "region_code",
+                format!("{region}不在您的管辖范围内"),
+            ));
+        }
+        let department = input
+            .department_code
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        if role.needs_department() != department.is_some() {
+            return Err(ServiceError::invalid(
+                "department_code",
+                if role.needs_department() {
+                    "部门联络专员须指定所属部门"
+                } else {
+                    "只有部门联络专员指定部门"
+                },
+            ));
+        }
+        check_password_rules(&input.password)?;
+        let hash = hash_password(&input.password);
+        let mut tx = self.store.begin().await?;
+        if tx.get_region(region.as_str()).await?.is_none() {
+            return Err(ServiceError::invalid(
+                "region_code",
+                format!("行政区划代码{region}不存在"),
+            ));
+        }
+        if let Some(d) = department {
+            if !tx.departments().await?.iter().any(|x| x.code == d) {
+                return Err(ServiceError::invalid(
+                    "department_code",
+                    format!("部门“{d}”不存在"),
+                ));
+            }
+        }
+        if tx.user_by_name(username).await?.is_some() {
+            return Err(ServiceError::Conflict {
+                field: Some("username".into()),
+                message: format!("用户名{username}已被使用"),
+            });
+        }
+        let id = tx
+            .insert_user(NewUser {
+                username,
+                display_name: input.display_name.trim(),
+                role,
+                region: &region,
+                department_code: department,
+                password_hash: &hash,
+            })
+            .await?;
+        tx.append_audit(&actor.audit(
+            "user.create",
+            "user",
+            id,
+            Some(region.as_str()),
+            json!({"username": username, "role": role.code(), "department": department}),
+        ))
+        .await?;
+        let user = tx.user(id).await?.ok_or(ServiceError::NotFound)?;
+        tx.commit().await?;
+        Ok(UserView::from(&user))
+    }
+
+    pub async fn list(&self, actor: &Actor) -> Result<Vec<UserView>> {
+        actor.require(Permission::ManageUsers)?;
+        let mut tx = self.store.begin_read().await?;
+        Ok(tx
+            .users_in(actor.scope())
+            .await?
+            .iter()
+            .map(UserView::from)
+            .collect())
+    }
+
+    async fn user_in_scope(&self, actor: &Actor, id: i64) -> Result<UserRecord> {
+        let mut tx = self.store.begin_read().await?;
+        tx.user(id)
+            .await?
+            .filter(|u| actor.covers(&u.region))
+            .ok_or(ServiceError::NotFound)
+    }
+
+    /// Enables or disables an account; disabling ends its sessions. Enabling also clears a lock.
+    pub async fn set_active(&self, actor: &Actor, id: i64, active: bool) -> Result<UserView> {
+        actor.require(Permission::ManageUsers)?;
+        let user = self.user_in_scope(actor, id).await?;
+        if Some(id) == actor.user_id && !active {
+            return Err(ServiceError::invalid("active", "不能停用自己的账号"));
+        }
+        let mut tx = self.store.begin().await?;
+        tx.set_user_active(id, active).await?;
+        if !active {
+            tx.delete_sessions_of(id).await?;
+        }
+        tx.append_audit(&actor.audit(
+            if active {
+                "user.enable"
+            } else {
+                "user.disable"
+            },
+            "user",
+            id,
+            Some(user.region.as_str()),
+            json!({"username": user.username}),
+        ))
+        .await?;
+        let user = tx.user(id).await?.ok_or(ServiceError::NotFound)?;
+        tx.commit().await?;
+        Ok(UserView::from(&user))
+    }
+
+    pub async fn issue_token(&self, actor: &Actor, input: &TokenInput) -> Result<IssuedToken> {
+        actor.require(Permission::ManageUsers)?;
+        let user = self
+            .user_in_scope(actor, input.user_id)
+            .await
+            .map_err(|_| ServiceError::invalid("user_id", "用户不存在或不在您的管辖范围内"))?;
+        let name = input.name.trim();
+        if name.is_empty() {
+            return Err(ServiceError::invalid("name", "请填写令牌用途"));
+        }
+        if let Some(days) = input.expires_in_days {
+            if !(1..=3650).contains(&days) {
+                return Err(ServiceError::invalid(
+                    "expires_in_days",
+                    "有效期应为1至3650天",
+                ));
+            }
+        }
+        let token = format!("jz_{}", random_token(32));
+        let now = Utc::now();
+        let mut record = ApiTokenRecord {
+            id: 0,
+            user_id: user.id,
+            name: name.to_string(),
+            prefix: token[..9].to_string(),
+            read_only: input.read_only,
+            created_by: actor.user_id.unwrap_or(user.id),
+            created_at: now,
+            expires_at: input.expires_in_days.map(|d| now + Duration::days(d)),
+            revoked_at: None,
+            last_used_at: None,
+        };
+        let mut tx = self.store.begin().await?;
+        record.id = tx.insert_token(&digest(&token), &record).await?;
+        tx.append_audit(&actor.audit(
+            "token.issue",
+            "api_token",
+            record.id,
+            Some(user.region.as_str()),
+            json!({"user": user.username, "name": name, "read_only": input.read_only}),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(IssuedToken {
+            id: record.id,
+            token,
+            record,
+        })
+    }
+
+    pub async fn tokens_of(&self, actor: &Actor, user_id: i64) -> Result<Vec<ApiTokenRecord>> {
+        actor.require(Permission::ManageUsers)?;
+        self.user_in_scope(actor, user_id).await?;
+        let mut tx = self.store.begin_read().await?;
+        Ok(tx.tokens_of(user_id).await?)
+    }
+
+    pub async fn revoke_token(&self, actor: &Actor, token_id: i64) -> Result<()> {
+        actor.require(Permission::ManageUsers)?;
+        let mut tx = self.store.begin().await?;
+        let token = tx.token(token_id).await?.ok_or(ServiceError::NotFound)?;
+        let user = tx
+            .user(token.user_id)
+            .await?
+            .filter(|u| actor.covers(&u.region))
+            .ok_or(ServiceError::NotFound)?;
+        tx.revoke_token(token_id, Utc::now()).await?;
+        tx.append_audit(&actor.audit(
+            "token.revoke",
+            "api_token",
+            token_id,
+            Some(user.region.as_str()),
+            json!({"user": user.username}),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,199 @@
+//! A department's steps on an item transferred to it: take it in, refuse in writing or report
+//! the initial check, complete it with an amount, a service or a refusal, report back. Money is
+//! granted only on a recent verification report (逢救必核).
+
+use jiuzhu_domain::case::{CaseEvent, Outcome};
+use jiuzhu_domain::{Money, Role};
+use jiuzhu_store::Tx;
+use serde::{Deserialize, Serialize};
+
+use super::{text, CaseView};
+use crate::{Actor, Cases, Result, ServiceError};
+
+/// A department's step on one item; `action` names the step and each step has exactly its
+/// fields.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum DepartmentStep {
+    /// 接收: the liaison takes the transfer in.
+    Receive { item: String },
+    /// 不符合条件: the department finds the applicant not eligible, with the written reason.
+    Refuse {
+        item: String,
+        /// The written reason.
+        #[serde(default)]
+        note: String,
+    },
+    /// 初核符合: eligible on initial verification.
+    InitialCheck {
+        item: String,
+        #[serde(default)]
+        note: String,
+    },
+    /// 办结: the item is completed with money, a service or a refusal.
+    Complete {
+        item: String,
+        outcome: Completion,
+        /// The amount granted, in fen (granted only).
+        #[serde(default)]
+        amount_fen: Option<i64>,
+        /// Paid every month rather than once (granted only).
+        #[serde(default)]
+        monthly: bool,
+        /// A note on the grant, the service provided, or the reason for the refusal.
+        #[serde(default)]
+        note: String,
+    },
+    /// 反馈结果: the department reports the result.
+    Feedback {
+        item: String,
+        #[serde(default)]
+        note: String,
+    },
+}
+
+/// How a department completed an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Completion {
+    /// 给予救助金.
+    Granted,
+    /// 提供服务.
+    Service,
+    /// 不予救助.
+    Refused,
+}
+
+impl DepartmentStep {
+    /// The catalogue code of the item the step is on.
+    pub fn item(&self) -> &str {
+        match self {
+            DepartmentStep::Receive { item }
+            | DepartmentStep::Refuse { item, .. }
+            | DepartmentStep::InitialCheck { item, .. }
+            | DepartmentStep::Complete { item, .. }
+            | DepartmentStep::Feedback { item, .. } => item,
+        }
+    }
+
+    /// The case event the step records, once its required words are there.
+    fn event(&self) -> Result<CaseEvent> {
+        let item = self.item().trim().to_string();
+        Ok(match self {
+            DepartmentStep::Receive { .. } => CaseEvent::TransferReceived { item },
+            DepartmentStep::Refuse { note, .. } => CaseEvent::DepartmentRefused {
+                item,
+                reason: text("note", note, "不符合条件的书面理由")?,
+            },
+            DepartmentStep::InitialCheck { note, .. } => CaseEvent::InitialCheckDone {
+                item,
+                note: note.trim().to_string(),
+            },
+            DepartmentStep::Feedback { note, .. } => CaseEvent::FeedbackGiven {
+                item,
+                note: note.trim().to_string(),
+            },
+            DepartmentStep::Complete {
+                outcome,
+                amount_fen,
+                monthly,
+                note,
+                ..
+            } => {
+                let outcome = match outcome {
+                    Completion::Granted => {
+                        let fen = amount_fen
+                            .ok_or_else(|| ServiceError::invalid("amount_fen", "请填写救助金额"))?;
+                        Outcome::Amount {
+                            amount: Money::from_fen(fen),
+                            monthly: *monthly,
+                            note: note.trim().to_string(),
+                        }
+                    }
+                    Completion::Service => Outcome::Service {
+                        description: text("note", note, "提供的服务")?,
+                    },
+                    Completion::Refused => Outcome::Refused {
+                        reason: text("note", note, "不予救助的理由")?,
+                    },
+                };
+                CaseEvent::DepartmentCompleted { item, outcome }
+            }
+        })
+    }
+}
+
+impl Cases<'_> {
+    /// A department's step on one of its items.
+    pub async fn department_step(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        step: &DepartmentStep,
+    ) -> Result<CaseView> {
+        if actor.role != Role::DepartmentLiaison || actor.read_only {
+            return Err(ServiceError::Forbidden);
+        }
+        let event = step.event()?;
+        let mut tx = self.store.begin().await?;
+        let mut loaded = self.load_case(&mut tx, actor, case_id).await?;
+        if let CaseEvent::DepartmentCompleted {
+            item,
+            outcome: Outcome::Amount { .. },
+        } = &event
+        {
+            self.require_recent_report(&mut tx, &loaded.row.region_code, case_id, item)
+                .await?;
+        }
+        self.record(&mut tx, actor, &mut loaded, vec![event])
+            .await?;
+        tx.commit().await?;
+        self.fresh_view(actor, case_id).await
+    }
+
+    /// 逢救必核: money is granted only on a verification report younger than the jurisdiction's
+    /// `verification.max_age_days`. Emergency aid that is paid first and verified after is exempt.
+    async fn require_recent_report(
+        &self,
+        tx: &mut Tx,
+        region: &str,
+        case_id: i64,
+        item: &str,
+    ) -> Result<()> {
+        const PAID_FIRST: [&str; 2] = ["emergency_medical_aid", "disaster_relief"];
+        if PAID_FIRST.contains(&item) {
+            return Ok(());
+        }
+        let region = jiuzhu_domain::RegionCode::parse(region)
+            .map_err(|e| ServiceError::invalid("region", e.to_string()))?;
+        let today = self.today();
+        let book = self.policy().book();
+        let ps = book.params(
+            &self.policy().jurisdiction_of(&region)?,
+            today,
+            &jiuzhu_policy::Overrides::default(),
+        )?;
+        let days = ps.get("verification.max_age_days")?.count();
+        let latest = jiuzhu_store::FeedRepo::case_reports(tx, case_id)
+            .await?
+            .into_iter()
+            .next();
+        let Some(latest) = latest else {
+            return Err(ServiceError::invalid(
+                "verification",
+                "逢救必核：该申请尚无家庭经济状况核对报告，请先核对再作出救助决定",
+            ));
+        };
+        let made = jiuzhu_domain::case::china_date(latest.created_at);
+        if (today - made).num_days() > days {
+            return Err(ServiceError::invalid(
+                "verification",
+                format!(
+                    "逢救必核：最近的核对报告（第{}号，{made}）已超过{days}天，请重新核对后再作出救助决定",
+                    latest.id
+                ),
+            ));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,135 @@
+//! Reading cases: one case with its history (audited), the work lists, a household's
+//! applications, and the applicant's own status page.
+
+use jiuzhu_domain::case::{china_date, CaseState, ItemStage};
+use jiuzhu_domain::{Permission, Role};
+use jiuzhu_store::{AuditRepo, CaseItemFilter, CaseItemRow, CaseRepo, CaseRow, PeopleRepo};
+use serde_json::json;
+
+use super::{views, CaseView, PublicStatus};
+use crate::{Actor, Cases, Result, ServiceError};
+
+/// Which projection rows a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Queue {
+    /// A liaison's inbox: items with the department, not yet reported.
+    Inbox,
+    /// The window's queue: items waiting for the window.
+    Window,
+    /// Open items due today or overdue.
+    Due,
+}
+
+impl Cases<'_> {
+    /// A case with its items, time limits and history. Audited as a read of the applicant's file.
+    pub async fn get(&self, actor: &Actor, id: i64) -> Result<CaseView> {
+        // Read on the readers' pool; the audit row goes through the group-commit sink, and the
+        // case is returned only once that row is committed.
+        let mut tx = self.store.begin_read().await?;
+        let loaded = self.load_case(&mut tx, actor, id).await?;
+        let view = self.case_view(&mut tx, actor, &loaded).await?;
+        drop(tx);
+        self.reads
+            .record(actor.audit("case.read", "case", id, Some(&view.region_code), json!({})))
+            .await?;
+        Ok(view)
+    }
+
+    /// A work list from the item projection, within the actor's region.
+    pub async fn queue(&self, actor: &Actor, queue: Queue) -> Result<Vec<CaseItemRow>> {
+        let codes = |s: &[ItemStage]| s.iter().map(|x| x.code().to_string()).collect::<Vec<_>>();
+        let mut filter = CaseItemFilter {
+            scope: actor.scope().to_string(),
+            limit: 500,
+            ..Default::default()
+        };
+        match queue {
+            Queue::Inbox => {
+                if actor.role != Role::DepartmentLiaison {
+                    return Err(ServiceError::Forbidden);
+                }
+                filter.department = actor.department.clone();
+                filter.stages = codes(ItemStage::WITH_DEPARTMENT);
+            }
+            Queue::Window => {
+                actor.require(Permission::ReadPeople)?;
+                filter.stages = codes(ItemStage::AT_WINDOW);
+            }
+            Queue::Due => {
+                if actor.role == Role::DepartmentLiaison {
+                    filter.department = actor.department.clone();
+                } else {
+                    actor.require(Permission::ReadPeople)?;
+                }
+                filter.due_by = Some(self.today());
+                let mut open = vec![ItemStage::Accepted];
+                open.extend_from_slice(ItemStage::WITH_DEPARTMENT);
+                filter.stages = codes(&open);
+            }
+        }
+        let mut tx = self.store.begin_read().await?;
+        Ok(tx.case_items(&filter).await?)
+    }
+
+    /// The applications of a household the actor may see, newest first.
+    pub async fn of_household(&self, actor: &Actor, household_id: i64) -> Result<Vec<CaseRow>> {
+        actor.require(Permission::ReadPeople)?;
+        let mut tx = self.store.begin_read().await?;
+        let rows = tx.cases_of_household(household_id).await?;
+        Ok(rows
+            .into_iter()
+            .filter(|c| c.region_code.starts_with(actor.scope()))
+            .collect())
+    }
+
+    /// The applicant's status page: the acceptance form number and the last four characters of
+    /// the identity number, nothing else; only that case, in plain words.
+    pub async fn public_status(&self, form_no: &str, last4: &str) -> Result<PublicStatus> {
+        let mut tx = self.store.begin().await?;
+        let case_id = tx
+            .case_id_by_form_no(form_no.trim())
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let row = tx
+            .case_row(case_id, "")
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let person = tx
+            .get_person(row.applicant_person_id, "")
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if !person
+            .person
+            .id_number
+            .last4()
+            .eq_ignore_ascii_case(last4.trim())
+        {
+            return Err(ServiceError::NotFound);
+        }
+        let events = tx.case_events(case_id).await?;
+        let state = CaseState::fold(&events).map_err(|e| {
+            ServiceError::Internal(jiuzhu_store::StoreError::Corrupt(e.to_string()))
+        })?;
+        let catalogue = self.catalogue_now(&mut tx).await?;
+        tx.append_audit(&jiuzhu_store::AuditEntry {
+            actor_id: None,
+            actor_name: "applicant".into(),
+            actor_role: "applicant".into(),
+            interface: jiuzhu_store::Interface::Web,
+            ip: "-".into(),
+            action: "case.public_status".into(),
+            entity: "case".into(),
+            entity_id: case_id.to_string(),
+            region_code: Some(row.region_code.clone()),
+            detail: json!({"form_no": form_no.trim()}).to_string(),
+        })
+        .await?;
+        tx.commit().await?;
+        Ok(views::public_status(
+            &state,
+            &person.person.name,
+            &catalogue,
+            china_date(row.filed_at),
+        ))
+    }
+}

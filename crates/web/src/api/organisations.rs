@@ -1,0 +1,36 @@
+//! Organisations the window refers cases to.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use jiuzhu_store::Organisation;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiJson, ApiResult, Created};
+use crate::auth::ApiUser;
+use crate::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(organisations, add_organisation))
+}
+
+#[utoipa::path(get, path = "/organisations", tag = "cases", responses((status = 200, body = Vec<Organisation>)))]
+pub async fn organisations(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+) -> ApiResult<Vec<Organisation>> {
+    Ok(Json(s.services.organisations().list(&a).await?))
+}
+
+#[utoipa::path(post, path = "/organisations", tag = "cases", request_body = Organisation, responses((status = 201, body = Organisation)))]
+pub async fn add_organisation(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(o): ApiJson<Organisation>,
+) -> Created<Organisation> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.organisations().add(&a, &o).await?),
+    ))
+}
