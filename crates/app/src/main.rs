@@ -672,12 +672,8 @@ async fn demo(services: &Services, households: usize, seed: u64) -> Result<DemoR
     }
     let started = Instant::now();
     let mut last = Instant::now();
-    let report = jiuzhu_demo::generate(
-        services,
-        households,
-        seed,
-        clock::today(),
-        |done, total| {
+    let report =
+        jiuzhu_demo::generate(services, households, seed, clock::today(), |done, total| {
             if last.elapsed().as_secs() >= 5 || done == total {
                 eprintln!(
                     "示范数据：{done}/{total} 户（{:.0} 秒）",
@@ -685,10 +681,9 @@ async fn demo(services: &Services, households: usize, seed: u64) -> Result<DemoR
                 );
                 last = Instant::now();
             }
-        },
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{e}"))?;
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(report)
 }
 

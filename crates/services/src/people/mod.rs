@@ -1,74 +1,21 @@
 //! The person registry: register, correct, read (audited) and search residents.
 
+mod input;
 mod name_search;
+mod views;
 
+pub use input::PersonInput;
 pub use name_search::{name_search, NameSearch};
+pub use views::PersonView;
 
-use chrono::NaiveDate;
-use jiuzhu_domain::{
-    Disability, DisabilityGrade, DisabilityKind, IdNumber, LabourCapacity, Permission, Person,
-    Phone, RegionCode, RegionLevel, SelfCare,
-};
+use jiuzhu_domain::{IdNumber, Permission, Person, RegionCode};
 use jiuzhu_store::{
-    AuditRepo, NewPersonRow, PeopleRepo, PersonFilter, PersonRecord, PersonSummary, RegionRepo, Tx,
+    AuditRepo, NewPersonRow, PeopleRepo, PersonFilter, PersonSummary, RegionRepo, Tx,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::{clock, Actor, People, Result, ServiceError, Services};
-
-/// A person as entered on the form or sent to the API, before it is checked.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
-#[serde(default)]
-pub struct PersonInput {
-    /// 18-character resident identity number (15-digit numbers are upgraded).
-    pub id_number: String,
-    pub name: String,
-    /// Region code of the hukou (6, 9 or 12 digits; may lie outside this city).
-    pub hukou_region: String,
-    /// Village or community (12 digits) where the person lives; must lie in the user's region.
-    pub residence_region: String,
-    pub residence_since: Option<NaiveDate>,
-    pub phone: Option<String>,
-    /// 1 (most severe) to 4.
-    pub disability_grade: Option<u8>,
-    /// visual, hearing, speech, physical, intellectual, mental, multiple
-    pub disability_kind: Option<String>,
-    pub serious_illness: Option<String>,
-    /// full, partial, none
-    pub labour_capacity: String,
-    /// full, partial, none
-    pub self_care: String,
-    pub residence_permit: bool,
-}
-
-/// A full record as shown to someone who handles the person; identity and phone masked unless
-/// the caller asked for them.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PersonView {
-    pub id: i64,
-    pub id_number: String,
-    pub name: String,
-    pub sex: String,
-    pub birth_date: NaiveDate,
-    pub age: u32,
-    pub hukou_region: String,
-    pub residence_region: String,
-    pub residence_region_name: String,
-    pub residence_since: Option<NaiveDate>,
-    pub phone: Option<String>,
-    pub disability_grade: Option<u8>,
-    pub disability_kind: Option<String>,
-    pub disability_label: Option<String>,
-    pub serious_illness: Option<String>,
-    pub labour_capacity: String,
-    pub labour_capacity_label: String,
-    pub self_care: String,
-    pub self_care_label: String,
-    pub residence_permit: bool,
-    pub household_id: Option<i64>,
-    pub revision: i64,
-}
+use crate::{clock, Actor, People, Result, ServiceError};
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
@@ -90,89 +37,9 @@ pub struct Page<T> {
 
 pub const PER_PAGE: i64 = 50;
 
-fn blank(s: &Option<String>) -> Option<&str> {
+/// The trimmed text of an optional field, or nothing when it is blank.
+pub(crate) fn blank(s: &Option<String>) -> Option<&str> {
     s.as_deref().map(str::trim).filter(|s| !s.is_empty())
-}
-
-impl PersonInput {
-    /// Turns the input into a valid person, naming the first field that is wrong.
-    pub fn parse(&self, today: NaiveDate) -> Result<Person> {
-        let id_number = IdNumber::parse(&self.id_number, today)
-            .map_err(|e| ServiceError::invalid("id_number", e.to_string()))?;
-        let region = |field: &str, text: &str| {
-            RegionCode::parse(text).map_err(|e| ServiceError::invalid(field, e.to_string()))
-        };
-        let hukou_region = region("hukou_region", &self.hukou_region)?;
-        let residence_region = region("residence_region", &self.residence_region)?;
-        if residence_region.level() != RegionLevel::Village {
-            return Err(ServiceError::invalid(
-                "residence_region",
-                "居住地应填写到村（社区），即12位行政区划代码",
-            ));
-        }
-        let phone = blank(&self.phone)
-            .map(Phone::parse)
-            .transpose()
-            .map_err(|e| ServiceError::invalid("phone", e.to_string()))?;
-        let disability = match (self.disability_grade, blank(&self.disability_kind)) {
-            (None, None) => None,
-            (Some(g), Some(k)) => Some(Disability {
-                grade: DisabilityGrade::new(g).ok_or_else(|| {
-                    ServiceError::invalid(
-                        "disability_grade",
-                        format!("残疾等级应为1至4级，实际为{g}"),
-                    )
-                })?,
-                kind: DisabilityKind::from_code(k).ok_or_else(|| {
-                    ServiceError::invalid("disability_kind", format!("残疾类别“{k}”无效"))
-                })?,
-            }),
-            (Some(_), None) => {
-                return Err(ServiceError::invalid(
-                    "disability_kind",
-                    "填写了残疾等级，须同时填写残疾类别",
-                ))
-            }
-            (None, Some(_)) => {
-                return Err(ServiceError::invalid(
-                    "disability_grade",
-                    "填写了残疾类别，须同时填写残疾等级",
-                ))
-            }
-        };
-        if let Some(since) = self.residence_since {
-            if since > today {
-                return Err(ServiceError::invalid(
-                    "residence_since",
-                    "居住起始日期不能晚于今天",
-                ));
-            }
-        }
-        let labour_capacity =
-            LabourCapacity::from_code(self.labour_capacity.trim()).ok_or_else(|| {
-                ServiceError::invalid("labour_capacity", "劳动能力应为 full、partial 或 none")
-            })?;
-        let self_care = SelfCare::from_code(self.self_care.trim()).ok_or_else(|| {
-            ServiceError::invalid("self_care", "生活自理能力应为 full、partial 或 none")
-        })?;
-        let person = Person {
-            id_number,
-            name: self.name.trim().to_string(),
-            hukou_region,
-            residence_region,
-            residence_since: self.residence_since,
-            phone,
-            disability,
-            serious_illness: blank(&self.serious_illness).map(str::to_string),
-            labour_capacity,
-            self_care,
-            residence_permit: self.residence_permit,
-        };
-        person
-            .validate()
-            .map_err(|e| ServiceError::invalid(e.field(), e.to_string()))?;
-        Ok(person)
-    }
 }
 
 impl People<'_> {
@@ -366,90 +233,6 @@ impl People<'_> {
             page,
             per_page: PER_PAGE,
         })
-    }
-}
-
-impl Services {
-    pub(crate) async fn person_view(
-        &self,
-        tx: &mut Tx,
-        r: &PersonRecord,
-        reveal: bool,
-    ) -> Result<PersonView> {
-        let p = &r.person;
-        let region_name = self.region_name(tx, p.residence_region.as_str()).await?;
-        Ok(PersonView {
-            id: r.id,
-            id_number: if reveal {
-                p.id_number.expose().to_string()
-            } else {
-                p.id_number.masked()
-            },
-            name: p.name.clone(),
-            sex: p.sex().label().to_string(),
-            birth_date: p.birth_date(),
-            age: p.id_number.age_on(clock::today()),
-            hukou_region: p.hukou_region.to_string(),
-            residence_region: p.residence_region.to_string(),
-            residence_region_name: region_name,
-            residence_since: p.residence_since,
-            phone: p.phone.as_ref().map(|ph| {
-                if reveal {
-                    ph.expose().to_string()
-                } else {
-                    ph.masked()
-                }
-            }),
-            disability_grade: p.disability.map(|d| d.grade.get()),
-            disability_kind: p.disability.map(|d| d.kind.code().to_string()),
-            disability_label: p
-                .disability
-                .map(|d| format!("{}{}", d.kind.label(), d.grade.label())),
-            serious_illness: p.serious_illness.clone(),
-            labour_capacity: p.labour_capacity.code().to_string(),
-            labour_capacity_label: p.labour_capacity.label().to_string(),
-            self_care: p.self_care.code().to_string(),
-            self_care_label: p.self_care.label().to_string(),
-            residence_permit: p.residence_permit,
-            household_id: r.household_id,
-            revision: r.revision,
-        })
-    }
-
-    /// "杨舍镇 东湖村": the names of a region and its township, for display.
-    pub(crate) async fn region_name(&self, tx: &mut Tx, code: &str) -> Result<String> {
-        let region = RegionCode::parse(code).map_err(|_| ServiceError::NotFound)?;
-        let mut names = Vec::new();
-        let mut wanted = Vec::new();
-        if let Some(town) = region.at_level(RegionLevel::Township) {
-            wanted.push(town.to_string());
-        }
-        if region.level() == RegionLevel::Village {
-            wanted.push(code.to_string());
-        }
-        for c in wanted {
-            let cached = self
-                .region_names
-                .read()
-                .expect("region lock")
-                .get(&c)
-                .cloned();
-            let name = match cached {
-                Some(n) => Some(n),
-                None => {
-                    let found = tx.get_region(&c).await?.map(|r| r.name);
-                    if let Some(n) = &found {
-                        self.region_names
-                            .write()
-                            .expect("region lock")
-                            .insert(c.clone(), n.clone());
-                    }
-                    found
-                }
-            };
-            names.extend(name);
-        }
-        Ok(names.join(" "))
     }
 }
 
