@@ -15,7 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use jiuzhu_services::auth::TokenInput;
 use jiuzhu_services::{Actor, Services};
-use jiuzhu_store::{Interface, UserRepo};
+use jiuzhu_store::Interface;
 use serde_json::json;
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;

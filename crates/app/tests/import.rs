@@ -4,7 +4,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use jiuzhu_store::{FeedRepo, FieldCipher, Store};
+use jiuzhu_store::{FieldCipher, Store};
 
 fn jiuzhu(db: &str) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_jiuzhu"));

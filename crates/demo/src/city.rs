@@ -13,10 +13,7 @@ use jiuzhu_domain::{
     Disability, DisabilityGrade, DisabilityKind, IdNumber, IncomeKind, LabourCapacity, Money,
     Person, Phone, RegionCode, Relation, Role, SelfCare, Sex,
 };
-use jiuzhu_store::{
-    HouseholdRepo, IncomeRepo, NewHousehold, NewIncome, NewPersonRow, NewUser, PeopleRepo, Region,
-    RegionRepo, SettingsRepo, UserRepo,
-};
+use jiuzhu_store::{NewHousehold, NewIncome, NewPersonRow, NewUser, Region};
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -793,7 +790,7 @@ const HARDSHIPS: [(&str, jiuzhu_domain::case::Cause); 6] = [
 
 /// Social organisations and charity projects the window can refer cases to.
 async fn organisations(services: &Services) -> Result<()> {
-    use jiuzhu_store::{CaseRepo, Organisation};
+    use jiuzhu_store::Organisation;
     let orgs = [
         (
             "张家港市慈善总会“99公益日”助医项目",

@@ -2,7 +2,7 @@
 
 use chrono::{NaiveDate, TimeZone};
 use jiuzhu_domain::Permission;
-use jiuzhu_store::{AuditFilter, AuditRecord, AuditRepo};
+use jiuzhu_store::{AuditFilter, AuditRecord};
 use serde::Deserialize;
 use serde_json::json;
 

@@ -4,7 +4,7 @@
 //! arrived in one transaction and then answers each reader: a read still returns only after its
 //! own row is committed, and a failed write fails the reads it carried.
 
-use jiuzhu_store::{AuditEntry, AuditRepo, Store, StoreError};
+use jiuzhu_store::{AuditEntry, Store, StoreError};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{Result, ServiceError};

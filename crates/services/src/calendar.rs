@@ -3,7 +3,7 @@
 
 use chrono::NaiveDate;
 use jiuzhu_domain::{CalendarDate, Permission, WorkCalendar, YearSchedule};
-use jiuzhu_store::{AuditRepo, CalendarRepo};
+
 use serde::Serialize;
 use serde_json::json;
 

@@ -1,7 +1,7 @@
 //! The catalogue of departments and items; the bureau edits it, every edit audited.
 
 use jiuzhu_domain::{Catalogue, Department, Item, Permission};
-use jiuzhu_store::{AuditRepo, CatalogueRepo, ItemUpdate, Tx};
+use jiuzhu_store::{ItemUpdate, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

@@ -25,7 +25,7 @@ pub mod verification;
 use std::sync::{Arc, RwLock};
 
 use jiuzhu_domain::{Catalogue, WorkCalendar};
-use jiuzhu_store::{CatalogueRepo, HouseholdRepo, PeopleRepo, RegionRepo, Store, UserRepo};
+use jiuzhu_store::Store;
 use serde::Serialize;
 
 pub use actor::Actor;

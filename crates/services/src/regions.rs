@@ -1,6 +1,6 @@
 //! The regions a user works in, for choosing and for display.
 
-use jiuzhu_store::{Region, RegionRepo};
+use jiuzhu_store::Region;
 use serde::Serialize;
 
 use crate::{Actor, Regions, Result};

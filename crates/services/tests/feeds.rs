@@ -5,7 +5,6 @@ mod common;
 
 use common::TestDb;
 use jiuzhu_services::ServiceError;
-use jiuzhu_store::FeedRepo;
 
 const WAGES: &str = "公民身份号码,姓名,所属期,应发工资,单位名称\n\
 11010519491231002X,张桂英,2025-03,\"4,500.00\",张家港某厂\n\

@@ -9,7 +9,6 @@ use jiuzhu_policy::simulate::{outcomes, SimRules};
 use jiuzhu_policy::{Household, Overrides};
 use jiuzhu_services::policy::simulate::SimulationInput;
 use jiuzhu_services::policy::NewValueInput;
-use jiuzhu_store::PolicyRepo;
 
 async fn the_registry_scan_agrees_with_the_household_query(db: TestDb) {
     let db = db.with_demo(150).await;

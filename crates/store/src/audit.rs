@@ -75,15 +75,8 @@ pub struct AuditFilter {
     pub offset: i64,
 }
 
-#[allow(async_fn_in_trait)]
-pub trait AuditRepo {
-    async fn append_audit(&mut self, e: &AuditEntry) -> Result<()>;
-    /// Newest first, with the total count of matches.
-    async fn search_audit(&mut self, f: &AuditFilter) -> Result<(Vec<AuditRecord>, i64)>;
-}
-
-impl AuditRepo for Tx {
-    async fn append_audit(&mut self, e: &AuditEntry) -> Result<()> {
+impl Tx {
+    pub async fn append_audit(&mut self, e: &AuditEntry) -> Result<()> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO audit_log (at, actor_id, actor_name, actor_role, interface, ip, action,
                 entity, entity_id, region_code, detail)
@@ -103,7 +96,8 @@ impl AuditRepo for Tx {
         Ok(())
     }
 
-    async fn search_audit(&mut self, f: &AuditFilter) -> Result<(Vec<AuditRecord>, i64)> {
+    /// Newest first, with the total count of matches.
+    pub async fn search_audit(&mut self, f: &AuditFilter) -> Result<(Vec<AuditRecord>, i64)> {
         let mut w = Where::default();
         if let Some(v) = &f.actor_name {
             w.and("actor_name = ?", Param::Text(v.clone()));

@@ -13,14 +13,8 @@ pub struct StoredYear {
     pub loaded_by: String,
 }
 
-#[allow(async_fn_in_trait)]
-pub trait CalendarRepo {
-    async fn save_year(&mut self, year: i32, schedule_json: &str, by: &str) -> Result<()>;
-    async fn stored_years(&mut self) -> Result<Vec<StoredYear>>;
-}
-
-impl CalendarRepo for Tx {
-    async fn save_year(&mut self, year: i32, schedule_json: &str, by: &str) -> Result<()> {
+impl Tx {
+    pub async fn save_year(&mut self, year: i32, schedule_json: &str, by: &str) -> Result<()> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO calendar_years (year, schedule, loaded_at, loaded_by) VALUES ($1, $2, $3, $4)
              ON CONFLICT (year) DO UPDATE SET schedule = excluded.schedule,
@@ -33,7 +27,7 @@ impl CalendarRepo for Tx {
         Ok(())
     }
 
-    async fn stored_years(&mut self) -> Result<Vec<StoredYear>> {
+    pub async fn stored_years(&mut self) -> Result<Vec<StoredYear>> {
         let rows = on_tx!(self, c => sqlx::query_as(
             "SELECT year, schedule, loaded_at, loaded_by FROM calendar_years ORDER BY year")
             .fetch_all(c)

@@ -90,51 +90,11 @@ struct EventRow {
     payload: String,
 }
 
-#[allow(async_fn_in_trait)]
-pub trait CaseRepo {
-    async fn insert_case(&mut self, c: NewCase<'_>) -> Result<i64>;
-    async fn case_by_key(&mut self, key: &str) -> Result<Option<CaseRow>>;
-    async fn case_row(&mut self, id: i64, scope: &str) -> Result<Option<CaseRow>>;
-    /// Appends events after `expected_seq` (the number of events the caller folded).
-    async fn append_events(
-        &mut self,
-        case_id: i64,
-        region_code: &str,
-        expected_seq: i64,
-        interface: &str,
-        events: &[Recorded],
-    ) -> Result<i64>;
-    async fn case_events(&mut self, case_id: i64) -> Result<Vec<Recorded>>;
-    async fn save_projection(
-        &mut self,
-        case_id: i64,
-        region_code: &str,
-        status: &str,
-        items: &[ItemProjection],
-    ) -> Result<()>;
-    async fn case_items(&mut self, f: &CaseItemFilter) -> Result<Vec<CaseItemRow>>;
-    async fn case_id_by_form_no(&mut self, form_no: &str) -> Result<Option<i64>>;
-    async fn cases_of_household(&mut self, household_id: i64) -> Result<Vec<CaseRow>>;
-    /// Cases filed in `[from, to)` within `scope`, oldest first.
-    async fn cases_filed(
-        &mut self,
-        scope: &str,
-        from: DateTime<Utc>,
-        to: DateTime<Utc>,
-        limit: i64,
-    ) -> Result<Vec<CaseRow>>;
-    /// The next value of a named counter (acceptance form numbers), atomically.
-    async fn next_counter(&mut self, name: &str) -> Result<i64>;
-    async fn insert_organisation(&mut self, o: &Organisation) -> Result<i64>;
-    async fn organisations(&mut self, scope: &str) -> Result<Vec<Organisation>>;
-    async fn organisation(&mut self, id: i64) -> Result<Option<Organisation>>;
-}
-
 const CASE_COLUMNS: &str =
     "id, region_code, household_id, applicant_person_id, channel, status, filed_at, filed_by, last_seq";
 
-impl CaseRepo for Tx {
-    async fn insert_case(&mut self, c: NewCase<'_>) -> Result<i64> {
+impl Tx {
+    pub async fn insert_case(&mut self, c: NewCase<'_>) -> Result<i64> {
         let id: i64 = on_tx!(self, conn => sqlx::query_scalar(
             "INSERT INTO cases (region_code, household_id, applicant_person_id, channel, status,
                 idempotency_key, filed_at, filed_by, last_seq, updated_at)
@@ -151,19 +111,20 @@ impl CaseRepo for Tx {
         Ok(id)
     }
 
-    async fn case_by_key(&mut self, key: &str) -> Result<Option<CaseRow>> {
+    pub async fn case_by_key(&mut self, key: &str) -> Result<Option<CaseRow>> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE idempotency_key = $1");
         let row = on_tx!(self, c => sqlx::query_as(&sql).bind(key).fetch_optional(c).await)?;
         Ok(row)
     }
 
-    async fn case_row(&mut self, id: i64, scope: &str) -> Result<Option<CaseRow>> {
+    pub async fn case_row(&mut self, id: i64, scope: &str) -> Result<Option<CaseRow>> {
         let sql = format!("SELECT {CASE_COLUMNS} FROM cases WHERE id = $1 AND region_code LIKE $2");
         let row = on_tx!(self, c => sqlx::query_as(&sql).bind(id).bind(like_prefix(scope)).fetch_optional(c).await)?;
         Ok(row)
     }
 
-    async fn append_events(
+    /// Appends events after `expected_seq` (the number of events the caller folded).
+    pub async fn append_events(
         &mut self,
         case_id: i64,
         region_code: &str,
@@ -210,7 +171,7 @@ impl CaseRepo for Tx {
         Ok(seq)
     }
 
-    async fn case_events(&mut self, case_id: i64) -> Result<Vec<Recorded>> {
+    pub async fn case_events(&mut self, case_id: i64) -> Result<Vec<Recorded>> {
         let rows: Vec<EventRow> = on_tx!(self, c => sqlx::query_as(
             "SELECT at, actor, department, payload FROM case_events WHERE case_id = $1 ORDER BY seq")
             .bind(case_id)
@@ -230,7 +191,7 @@ impl CaseRepo for Tx {
             .collect()
     }
 
-    async fn save_projection(
+    pub async fn save_projection(
         &mut self,
         case_id: i64,
         region_code: &str,
@@ -269,7 +230,7 @@ impl CaseRepo for Tx {
         Ok(())
     }
 
-    async fn case_items(&mut self, f: &CaseItemFilter) -> Result<Vec<CaseItemRow>> {
+    pub async fn case_items(&mut self, f: &CaseItemFilter) -> Result<Vec<CaseItemRow>> {
         let mut w = Where::default();
         w.and("ci.region_code LIKE ?", Param::Text(like_prefix(&f.scope)));
         if let Some(d) = &f.department {
@@ -296,7 +257,7 @@ impl CaseRepo for Tx {
         Ok(rows)
     }
 
-    async fn case_id_by_form_no(&mut self, form_no: &str) -> Result<Option<i64>> {
+    pub async fn case_id_by_form_no(&mut self, form_no: &str) -> Result<Option<i64>> {
         let id = on_tx!(self, c => sqlx::query_scalar("SELECT case_id FROM case_items WHERE form_no = $1")
             .bind(form_no)
             .fetch_optional(c)
@@ -304,14 +265,15 @@ impl CaseRepo for Tx {
         Ok(id)
     }
 
-    async fn cases_of_household(&mut self, household_id: i64) -> Result<Vec<CaseRow>> {
+    pub async fn cases_of_household(&mut self, household_id: i64) -> Result<Vec<CaseRow>> {
         let sql =
             format!("SELECT {CASE_COLUMNS} FROM cases WHERE household_id = $1 ORDER BY id DESC");
         let rows = on_tx!(self, c => sqlx::query_as(&sql).bind(household_id).fetch_all(c).await)?;
         Ok(rows)
     }
 
-    async fn cases_filed(
+    /// Cases filed in `[from, to)` within `scope`, oldest first.
+    pub async fn cases_filed(
         &mut self,
         scope: &str,
         from: DateTime<Utc>,
@@ -332,7 +294,8 @@ impl CaseRepo for Tx {
         Ok(rows)
     }
 
-    async fn next_counter(&mut self, name: &str) -> Result<i64> {
+    /// The next value of a named counter (acceptance form numbers), atomically.
+    pub async fn next_counter(&mut self, name: &str) -> Result<i64> {
         let v: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO counters (name, value) VALUES ($1, 1)
              ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value")
@@ -342,7 +305,7 @@ impl CaseRepo for Tx {
         Ok(v)
     }
 
-    async fn insert_organisation(&mut self, o: &Organisation) -> Result<i64> {
+    pub async fn insert_organisation(&mut self, o: &Organisation) -> Result<i64> {
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO organisations (name, kind, region_code, services, contact, active)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
@@ -357,7 +320,7 @@ impl CaseRepo for Tx {
         Ok(id)
     }
 
-    async fn organisations(&mut self, scope: &str) -> Result<Vec<Organisation>> {
+    pub async fn organisations(&mut self, scope: &str) -> Result<Vec<Organisation>> {
         // Organisations of the county serve everyone in it; township ones their township.
         let county = &scope[..scope.len().min(6)];
         let rows = on_tx!(self, c => sqlx::query_as(
@@ -370,7 +333,7 @@ impl CaseRepo for Tx {
         Ok(rows)
     }
 
-    async fn organisation(&mut self, id: i64) -> Result<Option<Organisation>> {
+    pub async fn organisation(&mut self, id: i64) -> Result<Option<Organisation>> {
         let row = on_tx!(self, c => sqlx::query_as(
             "SELECT id, name, kind, region_code, services, contact, active FROM organisations WHERE id = $1")
             .bind(id)

@@ -44,25 +44,9 @@ impl ItemRow {
     }
 }
 
-#[allow(async_fn_in_trait)]
-pub trait CatalogueRepo {
+impl Tx {
     /// Writes the seed catalogue where it is missing; existing rows (perhaps edited) are kept.
-    async fn seed_catalogue(&mut self, catalogue: &Catalogue) -> Result<usize>;
-    async fn departments(&mut self) -> Result<Vec<Department>>;
-    /// Items with their revision, in catalogue order (by department, then name).
-    async fn items(&mut self) -> Result<Vec<(Item, i64)>>;
-    async fn item(&mut self, code: &str) -> Result<Option<(Item, i64)>>;
-    async fn update_item(
-        &mut self,
-        code: &str,
-        u: ItemUpdate<'_>,
-        revision: i64,
-        by: &str,
-    ) -> Result<()>;
-}
-
-impl CatalogueRepo for Tx {
-    async fn seed_catalogue(&mut self, catalogue: &Catalogue) -> Result<usize> {
+    pub async fn seed_catalogue(&mut self, catalogue: &Catalogue) -> Result<usize> {
         let mut written = 0;
         for d in &catalogue.departments {
             let r = on_tx!(self, c => sqlx::query(
@@ -93,7 +77,7 @@ impl CatalogueRepo for Tx {
         Ok(written)
     }
 
-    async fn departments(&mut self) -> Result<Vec<Department>> {
+    pub async fn departments(&mut self) -> Result<Vec<Department>> {
         let rows: Vec<(String, String)> = on_tx!(self, c => sqlx::query_as(
             "SELECT code, name FROM departments ORDER BY code")
             .fetch_all(c)
@@ -104,7 +88,8 @@ impl CatalogueRepo for Tx {
             .collect())
     }
 
-    async fn items(&mut self) -> Result<Vec<(Item, i64)>> {
+    /// Items with their revision, in catalogue order (by department, then name).
+    pub async fn items(&mut self) -> Result<Vec<(Item, i64)>> {
         let rows: Vec<ItemRow> = on_tx!(self, c => sqlx::query_as(
             "SELECT code, name, department_code, time_limit_days, time_limit_source, materials,
                     guide, revision FROM items ORDER BY department_code, code")
@@ -113,7 +98,7 @@ impl CatalogueRepo for Tx {
         rows.into_iter().map(ItemRow::into_item).collect()
     }
 
-    async fn item(&mut self, code: &str) -> Result<Option<(Item, i64)>> {
+    pub async fn item(&mut self, code: &str) -> Result<Option<(Item, i64)>> {
         let row: Option<ItemRow> = on_tx!(self, c => sqlx::query_as(
             "SELECT code, name, department_code, time_limit_days, time_limit_source, materials,
                     guide, revision FROM items WHERE code = $1")
@@ -123,7 +108,7 @@ impl CatalogueRepo for Tx {
         row.map(ItemRow::into_item).transpose()
     }
 
-    async fn update_item(
+    pub async fn update_item(
         &mut self,
         code: &str,
         u: ItemUpdate<'_>,

@@ -96,49 +96,11 @@ pub struct KeyedFact {
     pub file_id: i64,
 }
 
-#[allow(async_fn_in_trait)]
-pub trait FeedRepo {
-    /// Every fact about the current members of a household, matched by identity number.
-    async fn household_facts(&mut self, household_id: i64) -> Result<Vec<MemberFact>>;
-    async fn save_report(
-        &mut self,
-        case_id: i64,
-        region: &str,
-        household_id: i64,
-        report: &str,
-        by: &str,
-    ) -> Result<i64>;
-    async fn case_reports(&mut self, case_id: i64) -> Result<Vec<ReportRecord>>;
-    /// The file already imported with these bytes in this category, if any.
-    async fn feed_file_by_hash(
-        &mut self,
-        category: &str,
-        sha256: &str,
-    ) -> Result<Option<FeedFileRecord>>;
-    async fn insert_feed_file(&mut self, f: &NewFeedFile<'_>) -> Result<i64>;
-    /// Writes a file's facts batch by batch, inside this transaction.
-    async fn fact_writer(&mut self, file_id: i64) -> Result<FactWriter<'_>>;
-    async fn insert_rejections(&mut self, file_id: i64, rows: &[FeedRejection]) -> Result<()>;
-    async fn finish_feed_file(&mut self, file_id: i64, accepted: i64, rejected: i64) -> Result<()>;
-    async fn feed_file(&mut self, id: i64) -> Result<Option<FeedFileRecord>>;
-    /// The latest files, newest first, of the given categories (all when `None`).
-    async fn recent_feed_files(
-        &mut self,
-        categories: Option<&[&str]>,
-        limit: i64,
-    ) -> Result<Vec<FeedFileRecord>>;
-    async fn feed_rejections(&mut self, file_id: i64) -> Result<Vec<FeedRejection>>;
-    async fn count_facts(&mut self, file_id: i64) -> Result<i64>;
-    /// The current members of every household within `scope`, by household then person id.
-    async fn review_members(&mut self, scope: &str) -> Result<Vec<ReviewMember>>;
-    /// Every fact stored under these person keys.
-    async fn facts_by_keys(&mut self, keys: &[i64]) -> Result<Vec<KeyedFact>>;
-}
-
 const FILE_COLUMNS: &str = "id, category, department, file_name, sha256, encoding, accepted, rejected, imported_by, imported_at";
 
-impl FeedRepo for Tx {
-    async fn household_facts(&mut self, household_id: i64) -> Result<Vec<MemberFact>> {
+impl Tx {
+    /// Every fact about the current members of a household, matched by identity number.
+    pub async fn household_facts(&mut self, household_id: i64) -> Result<Vec<MemberFact>> {
         let members: Vec<(i64, Option<String>)> = on_tx!(self, c => sqlx::query_as(
             "SELECT p.id, p.id_number_index FROM household_members m
              JOIN persons p ON p.id = m.person_id
@@ -166,7 +128,7 @@ impl FeedRepo for Tx {
         Ok(facts)
     }
 
-    async fn save_report(
+    pub async fn save_report(
         &mut self,
         case_id: i64,
         region: &str,
@@ -188,7 +150,7 @@ impl FeedRepo for Tx {
         Ok(id)
     }
 
-    async fn case_reports(&mut self, case_id: i64) -> Result<Vec<ReportRecord>> {
+    pub async fn case_reports(&mut self, case_id: i64) -> Result<Vec<ReportRecord>> {
         Ok(on_tx!(self, c => sqlx::query_as(
             "SELECT id, case_id, report, created_by, created_at FROM verification_reports
              WHERE case_id = $1 ORDER BY id DESC")
@@ -197,7 +159,8 @@ impl FeedRepo for Tx {
             .await)?)
     }
 
-    async fn feed_file_by_hash(
+    /// The file already imported with these bytes in this category, if any.
+    pub async fn feed_file_by_hash(
         &mut self,
         category: &str,
         sha256: &str,
@@ -209,7 +172,7 @@ impl FeedRepo for Tx {
         )
     }
 
-    async fn insert_feed_file(&mut self, f: &NewFeedFile<'_>) -> Result<i64> {
+    pub async fn insert_feed_file(&mut self, f: &NewFeedFile<'_>) -> Result<i64> {
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO feed_files (category, department, file_name, sha256, encoding, accepted, rejected, imported_by, imported_at)
              VALUES ($1, $2, $3, $4, $5, 0, 0, $6, $7) RETURNING id")
@@ -225,7 +188,8 @@ impl FeedRepo for Tx {
         Ok(id)
     }
 
-    async fn fact_writer(&mut self, file_id: i64) -> Result<FactWriter<'_>> {
+    /// Writes a file's facts batch by batch, inside this transaction.
+    pub async fn fact_writer(&mut self, file_id: i64) -> Result<FactWriter<'_>> {
         Ok(match &mut self.inner {
             TxInner::Sqlite(t) => FactWriter::Sqlite { conn: t, file_id },
             TxInner::Postgres(t) => FactWriter::Postgres {
@@ -241,7 +205,7 @@ impl FeedRepo for Tx {
         })
     }
 
-    async fn insert_rejections(&mut self, file_id: i64, rows: &[FeedRejection]) -> Result<()> {
+    pub async fn insert_rejections(&mut self, file_id: i64, rows: &[FeedRejection]) -> Result<()> {
         for chunk in rows.chunks(1000) {
             let sql = format!(
                 "INSERT INTO feed_rejections (file_id, row_no, field, reason) VALUES {}",
@@ -258,7 +222,12 @@ impl FeedRepo for Tx {
         Ok(())
     }
 
-    async fn finish_feed_file(&mut self, file_id: i64, accepted: i64, rejected: i64) -> Result<()> {
+    pub async fn finish_feed_file(
+        &mut self,
+        file_id: i64,
+        accepted: i64,
+        rejected: i64,
+    ) -> Result<()> {
         on_tx!(self, c => sqlx::query("UPDATE feed_files SET accepted = $1, rejected = $2 WHERE id = $3")
             .bind(accepted)
             .bind(rejected)
@@ -269,12 +238,13 @@ impl FeedRepo for Tx {
         Ok(())
     }
 
-    async fn feed_file(&mut self, id: i64) -> Result<Option<FeedFileRecord>> {
+    pub async fn feed_file(&mut self, id: i64) -> Result<Option<FeedFileRecord>> {
         let sql = format!("SELECT {FILE_COLUMNS} FROM feed_files WHERE id = $1");
         Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
     }
 
-    async fn recent_feed_files(
+    /// The latest files, newest first, of the given categories (all when `None`).
+    pub async fn recent_feed_files(
         &mut self,
         categories: Option<&[&str]>,
         limit: i64,
@@ -291,7 +261,7 @@ impl FeedRepo for Tx {
             .collect())
     }
 
-    async fn feed_rejections(&mut self, file_id: i64) -> Result<Vec<FeedRejection>> {
+    pub async fn feed_rejections(&mut self, file_id: i64) -> Result<Vec<FeedRejection>> {
         Ok(on_tx!(self, c => sqlx::query_as(
             "SELECT row_no, field, reason FROM feed_rejections WHERE file_id = $1 ORDER BY row_no")
             .bind(file_id)
@@ -299,7 +269,8 @@ impl FeedRepo for Tx {
             .await)?)
     }
 
-    async fn review_members(&mut self, scope: &str) -> Result<Vec<ReviewMember>> {
+    /// The current members of every household within `scope`, by household then person id.
+    pub async fn review_members(&mut self, scope: &str) -> Result<Vec<ReviewMember>> {
         Ok(on_tx!(self, c => sqlx::query_as(
             "SELECT m.household_id, h.region_code, p.id AS person_id, p.name, p.id_number_index
              FROM household_members m
@@ -312,7 +283,8 @@ impl FeedRepo for Tx {
             .await)?)
     }
 
-    async fn facts_by_keys(&mut self, keys: &[i64]) -> Result<Vec<KeyedFact>> {
+    /// Every fact stored under these person keys.
+    pub async fn facts_by_keys(&mut self, keys: &[i64]) -> Result<Vec<KeyedFact>> {
         let mut out = Vec::new();
         for chunk in keys.chunks(500) {
             let sql = format!(
@@ -332,7 +304,7 @@ impl FeedRepo for Tx {
         Ok(out)
     }
 
-    async fn count_facts(&mut self, file_id: i64) -> Result<i64> {
+    pub async fn count_facts(&mut self, file_id: i64) -> Result<i64> {
         Ok(
             on_tx!(self, c => sqlx::query_scalar("SELECT COUNT(*) FROM facts WHERE file_id = $1")
             .bind(file_id)

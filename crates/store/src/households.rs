@@ -78,45 +78,8 @@ pub struct HouseholdFilter {
     pub offset: i64,
 }
 
-#[allow(async_fn_in_trait)]
-pub trait HouseholdRepo {
-    async fn insert_household(&mut self, h: NewHousehold<'_>) -> Result<i64>;
-    /// Inserts many households; returns their ids in order (heads are unique per household).
-    async fn insert_households(&mut self, rows: &[NewHousehold<'_>]) -> Result<Vec<i64>>;
-    /// Inserts many memberships: (household, person, region, relation, from).
-    async fn add_members(&mut self, rows: &[(i64, i64, &str, &str, NaiveDate)]) -> Result<()>;
-    async fn add_member(
-        &mut self,
-        household_id: i64,
-        person_id: i64,
-        region_code: &str,
-        relation: &str,
-        from: NaiveDate,
-    ) -> Result<i64>;
-    /// Ends a current membership on `to`; Stale when it is not current.
-    async fn end_membership(
-        &mut self,
-        member_id: i64,
-        household_id: i64,
-        to: NaiveDate,
-    ) -> Result<()>;
-    async fn update_household(
-        &mut self,
-        id: i64,
-        address: &str,
-        head_person_id: i64,
-        revision: i64,
-    ) -> Result<()>;
-    async fn get_household(&mut self, id: i64, scope: &str) -> Result<Option<HouseholdRecord>>;
-    async fn search_households(
-        &mut self,
-        f: &HouseholdFilter,
-    ) -> Result<(Vec<HouseholdSummary>, i64)>;
-    async fn count_households(&mut self, scope: &str) -> Result<i64>;
-}
-
-impl HouseholdRepo for Tx {
-    async fn insert_household(&mut self, h: NewHousehold<'_>) -> Result<i64> {
+impl Tx {
+    pub async fn insert_household(&mut self, h: NewHousehold<'_>) -> Result<i64> {
         let now = Utc::now();
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO households (region_code, address, head_person_id, revision, created_at, updated_at)
@@ -130,7 +93,8 @@ impl HouseholdRepo for Tx {
         Ok(id)
     }
 
-    async fn insert_households(&mut self, rows: &[NewHousehold<'_>]) -> Result<Vec<i64>> {
+    /// Inserts many households; returns their ids in order (heads are unique per household).
+    pub async fn insert_households(&mut self, rows: &[NewHousehold<'_>]) -> Result<Vec<i64>> {
         let now = Utc::now();
         let mut ids = Vec::with_capacity(rows.len());
         for chunk in rows.chunks(1000) {
@@ -155,7 +119,8 @@ impl HouseholdRepo for Tx {
         Ok(ids)
     }
 
-    async fn add_members(&mut self, rows: &[(i64, i64, &str, &str, NaiveDate)]) -> Result<()> {
+    /// Inserts many memberships: (household, person, region, relation, from).
+    pub async fn add_members(&mut self, rows: &[(i64, i64, &str, &str, NaiveDate)]) -> Result<()> {
         for chunk in rows.chunks(1000) {
             let sql = format!(
                 "INSERT INTO household_members (household_id, person_id, region_code, relation, from_date) VALUES {}",
@@ -172,7 +137,7 @@ impl HouseholdRepo for Tx {
         Ok(())
     }
 
-    async fn add_member(
+    pub async fn add_member(
         &mut self,
         household_id: i64,
         person_id: i64,
@@ -193,7 +158,8 @@ impl HouseholdRepo for Tx {
         Ok(id)
     }
 
-    async fn end_membership(
+    /// Ends a current membership on `to`; Stale when it is not current.
+    pub async fn end_membership(
         &mut self,
         member_id: i64,
         household_id: i64,
@@ -213,7 +179,7 @@ impl HouseholdRepo for Tx {
         }
     }
 
-    async fn update_household(
+    pub async fn update_household(
         &mut self,
         id: i64,
         address: &str,
@@ -236,7 +202,7 @@ impl HouseholdRepo for Tx {
         }
     }
 
-    async fn get_household(&mut self, id: i64, scope: &str) -> Result<Option<HouseholdRecord>> {
+    pub async fn get_household(&mut self, id: i64, scope: &str) -> Result<Option<HouseholdRecord>> {
         let row: Option<HouseholdRow> = on_tx!(self, c => sqlx::query_as(
             "SELECT id, region_code, address, head_person_id, revision, created_at, updated_at
              FROM households WHERE id = $1 AND region_code LIKE $2")
@@ -267,7 +233,7 @@ impl HouseholdRepo for Tx {
         }))
     }
 
-    async fn search_households(
+    pub async fn search_households(
         &mut self,
         f: &HouseholdFilter,
     ) -> Result<(Vec<HouseholdSummary>, i64)> {
@@ -314,7 +280,7 @@ impl HouseholdRepo for Tx {
         Ok((rows, total))
     }
 
-    async fn count_households(&mut self, scope: &str) -> Result<i64> {
+    pub async fn count_households(&mut self, scope: &str) -> Result<i64> {
         let n: i64 = on_tx!(self, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM households WHERE region_code LIKE $1")
             .bind(like_prefix(scope))

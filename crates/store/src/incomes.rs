@@ -38,16 +38,6 @@ struct IncomeRow {
     source: String,
 }
 
-#[allow(async_fn_in_trait)]
-pub trait IncomeRepo {
-    async fn insert_incomes(&mut self, rows: &[NewIncome<'_>]) -> Result<()>;
-    /// Incomes of the current members of a household.
-    async fn household_incomes(&mut self, household_id: i64) -> Result<Vec<IncomeRecord>>;
-    async fn person_incomes(&mut self, person_id: i64) -> Result<Vec<IncomeRecord>>;
-    /// Every income recorded within `scope`, by person.
-    async fn scope_incomes(&mut self, scope: &str) -> Result<Vec<IncomeRecord>>;
-}
-
 fn into_record(r: IncomeRow) -> Result<IncomeRecord> {
     Ok(IncomeRecord {
         kind: IncomeKind::from_code(&r.kind)
@@ -60,8 +50,8 @@ fn into_record(r: IncomeRow) -> Result<IncomeRecord> {
     })
 }
 
-impl IncomeRepo for Tx {
-    async fn insert_incomes(&mut self, rows: &[NewIncome<'_>]) -> Result<()> {
+impl Tx {
+    pub async fn insert_incomes(&mut self, rows: &[NewIncome<'_>]) -> Result<()> {
         let now = Utc::now();
         for chunk in rows.chunks(1000) {
             let sql = format!(
@@ -80,7 +70,8 @@ impl IncomeRepo for Tx {
         Ok(())
     }
 
-    async fn household_incomes(&mut self, household_id: i64) -> Result<Vec<IncomeRecord>> {
+    /// Incomes of the current members of a household.
+    pub async fn household_incomes(&mut self, household_id: i64) -> Result<Vec<IncomeRecord>> {
         let rows: Vec<IncomeRow> = on_tx!(self, c => sqlx::query_as(
             "SELECT i.id, i.person_id, i.kind, i.monthly_fen, i.since, i.source
              FROM incomes i JOIN household_members m ON m.person_id = i.person_id
@@ -91,7 +82,8 @@ impl IncomeRepo for Tx {
         rows.into_iter().map(into_record).collect()
     }
 
-    async fn scope_incomes(&mut self, scope: &str) -> Result<Vec<IncomeRecord>> {
+    /// Every income recorded within `scope`, by person.
+    pub async fn scope_incomes(&mut self, scope: &str) -> Result<Vec<IncomeRecord>> {
         let rows: Vec<IncomeRow> = on_tx!(self, c => sqlx::query_as(
             "SELECT id, person_id, kind, monthly_fen, since, source FROM incomes
              WHERE region_code LIKE $1 ORDER BY person_id, id")
@@ -101,7 +93,7 @@ impl IncomeRepo for Tx {
         rows.into_iter().map(into_record).collect()
     }
 
-    async fn person_incomes(&mut self, person_id: i64) -> Result<Vec<IncomeRecord>> {
+    pub async fn person_incomes(&mut self, person_id: i64) -> Result<Vec<IncomeRecord>> {
         let rows: Vec<IncomeRow> = on_tx!(self, c => sqlx::query_as(
             "SELECT id, person_id, kind, monthly_fen, since, source FROM incomes
              WHERE person_id = $1 ORDER BY id")

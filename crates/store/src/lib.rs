@@ -1,8 +1,9 @@
 //! Persistence for jiuzhu. One schema and one migration history serve SQLite (the default, a
 //! single file in WAL mode) and PostgreSQL (production), chosen by the database URL.
 //!
-//! Every use case runs in one transaction: [`Store::begin`] gives a [`Tx`] whose repository
-//! methods (grouped by trait in the modules below) read and write through it, and nothing is
+//! Every use case runs in one transaction: [`Store::begin`] gives a [`Tx`] whose methods
+//! (written in the module of their area below, each query once for both databases) read and
+//! write through it, and nothing is
 //! visible until [`Tx::commit`]. Writes on SQLite go through a single writer connection, so
 //! concurrent use cases queue instead of failing with `SQLITE_BUSY`; reads use a pool of their own.
 
@@ -36,31 +37,28 @@ use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
-pub use audit::{AuditEntry, AuditFilter, AuditRecord, AuditRepo, Interface};
-pub use calendar::{CalendarRepo, StoredYear};
-pub use cases::{
-    CaseItemFilter, CaseItemRow, CaseRepo, CaseRow, ItemProjection, NewCase, Organisation,
-};
-pub use catalogue::{CatalogueRepo, ItemUpdate};
+pub use audit::{AuditEntry, AuditFilter, AuditRecord, Interface};
+pub use calendar::StoredYear;
+pub use cases::{CaseItemFilter, CaseItemRow, CaseRow, ItemProjection, NewCase, Organisation};
+pub use catalogue::ItemUpdate;
 pub use crypto::{blind_key_of_index, FieldCipher, KeyError};
 pub use error::StoreError;
 pub use feeds::{
-    push_iso_date, FactWriter, FeedFileRecord, FeedRejection, FeedRepo, KeyedFact, MemberFact,
-    NewFact, NewFeedFile, ReportRecord, ReviewMember,
+    push_iso_date, FactWriter, FeedFileRecord, FeedRejection, KeyedFact, MemberFact, NewFact,
+    NewFeedFile, ReportRecord, ReviewMember,
 };
 pub use households::{
-    HouseholdFilter, HouseholdRecord, HouseholdRepo, HouseholdSummary, MemberRecord, NewHousehold,
+    HouseholdFilter, HouseholdRecord, HouseholdSummary, MemberRecord, NewHousehold,
 };
-pub use incomes::{IncomeRecord, IncomeRepo, NewIncome};
-pub use people::{NewPersonRow, PeopleRepo, PersonFilter, PersonRecord, PersonSummary};
+pub use incomes::{IncomeRecord, NewIncome};
+pub use people::{NewPersonRow, PersonFilter, PersonRecord, PersonSummary};
 pub use policy::{
-    EvaluationRecord, NewEvaluation, NewPolicyValue, PolicyRepo, PolicyValueRecord, SimulationRow,
+    EvaluationRecord, NewEvaluation, NewPolicyValue, PolicyValueRecord, SimulationRow,
 };
-pub use regions::{Region, RegionRepo};
+pub use regions::Region;
 pub use registry_scan::{RegistryScan, ScanPerson};
 pub use schema::MIGRATIONS;
-pub use settings::SettingsRepo;
-pub use users::{ApiTokenRecord, NewUser, SessionRecord, TokenUse, UserRecord, UserRepo};
+pub use users::{ApiTokenRecord, NewUser, SessionRecord, TokenUse, UserRecord};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

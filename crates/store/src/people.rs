@@ -236,27 +236,8 @@ macro_rules! bind_person {
     };
 }
 
-#[allow(async_fn_in_trait)]
-pub trait PeopleRepo {
-    async fn insert_person(&mut self, row: NewPersonRow<'_>) -> Result<i64>;
-    /// Inserts many persons in one statement per chunk; returns their ids in order.
-    async fn insert_persons(&mut self, rows: &[NewPersonRow<'_>]) -> Result<Vec<i64>>;
-    async fn update_person(&mut self, id: i64, row: NewPersonRow<'_>, revision: i64) -> Result<()>;
-    /// The person with `id` if their region lies within `scope`.
-    async fn get_person(&mut self, id: i64, scope: &str) -> Result<Option<PersonRecord>>;
-    /// Id and region of whoever holds this identity number, in any region (for duplicates).
-    async fn find_id_number(&mut self, id_number: &IdNumber) -> Result<Option<(i64, String)>>;
-    async fn search_persons(&mut self, f: &PersonFilter) -> Result<(Vec<PersonSummary>, i64)>;
-    async fn count_persons(&mut self, scope: &str) -> Result<i64>;
-    /// Name and masked identity number, without decrypting anything.
-    async fn person_brief(&mut self, id: i64) -> Result<Option<(String, String)>>;
-    /// Identity number and name of every person within `scope`, decrypted (for generating
-    /// test feeds that match the registry; callers audit it).
-    async fn identities(&mut self, scope: &str) -> Result<Vec<(String, String)>>;
-}
-
-impl PeopleRepo for Tx {
-    async fn insert_person(&mut self, row: NewPersonRow<'_>) -> Result<i64> {
+impl Tx {
+    pub async fn insert_person(&mut self, row: NewPersonRow<'_>) -> Result<i64> {
         let e = encode(self, &row);
         let now = Utc::now();
         let sql = format!(
@@ -269,7 +250,8 @@ impl PeopleRepo for Tx {
         Ok(id)
     }
 
-    async fn insert_persons(&mut self, rows: &[NewPersonRow<'_>]) -> Result<Vec<i64>> {
+    /// Inserts many persons in one statement per chunk; returns their ids in order.
+    pub async fn insert_persons(&mut self, rows: &[NewPersonRow<'_>]) -> Result<Vec<i64>> {
         let mut ids = Vec::with_capacity(rows.len());
         let now = Utc::now();
         // 400 rows × 22 columns stays under both backends' parameter limits.
@@ -297,7 +279,12 @@ impl PeopleRepo for Tx {
         Ok(ids)
     }
 
-    async fn update_person(&mut self, id: i64, row: NewPersonRow<'_>, revision: i64) -> Result<()> {
+    pub async fn update_person(
+        &mut self,
+        id: i64,
+        row: NewPersonRow<'_>,
+        revision: i64,
+    ) -> Result<()> {
         let e = encode(self, &row);
         let now = Utc::now();
         let done = on_tx!(self, c => sqlx::query(
@@ -321,7 +308,8 @@ impl PeopleRepo for Tx {
         }
     }
 
-    async fn get_person(&mut self, id: i64, scope: &str) -> Result<Option<PersonRecord>> {
+    /// The person with `id` if their region lies within `scope`.
+    pub async fn get_person(&mut self, id: i64, scope: &str) -> Result<Option<PersonRecord>> {
         let sql = format!("{SELECT_FULL} WHERE p.id = $1 AND p.region_code LIKE $2");
         let row: Option<PersonRow> = on_tx!(self, c => sqlx::query_as(&sql)
             .bind(id)
@@ -331,7 +319,8 @@ impl PeopleRepo for Tx {
         row.map(|r| r.into_record(self)).transpose()
     }
 
-    async fn find_id_number(&mut self, id_number: &IdNumber) -> Result<Option<(i64, String)>> {
+    /// Id and region of whoever holds this identity number, in any region (for duplicates).
+    pub async fn find_id_number(&mut self, id_number: &IdNumber) -> Result<Option<(i64, String)>> {
         let index = self.cipher().blind_index(ID_CONTEXT, id_number.expose());
         let row: Option<(i64, String)> = on_tx!(self, c => sqlx::query_as(
             "SELECT id, region_code FROM persons WHERE id_number_index = $1")
@@ -341,7 +330,7 @@ impl PeopleRepo for Tx {
         Ok(row)
     }
 
-    async fn search_persons(&mut self, f: &PersonFilter) -> Result<(Vec<PersonSummary>, i64)> {
+    pub async fn search_persons(&mut self, f: &PersonFilter) -> Result<(Vec<PersonSummary>, i64)> {
         let mut w = Where::default();
         w.and("p.region_code LIKE ?", Param::Text(like_prefix(&f.scope)));
         if let Some(r) = &f.region_prefix {
@@ -379,7 +368,7 @@ impl PeopleRepo for Tx {
         Ok((rows, total))
     }
 
-    async fn count_persons(&mut self, scope: &str) -> Result<i64> {
+    pub async fn count_persons(&mut self, scope: &str) -> Result<i64> {
         let n: i64 = on_tx!(self, c => sqlx::query_scalar(
             "SELECT COUNT(*) FROM persons WHERE region_code LIKE $1")
             .bind(like_prefix(scope))
@@ -388,7 +377,8 @@ impl PeopleRepo for Tx {
         Ok(n)
     }
 
-    async fn person_brief(&mut self, id: i64) -> Result<Option<(String, String)>> {
+    /// Name and masked identity number, without decrypting anything.
+    pub async fn person_brief(&mut self, id: i64) -> Result<Option<(String, String)>> {
         let row = on_tx!(self, c => sqlx::query_as(
             "SELECT name, id_number_masked FROM persons WHERE id = $1")
             .bind(id)
@@ -397,7 +387,9 @@ impl PeopleRepo for Tx {
         Ok(row)
     }
 
-    async fn identities(&mut self, scope: &str) -> Result<Vec<(String, String)>> {
+    /// Identity number and name of every person within `scope`, decrypted (for generating
+    /// test feeds that match the registry; callers audit it).
+    pub async fn identities(&mut self, scope: &str) -> Result<Vec<(String, String)>> {
         let rows: Vec<(Vec<u8>, String)> = on_tx!(self, c => sqlx::query_as(
             "SELECT id_number_cipher, name FROM persons WHERE region_code LIKE $1 ORDER BY id")
             .bind(like_prefix(scope))

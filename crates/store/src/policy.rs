@@ -76,23 +76,6 @@ pub struct SimulationRow {
     pub excluded: i64,
 }
 
-#[allow(async_fn_in_trait)]
-pub trait PolicyRepo {
-    async fn add_policy_value(&mut self, v: &NewPolicyValue<'_>) -> Result<i64>;
-    async fn policy_values(&mut self) -> Result<Vec<PolicyValueRecord>>;
-    async fn save_evaluation(&mut self, e: &NewEvaluation<'_>) -> Result<i64>;
-    async fn case_evaluations(&mut self, case_id: i64) -> Result<Vec<EvaluationRecord>>;
-    /// Every current member of every household in `scope` (or of one household), household by
-    /// household, with incomes in force on `until` summed by whether they count.
-    async fn scan_households(
-        &mut self,
-        scope: &str,
-        household: Option<i64>,
-        until: NaiveDate,
-        visit: impl FnMut(SimulationRow) + Send,
-    ) -> Result<()>;
-}
-
 const SCAN: &str = "
 SELECT m.household_id,
        m.person_id,
@@ -117,8 +100,8 @@ LEFT JOIN (
 ) i ON i.person_id = m.person_id
 WHERE m.to_date IS NULL AND h.region_code LIKE $1";
 
-impl PolicyRepo for Tx {
-    async fn add_policy_value(&mut self, v: &NewPolicyValue<'_>) -> Result<i64> {
+impl Tx {
+    pub async fn add_policy_value(&mut self, v: &NewPolicyValue<'_>) -> Result<i64> {
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO policy_values (pack_id, name, from_date, value, source, added_by, added_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id")
@@ -134,7 +117,7 @@ impl PolicyRepo for Tx {
         Ok(id)
     }
 
-    async fn policy_values(&mut self) -> Result<Vec<PolicyValueRecord>> {
+    pub async fn policy_values(&mut self) -> Result<Vec<PolicyValueRecord>> {
         Ok(on_tx!(self, c => sqlx::query_as(
             "SELECT id, pack_id, name, from_date, value, source, added_by, added_at
              FROM policy_values ORDER BY id")
@@ -142,7 +125,7 @@ impl PolicyRepo for Tx {
             .await)?)
     }
 
-    async fn save_evaluation(&mut self, e: &NewEvaluation<'_>) -> Result<i64> {
+    pub async fn save_evaluation(&mut self, e: &NewEvaluation<'_>) -> Result<i64> {
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO evaluations (case_id, region_code, household_id, month, jurisdiction, result, evaluated_by, evaluated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
@@ -159,7 +142,7 @@ impl PolicyRepo for Tx {
         Ok(id)
     }
 
-    async fn case_evaluations(&mut self, case_id: i64) -> Result<Vec<EvaluationRecord>> {
+    pub async fn case_evaluations(&mut self, case_id: i64) -> Result<Vec<EvaluationRecord>> {
         Ok(on_tx!(self, c => sqlx::query_as(
             "SELECT id, case_id, month, jurisdiction, result, evaluated_by, evaluated_at
              FROM evaluations WHERE case_id = $1 ORDER BY id DESC")
@@ -168,7 +151,9 @@ impl PolicyRepo for Tx {
             .await)?)
     }
 
-    async fn scan_households(
+    /// Every current member of every household in `scope` (or of one household), household by
+    /// household, with incomes in force on `until` summed by whether they count.
+    pub async fn scan_households(
         &mut self,
         scope: &str,
         household: Option<i64>,

@@ -12,17 +12,8 @@ pub struct Region {
     pub parent_code: Option<String>,
 }
 
-#[allow(async_fn_in_trait)]
-pub trait RegionRepo {
-    async fn insert_regions(&mut self, regions: &[Region]) -> Result<()>;
-    async fn get_region(&mut self, code: &str) -> Result<Option<Region>>;
-    /// The region and everything under it, ordered by code.
-    async fn regions_under(&mut self, code: &str) -> Result<Vec<Region>>;
-    async fn count_regions(&mut self) -> Result<i64>;
-}
-
-impl RegionRepo for Tx {
-    async fn insert_regions(&mut self, regions: &[Region]) -> Result<()> {
+impl Tx {
+    pub async fn insert_regions(&mut self, regions: &[Region]) -> Result<()> {
         for chunk in regions.chunks(200) {
             let sql = format!(
                 "INSERT INTO regions (code, name, level, parent_code) VALUES {}",
@@ -39,7 +30,7 @@ impl RegionRepo for Tx {
         Ok(())
     }
 
-    async fn get_region(&mut self, code: &str) -> Result<Option<Region>> {
+    pub async fn get_region(&mut self, code: &str) -> Result<Option<Region>> {
         let r = on_tx!(self, c => sqlx::query_as(
             "SELECT code, name, level, parent_code FROM regions WHERE code = $1")
             .bind(code)
@@ -48,7 +39,8 @@ impl RegionRepo for Tx {
         Ok(r)
     }
 
-    async fn regions_under(&mut self, code: &str) -> Result<Vec<Region>> {
+    /// The region and everything under it, ordered by code.
+    pub async fn regions_under(&mut self, code: &str) -> Result<Vec<Region>> {
         let r = on_tx!(self, c => sqlx::query_as(
             "SELECT code, name, level, parent_code FROM regions WHERE code LIKE $1 ORDER BY code")
             .bind(like_prefix(code))
@@ -57,7 +49,7 @@ impl RegionRepo for Tx {
         Ok(r)
     }
 
-    async fn count_regions(&mut self) -> Result<i64> {
+    pub async fn count_regions(&mut self) -> Result<i64> {
         let n = on_tx!(self, c => sqlx::query_scalar("SELECT COUNT(*) FROM regions")
             .fetch_one(c)
             .await)?;

@@ -5,14 +5,8 @@ use crate::{on_tx, Result, StoreError, Tx};
 const KEY_CHECK: &str = "key_check";
 const KEY_CHECK_PLAIN: &str = "jiuzhu encryption key check";
 
-#[allow(async_fn_in_trait)]
-pub trait SettingsRepo {
-    async fn setting(&mut self, name: &str) -> Result<Option<String>>;
-    async fn set_setting(&mut self, name: &str, value: &str) -> Result<()>;
-}
-
-impl SettingsRepo for Tx {
-    async fn setting(&mut self, name: &str) -> Result<Option<String>> {
+impl Tx {
+    pub async fn setting(&mut self, name: &str) -> Result<Option<String>> {
         let v = on_tx!(self, c => sqlx::query_scalar("SELECT value FROM settings WHERE name = $1")
             .bind(name)
             .fetch_optional(c)
@@ -20,7 +14,7 @@ impl SettingsRepo for Tx {
         Ok(v)
     }
 
-    async fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
+    pub async fn set_setting(&mut self, name: &str, value: &str) -> Result<()> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO settings (name, value) VALUES ($1, $2)
              ON CONFLICT (name) DO UPDATE SET value = excluded.value")

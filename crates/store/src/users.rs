@@ -106,37 +106,8 @@ pub struct TokenUse {
 const TOKEN_COLUMNS: &str = "id, user_id, name, prefix, read_only, created_by, created_at,
     expires_at, revoked_at, last_used_at";
 
-#[allow(async_fn_in_trait)]
-pub trait UserRepo {
-    async fn insert_user(&mut self, u: NewUser<'_>) -> Result<i64>;
-    async fn user(&mut self, id: i64) -> Result<Option<UserRecord>>;
-    async fn user_by_name(&mut self, username: &str) -> Result<Option<UserRecord>>;
-    /// Users whose region lies within `scope`.
-    async fn users_in(&mut self, scope: &str) -> Result<Vec<UserRecord>>;
-    async fn count_users(&mut self) -> Result<i64>;
-    /// Records a failed login; returns the new failure count.
-    async fn login_failed(&mut self, id: i64, lock_until: Option<DateTime<Utc>>) -> Result<i64>;
-    async fn login_succeeded(&mut self, id: i64) -> Result<()>;
-    async fn set_user_active(&mut self, id: i64, active: bool) -> Result<()>;
-    async fn set_password_hash(&mut self, id: i64, hash: &str) -> Result<()>;
-
-    async fn insert_session(&mut self, token_hash: &str, s: &SessionRecord) -> Result<()>;
-    async fn session(&mut self, token_hash: &str) -> Result<Option<SessionRecord>>;
-    async fn touch_session(&mut self, token_hash: &str, at: DateTime<Utc>) -> Result<()>;
-    async fn delete_session(&mut self, token_hash: &str) -> Result<()>;
-    async fn delete_sessions_of(&mut self, user_id: i64) -> Result<()>;
-    async fn delete_expired_sessions(&mut self, now: DateTime<Utc>) -> Result<u64>;
-
-    async fn insert_token(&mut self, token_hash: &str, t: &ApiTokenRecord) -> Result<i64>;
-    async fn token_by_hash(&mut self, token_hash: &str) -> Result<Option<TokenUse>>;
-    async fn tokens_of(&mut self, user_id: i64) -> Result<Vec<ApiTokenRecord>>;
-    async fn token(&mut self, id: i64) -> Result<Option<ApiTokenRecord>>;
-    async fn revoke_token(&mut self, id: i64, at: DateTime<Utc>) -> Result<()>;
-    async fn touch_token(&mut self, id: i64, at: DateTime<Utc>) -> Result<()>;
-}
-
-impl UserRepo for Tx {
-    async fn insert_user(&mut self, u: NewUser<'_>) -> Result<i64> {
+impl Tx {
+    pub async fn insert_user(&mut self, u: NewUser<'_>) -> Result<i64> {
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO users (username, display_name, role, region_code, department_code,
                 password_hash, failed_logins, active, created_at)
@@ -153,7 +124,7 @@ impl UserRepo for Tx {
         Ok(id)
     }
 
-    async fn user(&mut self, id: i64) -> Result<Option<UserRecord>> {
+    pub async fn user(&mut self, id: i64) -> Result<Option<UserRecord>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
         let row: Option<UserRow> = on_tx!(self, c => sqlx::query_as(&sql)
             .bind(id)
@@ -162,7 +133,7 @@ impl UserRepo for Tx {
         row.map(UserRecord::try_from).transpose()
     }
 
-    async fn user_by_name(&mut self, username: &str) -> Result<Option<UserRecord>> {
+    pub async fn user_by_name(&mut self, username: &str) -> Result<Option<UserRecord>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE username = $1");
         let row: Option<UserRow> = on_tx!(self, c => sqlx::query_as(&sql)
             .bind(username)
@@ -171,7 +142,8 @@ impl UserRepo for Tx {
         row.map(UserRecord::try_from).transpose()
     }
 
-    async fn users_in(&mut self, scope: &str) -> Result<Vec<UserRecord>> {
+    /// Users whose region lies within `scope`.
+    pub async fn users_in(&mut self, scope: &str) -> Result<Vec<UserRecord>> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM users WHERE region_code LIKE $1 ORDER BY region_code, username"
         );
@@ -182,14 +154,19 @@ impl UserRepo for Tx {
         rows.into_iter().map(UserRecord::try_from).collect()
     }
 
-    async fn count_users(&mut self) -> Result<i64> {
+    pub async fn count_users(&mut self) -> Result<i64> {
         let n = on_tx!(self, c => sqlx::query_scalar("SELECT COUNT(*) FROM users")
             .fetch_one(c)
             .await)?;
         Ok(n)
     }
 
-    async fn login_failed(&mut self, id: i64, lock_until: Option<DateTime<Utc>>) -> Result<i64> {
+    /// Records a failed login; returns the new failure count.
+    pub async fn login_failed(
+        &mut self,
+        id: i64,
+        lock_until: Option<DateTime<Utc>>,
+    ) -> Result<i64> {
         let n: i64 = on_tx!(self, c => sqlx::query_scalar(
             "UPDATE users SET failed_logins = failed_logins + 1,
                 locked_until = COALESCE($1, locked_until)
@@ -201,7 +178,7 @@ impl UserRepo for Tx {
         Ok(n)
     }
 
-    async fn login_succeeded(&mut self, id: i64) -> Result<()> {
+    pub async fn login_succeeded(&mut self, id: i64) -> Result<()> {
         on_tx!(self, c => sqlx::query(
             "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(id)
@@ -209,7 +186,7 @@ impl UserRepo for Tx {
         Ok(())
     }
 
-    async fn set_user_active(&mut self, id: i64, active: bool) -> Result<()> {
+    pub async fn set_user_active(&mut self, id: i64, active: bool) -> Result<()> {
         on_tx!(self, c => sqlx::query(
             "UPDATE users SET active = $1, failed_logins = 0, locked_until = NULL WHERE id = $2")
             .bind(active)
@@ -218,7 +195,7 @@ impl UserRepo for Tx {
         Ok(())
     }
 
-    async fn set_password_hash(&mut self, id: i64, hash: &str) -> Result<()> {
+    pub async fn set_password_hash(&mut self, id: i64, hash: &str) -> Result<()> {
         on_tx!(self, c => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(id)
@@ -226,7 +203,7 @@ impl UserRepo for Tx {
         Ok(())
     }
 
-    async fn insert_session(&mut self, token_hash: &str, s: &SessionRecord) -> Result<()> {
+    pub async fn insert_session(&mut self, token_hash: &str, s: &SessionRecord) -> Result<()> {
         on_tx!(self, c => sqlx::query(
             "INSERT INTO sessions (token_hash, user_id, csrf_token, ip, created_at, last_seen_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)")
@@ -241,7 +218,7 @@ impl UserRepo for Tx {
         Ok(())
     }
 
-    async fn session(&mut self, token_hash: &str) -> Result<Option<SessionRecord>> {
+    pub async fn session(&mut self, token_hash: &str) -> Result<Option<SessionRecord>> {
         let s = on_tx!(self, c => sqlx::query_as(
             "SELECT user_id, csrf_token, ip, created_at, last_seen_at, expires_at
              FROM sessions WHERE token_hash = $1")
@@ -251,7 +228,7 @@ impl UserRepo for Tx {
         Ok(s)
     }
 
-    async fn touch_session(&mut self, token_hash: &str, at: DateTime<Utc>) -> Result<()> {
+    pub async fn touch_session(&mut self, token_hash: &str, at: DateTime<Utc>) -> Result<()> {
         on_tx!(self, c => sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2")
             .bind(at)
             .bind(token_hash)
@@ -259,28 +236,28 @@ impl UserRepo for Tx {
         Ok(())
     }
 
-    async fn delete_session(&mut self, token_hash: &str) -> Result<()> {
+    pub async fn delete_session(&mut self, token_hash: &str) -> Result<()> {
         on_tx!(self, c => sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
-    async fn delete_sessions_of(&mut self, user_id: i64) -> Result<()> {
+    pub async fn delete_sessions_of(&mut self, user_id: i64) -> Result<()> {
         on_tx!(self, c => sqlx::query("DELETE FROM sessions WHERE user_id = $1")
             .bind(user_id)
             .execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
-    async fn delete_expired_sessions(&mut self, now: DateTime<Utc>) -> Result<u64> {
+    pub async fn delete_expired_sessions(&mut self, now: DateTime<Utc>) -> Result<u64> {
         let r = on_tx!(self, c => sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
             .bind(now)
             .execute(c).await.map(|r| r.rows_affected()))?;
         Ok(r)
     }
 
-    async fn insert_token(&mut self, token_hash: &str, t: &ApiTokenRecord) -> Result<i64> {
+    pub async fn insert_token(&mut self, token_hash: &str, t: &ApiTokenRecord) -> Result<i64> {
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO api_tokens (user_id, name, token_hash, prefix, read_only, created_by,
                 created_at, expires_at)
@@ -298,7 +275,7 @@ impl UserRepo for Tx {
         Ok(id)
     }
 
-    async fn token_by_hash(&mut self, token_hash: &str) -> Result<Option<TokenUse>> {
+    pub async fn token_by_hash(&mut self, token_hash: &str) -> Result<Option<TokenUse>> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE token_hash = $1");
         let token: Option<ApiTokenRecord> = on_tx!(self, c => sqlx::query_as(&sql)
             .bind(token_hash)
@@ -312,19 +289,19 @@ impl UserRepo for Tx {
         Ok(Some(TokenUse { token, user }))
     }
 
-    async fn tokens_of(&mut self, user_id: i64) -> Result<Vec<ApiTokenRecord>> {
+    pub async fn tokens_of(&mut self, user_id: i64) -> Result<Vec<ApiTokenRecord>> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY id");
         let rows = on_tx!(self, c => sqlx::query_as(&sql).bind(user_id).fetch_all(c).await)?;
         Ok(rows)
     }
 
-    async fn token(&mut self, id: i64) -> Result<Option<ApiTokenRecord>> {
+    pub async fn token(&mut self, id: i64) -> Result<Option<ApiTokenRecord>> {
         let sql = format!("SELECT {TOKEN_COLUMNS} FROM api_tokens WHERE id = $1");
         let row = on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?;
         Ok(row)
     }
 
-    async fn revoke_token(&mut self, id: i64, at: DateTime<Utc>) -> Result<()> {
+    pub async fn revoke_token(&mut self, id: i64, at: DateTime<Utc>) -> Result<()> {
         on_tx!(self, c => sqlx::query(
             "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL")
             .bind(at)
@@ -333,7 +310,7 @@ impl UserRepo for Tx {
         Ok(())
     }
 
-    async fn touch_token(&mut self, id: i64, at: DateTime<Utc>) -> Result<()> {
+    pub async fn touch_token(&mut self, id: i64, at: DateTime<Utc>) -> Result<()> {
         on_tx!(self, c => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
             .bind(at)
             .bind(id)

@@ -2,9 +2,7 @@
 
 use chrono::{Duration, Utc};
 use jiuzhu_domain::{Permission, RegionCode, Role};
-use jiuzhu_store::{
-    ApiTokenRecord, AuditRepo, CatalogueRepo, NewUser, RegionRepo, UserRecord, UserRepo,
-};
+use jiuzhu_store::{ApiTokenRecord, NewUser, UserRecord};
 use serde_json::json;
 
 use super::{

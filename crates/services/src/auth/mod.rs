@@ -7,9 +7,7 @@ pub use password::{check_password_rules, hash_password, verify_password};
 
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use jiuzhu_store::{
-    ApiTokenRecord, AuditEntry, AuditRepo, Interface, SessionRecord, UserRecord, UserRepo,
-};
+use jiuzhu_store::{ApiTokenRecord, AuditEntry, Interface, SessionRecord, UserRecord};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -174,10 +174,7 @@ impl Cases<'_> {
             &jiuzhu_policy::Overrides::default(),
         )?;
         let days = ps.get("verification.max_age_days")?.count();
-        let latest = jiuzhu_store::FeedRepo::case_reports(tx, case_id)
-            .await?
-            .into_iter()
-            .next();
+        let latest = tx.case_reports(case_id).await?.into_iter().next();
         let Some(latest) = latest else {
             return Err(ServiceError::invalid(
                 "verification",

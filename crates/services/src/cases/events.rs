@@ -4,7 +4,7 @@
 
 use jiuzhu_domain::case::{case_deadlines, CaseEvent, CaseState, Recorded};
 use jiuzhu_domain::{Permission, Role};
-use jiuzhu_store::{AuditRepo, CaseRepo, CaseRow, ItemProjection, Tx};
+use jiuzhu_store::{CaseRow, ItemProjection, Tx};
 use serde_json::json;
 
 use super::{refused, CaseView};

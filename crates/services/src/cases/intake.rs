@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use jiuzhu_domain::case::{CaseEvent, CaseState, Cause, Channel, Recorded};
 use jiuzhu_domain::Permission;
-use jiuzhu_store::{AuditRepo, CaseRepo, CaseRow, NewCase, PeopleRepo, Tx};
+use jiuzhu_store::{CaseRow, NewCase, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

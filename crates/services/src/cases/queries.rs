@@ -3,7 +3,7 @@
 
 use jiuzhu_domain::case::{china_date, CaseState, ItemStage};
 use jiuzhu_domain::{Permission, Role};
-use jiuzhu_store::{AuditRepo, CaseItemFilter, CaseItemRow, CaseRepo, CaseRow, PeopleRepo};
+use jiuzhu_store::{CaseItemFilter, CaseItemRow, CaseRow};
 use serde_json::json;
 
 use super::{views, CaseView, PublicStatus};

@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, TimeZone};
 use jiuzhu_domain::case::{case_deadlines, china_date, CaseState};
 use jiuzhu_domain::Permission;
-use jiuzhu_store::{AuditRepo, CaseRepo, PeopleRepo};
+
 use rust_xlsxwriter::{Format, Workbook};
 use serde::Serialize;
 use serde_json::json;

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use jiuzhu_domain::case::{case_deadlines, CaseEvent, CaseState, ItemStage, Outcome};
 use jiuzhu_domain::Catalogue;
-use jiuzhu_store::{PeopleRepo, Tx};
+use jiuzhu_store::Tx;
 use serde::Serialize;
 
 use super::Loaded;

@@ -4,7 +4,7 @@
 
 use jiuzhu_domain::case::CaseEvent;
 use jiuzhu_domain::{Permission, Role};
-use jiuzhu_store::{CaseRepo, Organisation};
+use jiuzhu_store::Organisation;
 use serde::{Deserialize, Serialize};
 
 use super::{text, CaseView};

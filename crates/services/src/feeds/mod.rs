@@ -7,9 +7,7 @@ use std::path::Path;
 
 use jiuzhu_domain::{Permission, Role};
 use jiuzhu_feeds::{category, Category};
-use jiuzhu_store::{
-    AuditRepo, FeedFileRecord, FeedRejection, FeedRepo, Interface, NewFeedFile, PeopleRepo,
-};
+use jiuzhu_store::{FeedFileRecord, FeedRejection, Interface, NewFeedFile};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};

@@ -3,8 +3,7 @@
 use chrono::NaiveDate;
 use jiuzhu_domain::{Money, Permission, RegionCode, RegionLevel, Relation};
 use jiuzhu_store::{
-    AuditRepo, HouseholdFilter, HouseholdRecord, HouseholdRepo, HouseholdSummary, IncomeRecord,
-    IncomeRepo, NewHousehold, PeopleRepo, RegionRepo, StoreError, Tx,
+    HouseholdFilter, HouseholdRecord, HouseholdSummary, IncomeRecord, NewHousehold, StoreError, Tx,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;

@@ -1,7 +1,7 @@
 //! Social organisations, charities and volunteer teams that the window refers cases to.
 
 use jiuzhu_domain::Permission;
-use jiuzhu_store::{AuditRepo, CaseRepo, Organisation};
+use jiuzhu_store::Organisation;
 use serde_json::json;
 
 use crate::cases::text;

@@ -9,9 +9,7 @@ pub use name_search::{name_search, NameSearch};
 pub use views::PersonView;
 
 use jiuzhu_domain::{IdNumber, Permission, Person, RegionCode};
-use jiuzhu_store::{
-    AuditRepo, NewPersonRow, PeopleRepo, PersonFilter, PersonSummary, RegionRepo, Tx,
-};
+use jiuzhu_store::{NewPersonRow, PersonFilter, PersonSummary, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use jiuzhu_domain::{RegionCode, RegionLevel};
-use jiuzhu_store::{PersonRecord, RegionRepo, Tx};
+use jiuzhu_store::{PersonRecord, Tx};
 use serde::Serialize;
 
 use crate::{clock, Result, ServiceError, Services};

@@ -6,9 +6,7 @@ use jiuzhu_domain::{DisabilityKind, IncomeKind, LabourCapacity, Money, RegionCod
 use jiuzhu_policy::evaluate::evaluate_input;
 use jiuzhu_policy::household::{Member, Support};
 use jiuzhu_policy::{evaluate, Evaluation, Household, HouseholdInput, Overrides};
-use jiuzhu_store::{
-    AuditRepo, HouseholdRepo, NewEvaluation, PolicyRepo, ScanPerson, SimulationRow,
-};
+use jiuzhu_store::{NewEvaluation, ScanPerson, SimulationRow};
 use serde::Serialize;
 use serde_json::json;
 

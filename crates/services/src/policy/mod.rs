@@ -18,7 +18,7 @@ use jiuzhu_policy::evaluate::raw_from_json;
 use jiuzhu_policy::pack::Entry;
 use jiuzhu_policy::param::{def, RawValue, Value, DEFS};
 use jiuzhu_policy::{Overrides, PolicyBook, PolicyError};
-use jiuzhu_store::{AuditRepo, NewPolicyValue, PolicyRepo};
+use jiuzhu_store::NewPolicyValue;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

@@ -9,7 +9,7 @@ use jiuzhu_domain::Permission;
 use jiuzhu_policy::household::{parse_month, Member};
 use jiuzhu_policy::simulate::{outcomes, SimRules, SIMULATED};
 use jiuzhu_policy::{Household, Overrides};
-use jiuzhu_store::{AuditRepo, RegionRepo, RegistryScan};
+use jiuzhu_store::RegistryScan;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 

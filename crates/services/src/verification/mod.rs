@@ -7,9 +7,7 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 use jiuzhu_domain::RegionCode;
 use jiuzhu_feeds::verify::{verify, MemberFacts, Report, StoredFact};
-use jiuzhu_store::{
-    AuditRepo, FeedRepo, HouseholdRepo, IncomeRecord, IncomeRepo, KeyedFact, ReviewMember,
-};
+use jiuzhu_store::{IncomeRecord, KeyedFact, ReviewMember};
 use serde::Serialize;
 use serde_json::json;
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jiuzhu_domain::Role;
 use jiuzhu_services::{Actor, Services};
-use jiuzhu_store::{FieldCipher, Interface, Store, UserRepo};
+use jiuzhu_store::{FieldCipher, Interface, Store};
 
 pub struct TestDb {
     pub url: String,

@@ -5,7 +5,7 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::Router;
 use jiuzhu_services::auth::TokenInput;
 use jiuzhu_services::{Actor, Services};
-use jiuzhu_store::{FieldCipher, Interface, Store, UserRepo};
+use jiuzhu_store::{FieldCipher, Interface, Store};
 use tower::ServiceExt;
 
 pub struct App {
