@@ -7,81 +7,47 @@
 
 use crate::{on_tx, Backend, Result, Tx};
 
-fn feed_triggers(backend: Backend) -> &'static [&'static str] {
-    match backend {
-        Backend::Sqlite => &[
-            "CREATE TRIGGER verification_reports_no_update BEFORE UPDATE ON verification_reports
-               BEGIN SELECT RAISE(ABORT, 'verification_reports is append-only'); END",
-            "CREATE TRIGGER verification_reports_no_delete BEFORE DELETE ON verification_reports
-               BEGIN SELECT RAISE(ABORT, 'verification_reports is append-only'); END",
-        ],
-        Backend::Postgres => &[
-            "CREATE TRIGGER verification_reports_append_only BEFORE UPDATE OR DELETE ON verification_reports
-               FOR EACH ROW EXECUTE FUNCTION jiuzhu_append_only()",
-        ],
-    }
-}
-
-fn policy_triggers(backend: Backend) -> &'static [&'static str] {
-    match backend {
-        Backend::Sqlite => &[
-            "CREATE TRIGGER policy_values_no_update BEFORE UPDATE ON policy_values
-               BEGIN SELECT RAISE(ABORT, 'policy_values is append-only'); END",
-            "CREATE TRIGGER policy_values_no_delete BEFORE DELETE ON policy_values
-               BEGIN SELECT RAISE(ABORT, 'policy_values is append-only'); END",
-            "CREATE TRIGGER evaluations_no_update BEFORE UPDATE ON evaluations
-               BEGIN SELECT RAISE(ABORT, 'evaluations is append-only'); END",
-            "CREATE TRIGGER evaluations_no_delete BEFORE DELETE ON evaluations
-               BEGIN SELECT RAISE(ABORT, 'evaluations is append-only'); END",
-        ],
-        Backend::Postgres => &[
-            "CREATE TRIGGER policy_values_append_only BEFORE UPDATE OR DELETE ON policy_values
-               FOR EACH ROW EXECUTE FUNCTION jiuzhu_append_only()",
-            "CREATE TRIGGER evaluations_append_only BEFORE UPDATE OR DELETE ON evaluations
-               FOR EACH ROW EXECUTE FUNCTION jiuzhu_append_only()",
-        ],
-    }
-}
-
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,
-    /// Backend-specific statements run after `sql` (triggers differ between the two).
+    /// Backend-specific statements run after `sql`.
     pub extra: fn(Backend) -> &'static [&'static str],
+    /// Tables this migration makes append-only, after `extra`.
+    pub append_only: &'static [&'static str],
 }
 
-fn append_only_triggers(backend: Backend) -> &'static [&'static str] {
+/// PostgreSQL's trigger function behind every append-only table, made by the first migration,
+/// and the audit log's guard against TRUNCATE (a statement trigger, which SQLite does not have).
+fn audit_log_guards(backend: Backend) -> &'static [&'static str] {
     match backend {
-        Backend::Sqlite => &[
-            "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-               BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-            "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
-               BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
-        ],
+        Backend::Sqlite => &[],
         Backend::Postgres => &[
             "CREATE FUNCTION jiuzhu_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
                BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$",
-            "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log
-               FOR EACH ROW EXECUTE FUNCTION jiuzhu_append_only()",
             "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
                FOR EACH STATEMENT EXECUTE FUNCTION jiuzhu_append_only()",
         ],
     }
 }
 
-fn case_triggers(backend: Backend) -> &'static [&'static str] {
+/// The triggers that refuse UPDATE and DELETE on `table`, written once for both backends.
+fn append_only(backend: Backend, table: &str) -> Vec<String> {
     match backend {
-        Backend::Sqlite => &[
-            "CREATE TRIGGER case_events_no_update BEFORE UPDATE ON case_events
-               BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END",
-            "CREATE TRIGGER case_events_no_delete BEFORE DELETE ON case_events
-               BEGIN SELECT RAISE(ABORT, 'case_events is append-only'); END",
-        ],
-        Backend::Postgres => &[
-            "CREATE TRIGGER case_events_append_only BEFORE UPDATE OR DELETE ON case_events
-               FOR EACH ROW EXECUTE FUNCTION jiuzhu_append_only()",
-        ],
+        Backend::Sqlite => ["update", "delete"]
+            .iter()
+            .map(|op| {
+                format!(
+                    "CREATE TRIGGER {table}_no_{op} BEFORE {} ON {table}
+                       BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END",
+                    op.to_uppercase()
+                )
+            })
+            .collect(),
+        Backend::Postgres => vec![format!(
+            "CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
+               FOR EACH ROW EXECUTE FUNCTION jiuzhu_append_only()"
+        )],
     }
 }
 
@@ -255,7 +221,8 @@ CREATE TABLE calendar_years (
     loaded_by TEXT NOT NULL
 );
 "#,
-        extra: append_only_triggers,
+        extra: audit_log_guards,
+        append_only: &["audit_log"],
     },
     Migration {
         version: 2,
@@ -327,7 +294,8 @@ CREATE INDEX case_items_department ON case_items(department_code, stage);
 CREATE INDEX case_items_due ON case_items(next_due);
 CREATE UNIQUE INDEX case_items_form_no ON case_items(form_no);
 "#,
-        extra: case_triggers,
+        extra: no_extra,
+        append_only: &["case_events"],
     },
     Migration {
         version: 3,
@@ -361,7 +329,8 @@ CREATE TABLE evaluations (
 );
 CREATE INDEX evaluations_case ON evaluations(case_id);
 "#,
-        extra: policy_triggers,
+        extra: no_extra,
+        append_only: &["policy_values", "evaluations"],
     },
     Migration {
         version: 4,
@@ -417,7 +386,8 @@ CREATE TABLE verification_reports (
 );
 CREATE INDEX verification_reports_case ON verification_reports(case_id);
 "#,
-        extra: feed_triggers,
+        extra: no_extra,
+        append_only: &["verification_reports"],
     },
     Migration {
         version: 5,
@@ -444,6 +414,7 @@ ALTER TABLE facts_v5 RENAME TO facts;
 CREATE INDEX facts_person ON facts(person_key);
 "#,
         extra: no_extra,
+        append_only: &[],
     },
 ];
 
@@ -538,6 +509,9 @@ pub(crate) async fn migrate_until(tx: &mut Tx, until: i64) -> Result<Vec<&'stati
         }
         let mut script = statements(&render(m.sql, backend));
         script.extend((m.extra)(backend).iter().map(|s| s.to_string()));
+        for table in m.append_only {
+            script.extend(append_only(backend, table));
+        }
         for statement in script {
             on_tx!(tx, c => sqlx::query(&statement).execute(c).await.map(|r| r.rows_affected()))?;
         }
