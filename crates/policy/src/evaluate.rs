@@ -238,19 +238,8 @@ impl Ctx<'_, '_> {
             }
             Program::Tekun => {
                 let p = TekunParams::read(ps, &mut t)?;
-                let mut total = Money::ZERO;
-                let mut count = 0;
-                let mut reasons = Vec::new();
-                for m in &h.members {
-                    let o = tekun::assess_member(m, &p, &mut t);
-                    if o.eligible {
-                        total += o.amount;
-                        count += 1;
-                    } else if let Some(r) = o.reason {
-                        reasons.push(r);
-                    }
-                }
-                self.tekun_members = count;
+                let (total, count, reasons) = tekun::assess_household(&h.members, &p, &mut t);
+                self.tekun_members = count as i64;
                 let outcome = if count > 0 {
                     Outcome::granted(total, Some(format!("{count}人符合特困供养条件")))
                 } else {

@@ -63,31 +63,9 @@ struct EntryFile {
     demo: bool,
 }
 
-/// Turns a TOML or JSON scalar or `[[key, value], ...]` into a raw value.
+/// Turns a TOML scalar or `[[key, value], ...]` into a raw value, as a JSON one is.
 pub fn raw_from_toml(v: &toml::Value) -> Option<RawValue> {
-    match v {
-        toml::Value::String(s) => Some(RawValue::Text(s.clone())),
-        toml::Value::Integer(i) => Some(RawValue::Text(i.to_string())),
-        toml::Value::Float(f) => Some(RawValue::Text(f.to_string())),
-        toml::Value::Array(rows) => rows
-            .iter()
-            .map(|row| match row.as_array()?.as_slice() {
-                [k, v] => Some((scalar(k)?, scalar(v)?)),
-                _ => None,
-            })
-            .collect::<Option<Vec<_>>>()
-            .map(RawValue::Pairs),
-        _ => None,
-    }
-}
-
-fn scalar(v: &toml::Value) -> Option<String> {
-    match v {
-        toml::Value::String(s) => Some(s.clone()),
-        toml::Value::Integer(i) => Some(i.to_string()),
-        toml::Value::Float(f) => Some(f.to_string()),
-        _ => None,
-    }
+    crate::evaluate::raw_from_json(&serde_json::to_value(v).ok()?)
 }
 
 impl Pack {

@@ -102,16 +102,8 @@ pub fn outcomes(h: &Household, r: &SimRules) -> Outcomes {
         ));
     }
     if r.programs.contains(&Program::Tekun) {
-        let mut total = Money::ZERO;
-        let mut any = false;
-        for m in &h.members {
-            let o = tekun::assess_member(m, &r.tekun, t);
-            if o.eligible {
-                any = true;
-                total += o.amount;
-            }
-        }
-        out[2] = any.then_some(total.fen());
+        let (total, count, _) = tekun::assess_household(&h.members, &r.tekun, t);
+        out[2] = (count > 0).then_some(total.fen());
     }
     if let Some(p) = &r.poverty {
         let resident = r.residence_years.is_none_or(|years| {

@@ -64,6 +64,28 @@ impl TekunParams {
     }
 }
 
+/// The household's 特困 support: every eligible member's amount added up, how many are
+/// eligible, and why each of the others is not.
+pub fn assess_household(
+    members: &[Member],
+    p: &TekunParams,
+    t: &mut impl Tracer,
+) -> (Money, usize, Vec<String>) {
+    let mut total = Money::ZERO;
+    let mut count = 0;
+    let mut reasons = Vec::new();
+    for m in members {
+        let o = assess_member(m, p, t);
+        if o.eligible {
+            total += o.amount;
+            count += 1;
+        } else if let Some(r) = o.reason {
+            reasons.push(r);
+        }
+    }
+    (total, count, reasons)
+}
+
 /// One member: in a covered group (elderly, disabled, minor), unable to work (minors need not
 /// be), without a living (own income below the basic standard), and without a supporter able
 /// to support them.
