@@ -20,9 +20,42 @@ use serde_json::json;
 
 type HttpClient = Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>;
 
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Concurrent clients filing applications, then reading case pages, over HTTP against the
+    /// platform served on this database (which must hold the demo city).
+    Load {
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Seconds per phase.
+        #[arg(long, default_value_t = 20)]
+        seconds: u64,
+    },
+    /// Verification of single cases against the facts in the database: the case page's 核对,
+    /// one case after another, with the time each took.
+    Verify {
+        /// Cases 1..=N.
+        #[arg(long, default_value_t = 500)]
+        cases: i64,
+    },
+    Policy(crate::bench_policy::Args),
+}
+
 pub struct LoadOptions {
     pub clients: usize,
     pub seconds: u64,
+}
+
+/// The benchmarks that run on the database (`bench policy` needs none and runs before it opens).
+pub async fn run_on(services: Services, command: Command) -> Result<()> {
+    match command {
+        Command::Load { clients, seconds } => run(services, LoadOptions { clients, seconds }).await,
+        Command::Verify { cases } => {
+            let actor = crate::cli_actor(&services).await?;
+            verify(services, actor, cases).await
+        }
+        Command::Policy(args) => crate::bench_policy::run(args),
+    }
 }
 
 #[derive(serde::Serialize)]
@@ -116,29 +149,19 @@ async fn call(
 }
 
 pub async fn run(services: Services, options: LoadOptions) -> Result<()> {
-    if services
-        .is_empty()
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
-    {
+    if services.is_empty().await? {
         bail!("数据库为空：请先运行 jiuzhu demo");
     }
     // The window clerk of 杨舍镇 files for the heads of the households of her township.
     let (clerk, admin) = {
-        let mut tx = services
-            .store
-            .begin_read()
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut tx = services.store.begin_read().await?;
         let clerk = tx
             .user_by_name("clerk")
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .await?
             .context("需要示范用户 clerk")?;
         let admin = tx
             .user_by_name("admin")
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?
+            .await?
             .context("需要示范用户 admin")?;
         (clerk, admin)
     };
@@ -154,8 +177,7 @@ pub async fn run(services: Services, options: LoadOptions) -> Result<()> {
                 expires_in_days: Some(1),
             },
         )
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?
+        .await?
         .token;
     let clerk_actor = Actor::from_user(&clerk, Interface::Cli, "local");
     let mut heads = Vec::new();
@@ -164,11 +186,7 @@ pub async fn run(services: Services, options: LoadOptions) -> Result<()> {
             page: Some(page),
             ..Default::default()
         };
-        let p = services
-            .households()
-            .search(&clerk_actor, &q)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let p = services.households().search(&clerk_actor, &q).await?;
         heads.extend(p.items.iter().map(|h| h.head_person_id));
         if p.items.is_empty() {
             break;

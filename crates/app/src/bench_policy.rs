@@ -13,13 +13,24 @@ use jiuzhu_policy::batch::{self, BatchRules, Households, Totals};
 use jiuzhu_policy::household::parse_month;
 use jiuzhu_policy::{Overrides, PolicyBook};
 
-pub struct Options {
-    pub persons: PathBuf,
-    pub out: PathBuf,
-    pub month: String,
-    pub jurisdiction: String,
-    pub threads: usize,
-    pub set: Vec<String>,
+/// The columnar batch path on a persons CSV (the OpenFisca comparison's format): writes the
+/// nine household outputs and prints phase times and totals.
+#[derive(clap::Args)]
+pub struct Args {
+    #[arg(long)]
+    persons: PathBuf,
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long, default_value = "2024-01")]
+    month: String,
+    #[arg(long, default_value = "openfisca-bench")]
+    jurisdiction: String,
+    /// Worker threads; 1 runs everything on one thread.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// A parameter for this run only: --set dibao.standard=1000 (repeatable).
+    #[arg(long = "set")]
+    set: Vec<String>,
 }
 
 /// Bytes read per chunk: small enough to stay in cache, large enough that per-chunk costs vanish.
@@ -175,7 +186,7 @@ impl Chunks {
     }
 }
 
-pub fn run(o: Options) -> Result<()> {
+pub fn run(o: Args) -> Result<()> {
     let started = Instant::now();
     let book = PolicyBook::shipped();
     let month = parse_month(&o.month)?;

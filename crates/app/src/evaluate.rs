@@ -6,15 +6,26 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use jiuzhu_policy::{Evaluation, HouseholdInput, PolicyBook, Step};
 
-pub struct Options {
-    pub input: PathBuf,
-    pub jurisdiction: Option<String>,
-    pub month: Option<String>,
-    pub set: Vec<String>,
-    pub json: bool,
+#[derive(clap::Args)]
+pub struct Args {
+    /// The household as JSON (see README, "Evaluating a household"); `-` reads standard input.
+    #[arg(long)]
+    input: PathBuf,
+    /// Policy pack id (zhangjiagang, xiamen, ...) or division code; overrides the file's.
+    #[arg(long)]
+    jurisdiction: Option<String>,
+    /// Month evaluated, YYYY-MM; overrides the file's.
+    #[arg(long)]
+    month: Option<String>,
+    /// A parameter for this evaluation only: --set dibao.standard=1000 (repeatable).
+    #[arg(long = "set")]
+    set: Vec<String>,
+    /// Print the decisions as JSON instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
-pub fn run(o: Options) -> Result<()> {
+pub fn run(o: Args) -> Result<()> {
     let text = if o.input.as_os_str() == "-" {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s)?;

@@ -1,0 +1,44 @@
+//! `jiuzhu serve`: the web pages and the JSON API.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, Result};
+use jiuzhu_services::Services;
+
+use crate::config::Config;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address to listen on [env: JIUZHU_BIND]
+    #[arg(long)]
+    pub bind: Option<String>,
+    /// Write the demo city first when the database is empty.
+    #[arg(long)]
+    demo: bool,
+    /// Households of that demo city.
+    #[arg(long, default_value_t = 20_000)]
+    demo_households: usize,
+}
+
+pub async fn run(services: Services, config: &Config, args: Args) -> Result<()> {
+    if args.demo && services.is_empty().await? {
+        crate::demo::write(&services, args.demo_households, 2026).await?;
+    }
+    let addr: SocketAddr = config
+        .bind
+        .parse()
+        .with_context(|| format!("监听地址“{}”无效", config.bind))?;
+    let state = jiuzhu_web::AppState::new(
+        services,
+        jiuzhu_web::WebConfig {
+            secure_cookies: config.secure_cookies,
+            trust_proxy: config.trust_proxy,
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("无法监听 {addr}"))?;
+    println!("救助平台已启动：http://{addr}/  （Ctrl-C 停止）");
+    jiuzhu_web::serve_on(state, listener).await?;
+    Ok(())
+}
