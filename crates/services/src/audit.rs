@@ -1,13 +1,49 @@
 //! The auditor's search of the audit log.
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use jiuzhu_domain::Permission;
-use jiuzhu_store::{AuditFilter, AuditRecord};
-use serde::Deserialize;
+use jiuzhu_store::AuditFilter;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::people::Page;
 use crate::{clock, Actor, Audit, Result, ServiceError};
+
+/// One row of the audit log.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub actor_id: Option<i64>,
+    pub actor_name: String,
+    pub actor_role: String,
+    pub interface: String,
+    pub ip: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub region_code: Option<String>,
+    pub detail: String,
+}
+
+impl From<jiuzhu_store::AuditRecord> for AuditRecord {
+    fn from(r: jiuzhu_store::AuditRecord) -> Self {
+        AuditRecord {
+            id: r.id,
+            at: r.at,
+            actor_id: r.actor_id,
+            actor_name: r.actor_name,
+            actor_role: r.actor_role,
+            interface: r.interface,
+            ip: r.ip,
+            action: r.action,
+            entity: r.entity,
+            entity_id: r.entity_id,
+            region_code: r.region_code,
+            detail: r.detail,
+        }
+    }
+}
 
 #[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(default)]
@@ -73,7 +109,7 @@ impl Audit<'_> {
         .await?;
         tx.commit().await?;
         Ok(Page {
-            items,
+            items: items.into_iter().map(Into::into).collect(),
             total,
             page,
             per_page: AUDIT_PER_PAGE,

@@ -523,8 +523,9 @@ async fn time_limits_cross_national_day_and_count_the_adjusted_saturday(db: Test
         .unwrap()
         .items[0]
         .head_person_id;
-    let mine =
-        |rows: Vec<jiuzhu_store::CaseItemRow>, id: i64| rows.into_iter().any(|r| r.case_id == id);
+    let mine = |rows: Vec<jiuzhu_services::cases::CaseItemRow>, id: i64| {
+        rows.into_iter().any(|r| r.case_id == id)
+    };
 
     // Accepted on Tuesday 2025-09-30, the day before the holiday (10-01 to 10-08).
     s.set_clock(Some(cst(2025, 9, 30, 10)));

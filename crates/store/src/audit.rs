@@ -44,7 +44,7 @@ pub struct AuditEntry {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct AuditRecord {
     pub id: i64,
     pub at: DateTime<Utc>,

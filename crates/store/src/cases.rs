@@ -18,7 +18,7 @@ pub struct NewCase<'a> {
     pub filed_by: &'a str,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CaseRow {
     pub id: i64,
     pub region_code: String,
@@ -44,7 +44,7 @@ pub struct ItemProjection {
 }
 
 /// One line of an inbox or an overdue list.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct CaseItemRow {
     pub case_id: i64,
     pub item_code: String,
@@ -69,7 +69,7 @@ pub struct CaseItemFilter {
     pub limit: i64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, sqlx::FromRow)]
 #[serde(default)]
 pub struct Organisation {
     pub id: i64,

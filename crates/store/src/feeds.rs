@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 use crate::{blind_key_of_index, like_prefix, on_tx, value_rows, Result, StoreError, Tx, TxInner};
 
 /// A feed file as imported.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct FeedFileRecord {
     pub id: i64,
     pub category: String,
@@ -45,7 +45,7 @@ pub struct NewFact {
 }
 
 /// A rejected row of a file.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct FeedRejection {
     pub row_no: i64,
     pub field: String,

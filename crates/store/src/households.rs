@@ -12,7 +12,7 @@ pub struct NewHousehold<'a> {
     pub head_person_id: i64,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct HouseholdSummary {
     pub id: i64,
     pub region_code: String,
@@ -23,7 +23,7 @@ pub struct HouseholdSummary {
     pub member_count: i64,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct MemberRecord {
     pub member_id: i64,
     pub person_id: i64,
@@ -37,7 +37,7 @@ pub struct MemberRecord {
     pub to_date: Option<NaiveDate>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct HouseholdRecord {
     pub id: i64,
     pub region_code: String,

@@ -6,13 +6,11 @@ use serde::Serialize;
 
 use crate::{on_tx, value_rows, Result, StoreError, Tx};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IncomeRecord {
     pub id: i64,
     pub person_id: i64,
-    #[schema(value_type = String)]
     pub kind: IncomeKind,
-    #[schema(value_type = i64)]
     pub monthly: Money,
     pub since: NaiveDate,
     /// `declared`, or the feed it came from.

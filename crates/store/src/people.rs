@@ -25,7 +25,7 @@ pub struct PersonRecord {
 }
 
 /// A line of a list: masked identity number, no health or phone details beyond the grade.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PersonSummary {
     pub id: i64,
     pub region_code: String,

@@ -81,7 +81,7 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct ApiTokenRecord {
     pub id: i64,
     pub user_id: i64,

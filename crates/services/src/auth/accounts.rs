@@ -2,12 +2,12 @@
 
 use chrono::{Duration, Utc};
 use jiuzhu_domain::{Permission, RegionCode, Role};
-use jiuzhu_store::{ApiTokenRecord, NewUser, UserRecord};
+use jiuzhu_store::{NewUser, UserRecord};
 use serde_json::json;
 
 use super::{
-    check_password_rules, digest, hash_password, random_token, IssuedToken, TokenInput, UserInput,
-    UserView,
+    check_password_rules, digest, hash_password, random_token, ApiTokenRecord, IssuedToken,
+    TokenInput, UserInput, UserView,
 };
 use crate::{Actor, Result, ServiceError, Users};
 
@@ -177,7 +177,7 @@ impl Users<'_> {
         }
         let token = format!("jz_{}", random_token(32));
         let now = Utc::now();
-        let mut record = ApiTokenRecord {
+        let mut record = jiuzhu_store::ApiTokenRecord {
             id: 0,
             user_id: user.id,
             name: name.to_string(),
@@ -203,7 +203,7 @@ impl Users<'_> {
         Ok(IssuedToken {
             id: record.id,
             token,
-            record,
+            record: record.into(),
         })
     }
 
@@ -211,7 +211,12 @@ impl Users<'_> {
         actor.require(Permission::ManageUsers)?;
         self.user_in_scope(actor, user_id).await?;
         let mut tx = self.store.begin_read().await?;
-        Ok(tx.tokens_of(user_id).await?)
+        Ok(tx
+            .tokens_of(user_id)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     pub async fn revoke_token(&self, actor: &Actor, token_id: i64) -> Result<()> {

@@ -7,13 +7,46 @@ pub use password::{check_password_rules, hash_password, verify_password};
 
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
-use jiuzhu_store::{ApiTokenRecord, AuditEntry, Interface, SessionRecord, UserRecord};
+use jiuzhu_store::{AuditEntry, Interface, SessionRecord, UserRecord};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::{clock, Actor, Auth, Result, ServiceError};
+
+/// An API token as listed: never the token itself.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ApiTokenRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    /// The first characters of the token, to recognise it in lists.
+    pub prefix: String,
+    pub read_only: bool,
+    pub created_by: i64,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+}
+
+impl From<jiuzhu_store::ApiTokenRecord> for ApiTokenRecord {
+    fn from(r: jiuzhu_store::ApiTokenRecord) -> Self {
+        ApiTokenRecord {
+            id: r.id,
+            user_id: r.user_id,
+            name: r.name,
+            prefix: r.prefix,
+            read_only: r.read_only,
+            created_by: r.created_by,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            last_used_at: r.last_used_at,
+        }
+    }
+}
 
 /// Failed logins in a row before the account locks, and for how long.
 pub const LOCKOUT_THRESHOLD: i64 = 5;

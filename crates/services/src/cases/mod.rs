@@ -22,7 +22,9 @@ pub use intake::{Application, ApplicationInput};
 pub use queries::Queue;
 pub use register::{stage_label, RegisterRow};
 pub use registration::{AssessmentInput, MissingInput, ReasonedItem, RegistrationInput};
-pub use views::{CaseView, DeadlineView, EventView, ItemView, PublicItem, PublicStatus};
+pub use views::{
+    CaseItemRow, CaseView, DeadlineView, EventView, ItemView, PublicItem, PublicStatus,
+};
 pub use window::WindowStep;
 
 pub(crate) use events::Loaded;

@@ -3,10 +3,10 @@
 
 use jiuzhu_domain::case::{china_date, CaseState, ItemStage};
 use jiuzhu_domain::{Permission, Role};
-use jiuzhu_store::{CaseItemFilter, CaseItemRow, CaseRow};
+use jiuzhu_store::{CaseItemFilter, CaseRow};
 use serde_json::json;
 
-use super::{views, CaseView, PublicStatus};
+use super::{views, CaseItemRow, CaseView, PublicStatus};
 use crate::{Actor, Cases, Result, ServiceError};
 
 /// Which projection rows a list shows.
@@ -68,7 +68,12 @@ impl Cases<'_> {
             }
         }
         let mut tx = self.store.begin_read().await?;
-        Ok(tx.case_items(&filter).await?)
+        Ok(tx
+            .case_items(&filter)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// The applications of a household the actor may see, newest first.

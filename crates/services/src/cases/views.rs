@@ -361,3 +361,37 @@ pub(crate) fn public_status(
         items,
     }
 }
+
+/// One line of an inbox or an overdue list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseItemRow {
+    pub case_id: i64,
+    pub item_code: String,
+    pub region_code: String,
+    pub department_code: String,
+    pub stage: String,
+    pub form_no: Option<String>,
+    pub next_due: Option<NaiveDate>,
+    pub next_due_kind: Option<String>,
+    pub late: bool,
+    pub applicant_name: String,
+    pub filed_at: DateTime<Utc>,
+}
+
+impl From<jiuzhu_store::CaseItemRow> for CaseItemRow {
+    fn from(r: jiuzhu_store::CaseItemRow) -> Self {
+        CaseItemRow {
+            case_id: r.case_id,
+            item_code: r.item_code,
+            region_code: r.region_code,
+            department_code: r.department_code,
+            stage: r.stage,
+            form_no: r.form_no,
+            next_due: r.next_due,
+            next_due_kind: r.next_due_kind,
+            late: r.late,
+            applicant_name: r.applicant_name,
+            filed_at: r.filed_at,
+        }
+    }
+}

@@ -5,9 +5,10 @@
 use std::io::Read;
 use std::path::Path;
 
+use chrono::{DateTime, Utc};
 use jiuzhu_domain::{Permission, Role};
 use jiuzhu_feeds::{category, Category};
-use jiuzhu_store::{FeedFileRecord, FeedRejection, Interface, NewFeedFile};
+use jiuzhu_store::{Interface, NewFeedFile};
 use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -17,6 +18,57 @@ mod rows;
 use rows::{read_file, reading_failed, IMPORT_CACHE_MIB};
 
 use crate::{Actor, Feeds, Result, ServiceError, Services};
+
+/// A feed file as imported.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FeedFileRecord {
+    pub id: i64,
+    pub category: String,
+    pub department: String,
+    pub file_name: String,
+    /// SHA-256 of the file's bytes: the same file is imported once.
+    pub sha256: String,
+    pub encoding: String,
+    pub accepted: i64,
+    pub rejected: i64,
+    pub imported_by: String,
+    pub imported_at: DateTime<Utc>,
+}
+
+impl From<jiuzhu_store::FeedFileRecord> for FeedFileRecord {
+    fn from(r: jiuzhu_store::FeedFileRecord) -> Self {
+        FeedFileRecord {
+            id: r.id,
+            category: r.category,
+            department: r.department,
+            file_name: r.file_name,
+            sha256: r.sha256,
+            encoding: r.encoding,
+            accepted: r.accepted,
+            rejected: r.rejected,
+            imported_by: r.imported_by,
+            imported_at: r.imported_at,
+        }
+    }
+}
+
+/// A rejected row of a file.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct FeedRejection {
+    pub row_no: i64,
+    pub field: String,
+    pub reason: String,
+}
+
+impl From<jiuzhu_store::FeedRejection> for FeedRejection {
+    fn from(r: jiuzhu_store::FeedRejection) -> Self {
+        FeedRejection {
+            row_no: r.row_no,
+            field: r.field,
+            reason: r.reason,
+        }
+    }
+}
 
 /// The outcome of importing one file.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -82,7 +134,10 @@ impl Feeds<'_> {
         let all = actor.role.allows(Permission::ImportFeeds);
         Ok(tx
             .recent_feed_files((!all).then_some(&codes[..]), 200)
-            .await?)
+            .await?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 
     /// One imported file with its rejected rows.
@@ -98,10 +153,10 @@ impl Feeds<'_> {
             .unwrap_or_default()
             .to_string();
         Ok(ImportReport {
-            file,
+            file: file.into(),
             category_label: label,
             already_imported: true,
-            rejections,
+            rejections: rejections.into_iter().map(Into::into).collect(),
         })
     }
 
@@ -189,10 +244,10 @@ impl Feeds<'_> {
         if let Some(file) = tx.feed_file_by_hash(c.code, sha).await? {
             let rejections = tx.feed_rejections(file.id).await?;
             return Ok(ImportReport {
-                file,
+                file: file.into(),
                 category_label: c.label.to_string(),
                 already_imported: true,
-                rejections,
+                rejections: rejections.into_iter().map(Into::into).collect(),
             });
         }
         // The file is read on its own thread while this one writes: reading and storing overlap,
@@ -259,10 +314,10 @@ impl Feeds<'_> {
         tx.commit().await?;
         self.store.refresh_statistics(&["facts"]).await?;
         Ok(ImportReport {
-            file,
+            file: file.into(),
             category_label: c.label.to_string(),
             already_imported: false,
-            rejections,
+            rejections: rejections.into_iter().map(Into::into).collect(),
         })
     }
 }
@@ -270,5 +325,5 @@ impl Feeds<'_> {
 /// Facts and rejected rows read from a stretch of a file.
 struct Batch {
     facts: Vec<jiuzhu_store::NewFact>,
-    rejections: Vec<FeedRejection>,
+    rejections: Vec<jiuzhu_store::FeedRejection>,
 }

@@ -1,10 +1,12 @@
 //! Households: one address, one head, members who join and leave with dates.
 
+mod views;
+
+pub use views::{HouseholdRecord, HouseholdSummary, HouseholdView, IncomeRecord, MemberRecord};
+
 use chrono::NaiveDate;
 use jiuzhu_domain::{Money, Permission, RegionCode, RegionLevel, Relation};
-use jiuzhu_store::{
-    HouseholdFilter, HouseholdRecord, HouseholdSummary, IncomeRecord, NewHousehold, StoreError, Tx,
-};
+use jiuzhu_store::{HouseholdFilter, NewHousehold, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -48,23 +50,6 @@ pub struct HouseholdQuery {
     pub q: Option<String>,
     pub region: Option<String>,
     pub page: Option<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct HouseholdView {
-    #[serde(flatten)]
-    #[schema(inline)]
-    pub household: HouseholdRecord,
-    pub region_name: String,
-    pub head_name: String,
-    /// Declared monthly incomes of the current members.
-    pub incomes: Vec<IncomeRecord>,
-    /// Monthly household income that counts for means tests (excluded kinds left out), in fen.
-    #[schema(value_type = i64)]
-    pub counted_monthly_income: Money,
-    /// Counted income divided by the current members, rounded to the fen.
-    #[schema(value_type = i64)]
-    pub per_capita_monthly_income: Money,
 }
 
 fn date_or_today(field: &str, d: Option<NaiveDate>) -> Result<NaiveDate> {
@@ -318,7 +303,7 @@ impl Households<'_> {
         let mut tx = self.store.begin_read().await?;
         let (items, total) = tx.search_households(&filter).await?;
         Ok(Page {
-            items,
+            items: items.into_iter().map(Into::into).collect(),
             total,
             page,
             per_page: PER_PAGE,
@@ -345,10 +330,10 @@ impl Households<'_> {
             .sum();
         let members = household.current_members().count().max(1) as i64;
         Ok(HouseholdView {
-            household,
+            household: household.into(),
             region_name,
             head_name,
-            incomes,
+            incomes: incomes.into_iter().map(Into::into).collect(),
             counted_monthly_income: counted,
             per_capita_monthly_income: counted.mul_ratio(1, members),
         })

@@ -6,10 +6,10 @@ mod views;
 
 pub use input::PersonInput;
 pub use name_search::{name_search, NameSearch};
-pub use views::PersonView;
+pub use views::{PersonSummary, PersonView};
 
 use jiuzhu_domain::{IdNumber, Permission, Person, RegionCode};
-use jiuzhu_store::{NewPersonRow, PersonFilter, PersonSummary, Tx};
+use jiuzhu_store::{NewPersonRow, PersonFilter, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -226,7 +226,7 @@ impl People<'_> {
             tx.search_persons(&filter).await?
         };
         Ok(Page {
-            items,
+            items: items.into_iter().map(Into::into).collect(),
             total,
             page,
             per_page: PER_PAGE,

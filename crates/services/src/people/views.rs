@@ -7,6 +7,34 @@ use serde::Serialize;
 
 use crate::{clock, Result, ServiceError, Services};
 
+/// A line of a list: masked identity number, no health or phone details beyond the grade.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PersonSummary {
+    pub id: i64,
+    pub region_code: String,
+    pub id_number_masked: String,
+    pub name: String,
+    pub sex: String,
+    pub birth_date: NaiveDate,
+    pub disability_grade: Option<i64>,
+    pub household_id: Option<i64>,
+}
+
+impl From<jiuzhu_store::PersonSummary> for PersonSummary {
+    fn from(r: jiuzhu_store::PersonSummary) -> Self {
+        PersonSummary {
+            id: r.id,
+            region_code: r.region_code,
+            id_number_masked: r.id_number_masked,
+            name: r.name,
+            sex: r.sex,
+            birth_date: r.birth_date,
+            disability_grade: r.disability_grade,
+            household_id: r.household_id,
+        }
+    }
+}
+
 /// A full record as shown to someone who handles the person; identity and phone masked unless
 /// the caller asked for them.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]

@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::Json;
 use jiuzhu_services::audit::AuditQuery;
+use jiuzhu_services::audit::AuditRecord;
 use jiuzhu_services::people::Page;
-use jiuzhu_store::AuditRecord;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 

@@ -3,10 +3,10 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use jiuzhu_services::cases::CaseItemRow;
 use jiuzhu_services::cases::{
     ApplicationInput, CaseView, DepartmentStep, PublicStatus, Queue, RegistrationInput, WindowStep,
 };
-use jiuzhu_store::CaseItemRow;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -56,11 +56,11 @@ pub async fn import_feed(
 }
 
 #[utoipa::path(get, path = "/feed-files", tag = "feeds",
-    responses((status = 200, description = "The latest files of the categories this token may send, newest first", body = Vec<jiuzhu_store::FeedFileRecord>)))]
+    responses((status = 200, description = "The latest files of the categories this token may send, newest first", body = Vec<jiuzhu_services::feeds::FeedFileRecord>)))]
 pub async fn feed_files(
     State(s): State<AppState>,
     ApiUser(a): ApiUser,
-) -> ApiResult<Vec<jiuzhu_store::FeedFileRecord>> {
+) -> ApiResult<Vec<jiuzhu_services::feeds::FeedFileRecord>> {
     Ok(Json(s.services.feeds().files(&a).await?))
 }
 

@@ -4,11 +4,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use chrono::NaiveDate;
+use jiuzhu_services::households::HouseholdSummary;
 use jiuzhu_services::households::{
     HouseholdInput, HouseholdQuery, HouseholdUpdate, HouseholdView, MemberInput,
 };
 use jiuzhu_services::people::Page;
-use jiuzhu_store::HouseholdSummary;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

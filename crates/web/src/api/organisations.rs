@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
-use jiuzhu_store::Organisation;
+use jiuzhu_services::organisations::{Organisation, OrganisationInput};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -23,11 +23,11 @@ pub async fn organisations(
     Ok(Json(s.services.organisations().list(&a).await?))
 }
 
-#[utoipa::path(post, path = "/organisations", tag = "cases", request_body = Organisation, responses((status = 201, body = Organisation)))]
+#[utoipa::path(post, path = "/organisations", tag = "cases", request_body = OrganisationInput, responses((status = 201, body = Organisation)))]
 pub async fn add_organisation(
     State(s): State<AppState>,
     ApiUser(a): ApiUser,
-    ApiJson(o): ApiJson<Organisation>,
+    ApiJson(o): ApiJson<OrganisationInput>,
 ) -> Created<Organisation> {
     Ok((
         StatusCode::CREATED,

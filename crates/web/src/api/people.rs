@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use jiuzhu_services::people::PersonSummary;
 use jiuzhu_services::people::{Page, PersonInput, PersonQuery, PersonView};
-use jiuzhu_store::PersonSummary;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use jiuzhu_services::auth::ApiTokenRecord;
 use jiuzhu_services::auth::{IssuedToken, TokenInput, UserInput, UserView};
-use jiuzhu_store::ApiTokenRecord;
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
