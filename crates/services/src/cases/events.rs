@@ -7,7 +7,7 @@ use jiuzhu_domain::{Permission, Role};
 use jiuzhu_store::{CaseRow, ItemProjection, Tx};
 use serde_json::json;
 
-use super::{refused, CaseView};
+use super::{refused, views, CaseView};
 use crate::{Actor, Result, ServiceError, Services};
 
 /// A case as read for a step: its row, its events and the state folded from them.
@@ -121,11 +121,7 @@ impl Services {
                     .min_by_key(|d| d.due.date);
                 ItemProjection {
                     item_code: i.item.clone(),
-                    department_code: i
-                        .department
-                        .clone()
-                        .or_else(|| catalogue.item(&i.item).map(|c| c.department.clone()))
-                        .unwrap_or_default(),
+                    department_code: views::department_of(&catalogue, i),
                     stage: i.stage.code().to_string(),
                     form_no: i.form_no.clone(),
                     next_due: if i.stage.is_settled() {

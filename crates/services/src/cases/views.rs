@@ -120,6 +120,14 @@ pub(crate) fn outcome_text(o: &Outcome) -> String {
     }
 }
 
+/// The department an item went to, or the one the catalogue gives it before the transfer.
+pub(super) fn department_of(c: &Catalogue, i: &jiuzhu_domain::case::ItemState) -> String {
+    i.department
+        .clone()
+        .or_else(|| c.item(&i.item).map(|x| x.department.clone()))
+        .unwrap_or_default()
+}
+
 fn name_of(c: &Catalogue, code: &str) -> String {
     c.item(code)
         .map_or_else(|| code.to_string(), |i| i.name.clone())
@@ -233,11 +241,7 @@ impl Services {
             .items
             .iter()
             .map(|i| {
-                let department = i
-                    .department
-                    .clone()
-                    .or_else(|| catalogue.item(&i.item).map(|c| c.department.clone()))
-                    .unwrap_or_default();
+                let department = department_of(&catalogue, i);
                 ItemView {
                     code: i.item.clone(),
                     name: name_of(&catalogue, &i.item),
@@ -318,11 +322,7 @@ pub(crate) fn public_status(
         .items
         .iter()
         .map(|i| {
-            let department = i
-                .department
-                .clone()
-                .or_else(|| c.item(&i.item).map(|x| x.department.clone()))
-                .unwrap_or_default();
+            let department = department_of(c, i);
             let progress = match i.stage {
                 ItemStage::Requested => "已收到申请，等待窗口受理".to_string(),
                 ItemStage::MaterialsMissing => {

@@ -71,6 +71,13 @@ fn conflict_in_household(e: StoreError) -> ServiceError {
     }
 }
 
+/// The household if it lies within the actor's region; "not found" otherwise.
+async fn in_scope(tx: &mut Tx, actor: &Actor, id: i64) -> Result<jiuzhu_store::HouseholdRecord> {
+    tx.get_household(id, actor.scope())
+        .await?
+        .ok_or(ServiceError::NotFound)
+}
+
 impl Households<'_> {
     pub async fn create(&self, actor: &Actor, input: &HouseholdInput) -> Result<HouseholdView> {
         actor.require(Permission::WritePeople)?;
@@ -123,9 +130,7 @@ impl Households<'_> {
             json!({"head_person_id": head.id, "address": input.address.trim()}),
         ))
         .await?;
-        let view = self.household_view(&mut tx, actor, id).await?;
-        tx.commit().await?;
-        Ok(view)
+        self.commit_view(tx, actor, id).await
     }
 
     pub async fn add_member(
@@ -136,10 +141,7 @@ impl Households<'_> {
     ) -> Result<HouseholdView> {
         actor.require(Permission::WritePeople)?;
         let mut tx = self.store.begin().await?;
-        let household = tx
-            .get_household(household_id, actor.scope())
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let household = in_scope(&mut tx, actor, household_id).await?;
         let relation = Relation::from_code(input.relation.trim())
             .filter(|r| *r != Relation::Head)
             .ok_or_else(|| {
@@ -169,9 +171,7 @@ impl Households<'_> {
             json!({"person_id": person.id, "relation": relation.code(), "from": from}),
         ))
         .await?;
-        let view = self.household_view(&mut tx, actor, household_id).await?;
-        tx.commit().await?;
-        Ok(view)
+        self.commit_view(tx, actor, household_id).await
     }
 
     /// Records that a member left on `to` (moved out, married out, died); history is kept.
@@ -184,10 +184,7 @@ impl Households<'_> {
     ) -> Result<HouseholdView> {
         actor.require(Permission::WritePeople)?;
         let mut tx = self.store.begin().await?;
-        let household = tx
-            .get_household(household_id, actor.scope())
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let household = in_scope(&mut tx, actor, household_id).await?;
         let to = date_or_today("to_date", to)?;
         let member = household
             .members
@@ -212,9 +209,7 @@ impl Households<'_> {
             json!({"person_id": member.person_id, "to": to}),
         ))
         .await?;
-        let view = self.household_view(&mut tx, actor, household_id).await?;
-        tx.commit().await?;
-        Ok(view)
+        self.commit_view(tx, actor, household_id).await
     }
 
     pub async fn update(
@@ -225,10 +220,7 @@ impl Households<'_> {
     ) -> Result<HouseholdView> {
         actor.require(Permission::WritePeople)?;
         let mut tx = self.store.begin().await?;
-        let household = tx
-            .get_household(id, actor.scope())
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let household = in_scope(&mut tx, actor, id).await?;
         if input.address.trim().is_empty() {
             return Err(ServiceError::invalid("address", "家庭住址不能为空"));
         }
@@ -251,9 +243,7 @@ impl Households<'_> {
             json!({"address": input.address.trim(), "head_person_id": input.head_person_id}),
         ))
         .await?;
-        let view = self.household_view(&mut tx, actor, id).await?;
-        tx.commit().await?;
-        Ok(view)
+        self.commit_view(tx, actor, id).await
     }
 
     /// A household with its members (masked). Audited: it lists people's details.
@@ -310,11 +300,15 @@ impl Households<'_> {
         })
     }
 
+    /// The household as it stands after a change, committed with it.
+    async fn commit_view(&self, mut tx: Tx, actor: &Actor, id: i64) -> Result<HouseholdView> {
+        let view = self.household_view(&mut tx, actor, id).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
     async fn household_view(&self, tx: &mut Tx, actor: &Actor, id: i64) -> Result<HouseholdView> {
-        let household = tx
-            .get_household(id, actor.scope())
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        let household = in_scope(tx, actor, id).await?;
         let region_name = self.region_name(tx, &household.region_code).await?;
         let head_name = household
             .members

@@ -91,13 +91,7 @@ impl People<'_> {
             json!({"name": person.name, "id_number": person.id_number.masked()}),
         ))
         .await?;
-        let record = tx
-            .get_person(id, actor.scope())
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        let view = self.person_view(&mut tx, &record, false).await?;
-        tx.commit().await?;
-        Ok(view)
+        self.commit_person_view(tx, actor, id).await
     }
 
     pub async fn update(
@@ -143,13 +137,7 @@ impl People<'_> {
             json!({"changed": changed_fields(&before.person, &person)}),
         ))
         .await?;
-        let record = tx
-            .get_person(id, actor.scope())
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        let view = self.person_view(&mut tx, &record, false).await?;
-        tx.commit().await?;
-        Ok(view)
+        self.commit_person_view(tx, actor, id).await
     }
 
     /// A person's full record. Every read is audited; `reveal` unmasks the identity number and

@@ -5,7 +5,7 @@ use jiuzhu_domain::{RegionCode, RegionLevel};
 use jiuzhu_store::{PersonRecord, Tx};
 use serde::Serialize;
 
-use crate::{clock, Result, ServiceError, Services};
+use crate::{clock, Actor, Result, ServiceError, Services};
 
 /// A line of a list: masked identity number, no health or phone details beyond the grade.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -64,6 +64,22 @@ pub struct PersonView {
 }
 
 impl Services {
+    /// The person as they stand after a change, committed with it.
+    pub(super) async fn commit_person_view(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<PersonView> {
+        let record = tx
+            .get_person(id, actor.scope())
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let view = self.person_view(&mut tx, &record, false).await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
     pub(crate) async fn person_view(
         &self,
         tx: &mut Tx,
