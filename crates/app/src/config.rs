@@ -21,7 +21,11 @@ pub struct Config {
     pub encryption_key_file: Option<PathBuf>,
     /// Mark cookies Secure: set when users reach the platform over HTTPS.
     pub secure_cookies: bool,
-    /// Trust `X-Forwarded-For` from a reverse proxy for the client address.
+    /// The reverse proxies in front of the platform (addresses, in TOML a list or in the
+    /// environment separated by commas): only what they append to `X-Forwarded-For` is believed.
+    #[serde(deserialize_with = "addresses")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Older setting: a proxy on this machine (127.0.0.1, ::1) when no list is given.
     pub trust_proxy: bool,
     /// Log filter, e.g. `info` or `jiuzhu=debug,sqlx=warn`.
     pub log: String,
@@ -35,6 +39,7 @@ impl Default for Config {
             encryption_key: None,
             encryption_key_file: None,
             secure_cookies: false,
+            trusted_proxies: Vec::new(),
             trust_proxy: false,
             log: "info,sqlx=warn,tower_http=warn".into(),
         }
@@ -104,6 +109,41 @@ impl Config {
     }
 }
 
+impl Config {
+    /// The proxies whose `X-Forwarded-For` entries are believed.
+    pub fn proxies(&self) -> Vec<std::net::IpAddr> {
+        if self.trusted_proxies.is_empty() && self.trust_proxy {
+            return vec![
+                std::net::Ipv4Addr::LOCALHOST.into(),
+                std::net::Ipv6Addr::LOCALHOST.into(),
+            ];
+        }
+        self.trusted_proxies.clone()
+    }
+}
+
+/// Addresses as a TOML list or one string separated by commas (as environment variables are).
+fn addresses<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<std::net::IpAddr>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        One(String),
+        Many(Vec<String>),
+    }
+    let list = match Given::deserialize(d)? {
+        Given::One(s) => s.split(',').map(|x| x.trim().to_string()).collect(),
+        Given::Many(v) => v,
+    };
+    list.iter()
+        .filter(|x| !x.trim().is_empty())
+        .map(|x| {
+            x.trim()
+                .parse()
+                .map_err(|_| serde::de::Error::custom(format!("代理地址“{x}”无效")))
+        })
+        .collect()
+}
+
 fn write_private(path: &Path, text: &str) -> Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
@@ -130,13 +170,19 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file(
                 "app.toml",
-                "database_url = \"sqlite://file.db\"\nbind = \"0.0.0.0:9000\"\ntrust_proxy = true",
+                "database_url = \"sqlite://file.db\"\nbind = \"0.0.0.0:9000\"\ntrusted_proxies = [\"10.1.0.5\"]",
             )?;
             jail.set_env("JIUZHU_BIND", "127.0.0.1:7000");
             let c = Config::load(Some(Path::new("app.toml")), Overrides::default()).unwrap();
             assert_eq!(c.database_url, "sqlite://file.db");
             assert_eq!(c.bind, "127.0.0.1:7000");
-            assert!(c.trust_proxy);
+            assert_eq!(
+                c.proxies(),
+                vec!["10.1.0.5".parse::<std::net::IpAddr>().unwrap()]
+            );
+            jail.set_env("JIUZHU_TRUSTED_PROXIES", "10.1.0.5, 10.1.0.6");
+            let c = Config::load(Some(Path::new("app.toml")), Overrides::default()).unwrap();
+            assert_eq!(c.proxies().len(), 2);
             let c = Config::load(
                 Some(Path::new("app.toml")),
                 Overrides {

@@ -32,7 +32,7 @@ pub async fn run(services: Services, config: &Config, args: Args) -> Result<()> 
         services,
         jiuzhu_web::WebConfig {
             secure_cookies: config.secure_cookies,
-            trust_proxy: config.trust_proxy,
+            trusted_proxies: config.proxies(),
         },
     );
     let listener = tokio::net::TcpListener::bind(addr)

@@ -13,7 +13,7 @@ pub enum MoneyError {
     Malformed(String),
     #[error("金额“{0}”的小数超过两位（分）")]
     TooPrecise(String),
-    #[error("金额“{0}”超出范围")]
+    #[error("金额“{0}”超出范围（不超过100亿元）")]
     Overflow(String),
 }
 
@@ -81,6 +81,20 @@ impl Money {
     }
 
     /// Parses yuan as people write it: `1234.5`, `1,234.50`, `¥12`, `-3.05`, `1234.50元`.
+    /// The largest amount the platform takes in, either way: 100亿元. Any sum of a few million
+    /// such amounts stays far inside `i64`, so no total over the entries of a city can overflow.
+    pub const LIMIT: Money = Money(1_000_000_000_000);
+
+    /// An amount given in fen by a machine (the API), refused beyond [`Money::LIMIT`].
+    pub fn checked_from_fen(fen: i64) -> Result<Money, MoneyError> {
+        if fen.unsigned_abs() > Money::LIMIT.0.unsigned_abs() {
+            return Err(MoneyError::Overflow(
+                Money(fen.signum() * Money::LIMIT.0).to_string(),
+            ));
+        }
+        Ok(Money(fen))
+    }
+
     pub fn parse_yuan(text: &str) -> Result<Money, MoneyError> {
         let t: String = text
             .trim()
@@ -121,6 +135,7 @@ impl Money {
         let fen = yuan
             .checked_mul(100)
             .and_then(|v| v.checked_add(fen_part))
+            .filter(|v| *v <= Money::LIMIT.0)
             .ok_or_else(overflow)?;
         Ok(Money(if negative { -fen } else { fen }))
     }
@@ -316,6 +331,24 @@ mod tests {
         for &(fen, expected) in table {
             assert_eq!(Money::from_fen(fen).to_capital(), expected, "{fen} fen");
         }
+    }
+
+    #[test]
+    fn amounts_beyond_the_limit_are_refused() {
+        assert_eq!(
+            Money::parse_yuan("10,000,000,000.00"),
+            Ok(Money::from_fen(1_000_000_000_000))
+        );
+        assert!(matches!(
+            Money::parse_yuan("10000000000.01"),
+            Err(MoneyError::Overflow(_))
+        ));
+        assert!(Money::checked_from_fen(i64::MAX / 100).is_err());
+        assert!(Money::checked_from_fen(-1_000_000_000_001).is_err());
+        assert_eq!(
+            Money::checked_from_fen(386_000),
+            Ok(Money::from_fen(386_000))
+        );
     }
 
     #[test]

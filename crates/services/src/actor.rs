@@ -60,6 +60,18 @@ impl Actor {
         Ok(())
     }
 
+    /// Whether the actor may act on a case: the window's roles or a department's liaison, never
+    /// through a read-only token. Saving a verification report or an evaluation is such an act:
+    /// a saved report is what unlocks a grant.
+    pub fn require_case_work(&self) -> Result<()> {
+        if self.read_only
+            || !(self.role.allows(Permission::WritePeople) || self.role == Role::DepartmentLiaison)
+        {
+            return Err(ServiceError::Forbidden);
+        }
+        Ok(())
+    }
+
     /// The region prefix every query of this actor is limited to.
     pub fn scope(&self) -> &str {
         self.region.as_str()

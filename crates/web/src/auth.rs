@@ -2,7 +2,7 @@
 //! guard on every form, and login rate limiting.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -44,23 +44,45 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -
     c
 }
 
-/// The client's address: the socket peer, or the first `X-Forwarded-For` hop behind a trusted proxy.
+/// The client's address: the socket peer, or, when the peer is a trusted proxy, the address the
+/// proxies appended to `X-Forwarded-For`. Entries a client wrote itself stand to the left of what
+/// the proxies appended, so the list is read from the right and only past trusted proxies.
 pub fn client_ip(parts: &Parts, state: &AppState) -> String {
-    if state.config.trust_proxy {
-        if let Some(ip) = parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-        {
-            return ip.trim().to_string();
-        }
-    }
-    parts
+    let Some(peer) = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+        .map(|c| c.0.ip())
+    else {
+        return "unknown".into();
+    };
+    forwarded_client(peer, &parts.headers, &state.config).to_string()
+}
+
+fn forwarded_client(peer: IpAddr, headers: &HeaderMap, config: &crate::WebConfig) -> IpAddr {
+    if !config.trusts(peer) {
+        return peer;
+    }
+    let hops: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let mut client = peer;
+    for hop in hops.iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !config.trusts(ip) {
+                    break;
+                }
+            }
+            // Not an address a proxy writes: stop at the last hop a trusted proxy vouched for.
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 /// A signed-in person using the pages.
@@ -302,6 +324,42 @@ mod tests {
         assert!(l.allow("a") && l.allow("a") && l.allow("a"));
         assert!(!l.allow("a"));
         assert!(l.allow("b"));
+    }
+
+    #[test]
+    fn only_what_the_trusted_proxy_appended_is_believed() {
+        let proxy: IpAddr = "10.1.0.5".parse().unwrap();
+        let config = crate::WebConfig {
+            trusted_proxies: vec![proxy],
+            ..Default::default()
+        };
+        let mut h = HeaderMap::new();
+        // The client forged the first entry; the proxy appended the address it saw.
+        h.insert("x-forwarded-for", "1.2.3.4, 203.0.113.7".parse().unwrap());
+        assert_eq!(
+            forwarded_client(proxy, &h, &config),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
+        // Straight from the client, the header is ignored.
+        let client: IpAddr = "198.51.100.9".parse().unwrap();
+        assert_eq!(forwarded_client(client, &h, &config), client);
+        // Two proxies in a row: the first one's own address is skipped.
+        let edge: IpAddr = "10.1.0.6".parse().unwrap();
+        let two = crate::WebConfig {
+            trusted_proxies: vec![proxy, edge],
+            ..Default::default()
+        };
+        h.insert(
+            "x-forwarded-for",
+            "1.2.3.4, 203.0.113.7, 10.1.0.6".parse().unwrap(),
+        );
+        assert_eq!(
+            forwarded_client(proxy, &h, &two),
+            "203.0.113.7".parse::<IpAddr>().unwrap()
+        );
+        // Garbage appended by nobody trusted stops the walk at the proxy.
+        h.insert("x-forwarded-for", "evil".parse().unwrap());
+        assert_eq!(forwarded_client(proxy, &h, &config), proxy);
     }
 
     #[test]

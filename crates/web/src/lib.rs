@@ -28,8 +28,16 @@ pub use auth::LoginLimiter;
 pub struct WebConfig {
     /// Mark cookies `Secure` (set when served over HTTPS, directly or behind a proxy).
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
-    pub trust_proxy: bool,
+    /// The reverse proxies in front of the platform. A request from one of them is taken to come
+    /// from the address that proxy appended to `X-Forwarded-For` (the rightmost entry that is not
+    /// itself a trusted proxy); any other request from its socket address, whatever it claims.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+}
+
+impl WebConfig {
+    pub fn trusts(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted_proxies.contains(&ip)
+    }
 }
 
 #[derive(Clone)]
@@ -70,9 +78,26 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
-        .layer(CatchPanicLayer::new())
+        .layer(CatchPanicLayer::custom(panic_response))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A request that panicked answers the same JSON error as any other failure, and the panic is
+/// logged; the server goes on serving.
+fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let what = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("-");
+    tracing::error!(panic = what, "request panicked");
+    axum::response::IntoResponse::into_response(error::ApiError::new(
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "服务器内部错误，请稍后再试",
+        None,
+    ))
 }
 
 async fn health(

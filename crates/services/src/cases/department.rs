@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::{text, CaseView};
 use crate::{Actor, Cases, Result, ServiceError};
 
+/// The most one item can grant, monthly or once: 100万元. A larger figure is a typing error
+/// (or an attack), never a decision.
+pub const MAX_GRANT: Money = Money::from_fen(100_000_000);
+
 /// A department's step on one item; `action` names the step and each step has exactly its
 /// fields.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
@@ -104,6 +108,12 @@ impl DepartmentStep {
                     Completion::Granted => {
                         let fen = amount_fen
                             .ok_or_else(|| ServiceError::invalid("amount_fen", "请填写救助金额"))?;
+                        if !(1..=MAX_GRANT.fen()).contains(&fen) {
+                            return Err(ServiceError::invalid(
+                                "amount_fen",
+                                format!("救助金额应在0.01元至{MAX_GRANT}元之间"),
+                            ));
+                        }
                         Outcome::Amount {
                             amount: Money::from_fen(fen),
                             monthly: *monthly,

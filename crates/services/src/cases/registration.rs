@@ -118,10 +118,12 @@ impl Cases<'_> {
             events.push(CaseEvent::MaterialsMissing { missing });
         }
         if let Some(a) = &input.assessment {
-            if a.rigid_expenditure_fen < 0 {
+            if a.rigid_expenditure_fen < 0
+                || Money::checked_from_fen(a.rigid_expenditure_fen).is_err()
+            {
                 return Err(ServiceError::invalid(
                     "assessment.rigid_expenditure_fen",
-                    "刚性支出不能为负数",
+                    "刚性支出应为0至100亿元",
                 ));
             }
             events.push(CaseEvent::NeedsAssessed {

@@ -139,6 +139,9 @@ impl Policy<'_> {
         case_id: i64,
         save: bool,
     ) -> Result<Evaluation> {
+        if save {
+            actor.require_case_work()?;
+        }
         let case = self.cases().get(actor, case_id).await?;
         let month = self.today().with_day(1).expect("first of the month");
         let region = RegionCode::parse(&case.region_code)
@@ -233,11 +236,20 @@ impl Policy<'_> {
         actor: &Actor,
         case_id: i64,
     ) -> Result<Vec<StoredEvaluation>> {
-        // Scope and existence through the case itself (the case's own read is audited by
-        // whoever shows it).
         let mut tx = self.store.begin_read().await?;
-        self.load_case(&mut tx, actor, case_id).await?;
+        let loaded = self.load_case(&mut tx, actor, case_id).await?;
         let rows = tx.case_evaluations(case_id).await?;
+        drop(tx);
+        // Evaluations hold the household's incomes and assets: every read is audited.
+        self.reads
+            .record(actor.audit(
+                "case.evaluations.read",
+                "case",
+                case_id,
+                Some(&loaded.row.region_code),
+                json!({"evaluations": rows.iter().map(|r| r.id).collect::<Vec<_>>()}),
+            ))
+            .await?;
         rows.into_iter()
             .map(|r| {
                 Ok(StoredEvaluation {

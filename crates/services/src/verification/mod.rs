@@ -26,6 +26,7 @@ impl Verification<'_> {
     /// Verifies a case's household against the department facts and keeps the report. Reading
     /// the facts is audited with the report.
     pub async fn verify_case(&self, actor: &Actor, case_id: i64) -> Result<StoredReport> {
+        actor.require_case_work()?;
         let case = self.cases().get(actor, case_id).await?;
         RegionCode::parse(&case.region_code)
             .map_err(|e| ServiceError::invalid("region", e.to_string()))?;
