@@ -416,6 +416,18 @@ CREATE INDEX facts_person ON facts(person_key);
         extra: no_extra,
         append_only: &[],
     },
+    Migration {
+        version: 6,
+        name: "masked identity numbers keep their first and last character only",
+        // The first four and last four characters, with the birth date and the place stored
+        // beside them, gave the whole number back.
+        sql: r#"
+UPDATE persons SET id_number_masked =
+    substr(id_number_masked, 1, 1) || '****************' || substr(id_number_masked, 18, 1);
+"#,
+        extra: no_extra,
+        append_only: &[],
+    },
 ];
 
 fn no_extra(_: Backend) -> &'static [&'static str] {

@@ -48,8 +48,20 @@ impl From<ServiceError> for ApiError {
     }
 }
 
+/// How long a client that was told to slow down should wait: the status look-up's window, and no
+/// longer than a lock-out lasts.
+const RETRY_AFTER_SECONDS: &str = "600";
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if self.0 == StatusCode::TOO_MANY_REQUESTS {
+            return (
+                self.0,
+                [(axum::http::header::RETRY_AFTER, RETRY_AFTER_SECONDS)],
+                Json(self.1),
+            )
+                .into_response();
+        }
         (self.0, Json(self.1)).into_response()
     }
 }

@@ -91,7 +91,8 @@ pub struct MemberRecord {
     pub name: String,
     pub id_number_masked: String,
     pub sex: String,
-    pub birth_date: NaiveDate,
+    /// Age in whole years today; lists show no birth date.
+    pub age: u32,
     pub disability_grade: Option<i64>,
     pub relation: String,
     pub from_date: NaiveDate,
@@ -106,7 +107,7 @@ impl From<jiuzhu_store::MemberRecord> for MemberRecord {
             name: r.name,
             id_number_masked: r.id_number_masked,
             sex: r.sex,
-            birth_date: r.birth_date,
+            age: jiuzhu_domain::age_between(r.birth_date, crate::clock::today()),
             disability_grade: r.disability_grade,
             relation: r.relation,
             from_date: r.from_date,

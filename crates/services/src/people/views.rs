@@ -15,7 +15,8 @@ pub struct PersonSummary {
     pub id_number_masked: String,
     pub name: String,
     pub sex: String,
-    pub birth_date: NaiveDate,
+    /// Age in whole years today; lists show no birth date.
+    pub age: u32,
     pub disability_grade: Option<i64>,
     pub household_id: Option<i64>,
 }
@@ -28,7 +29,7 @@ impl From<jiuzhu_store::PersonSummary> for PersonSummary {
             id_number_masked: r.id_number_masked,
             name: r.name,
             sex: r.sex,
-            birth_date: r.birth_date,
+            age: jiuzhu_domain::age_between(r.birth_date, crate::clock::today()),
             disability_grade: r.disability_grade,
             household_id: r.household_id,
         }

@@ -508,8 +508,10 @@ pub async fn status(
 ) -> Result<Response, PageError> {
     let mut error = None;
     let mut result = None;
+    let mut limited = false;
     if !q.form_no.trim().is_empty() || !q.last4.trim().is_empty() {
         if !state.status_limiter.allow(&ip) {
+            limited = true;
             error = Some("查询过于频繁，请10分钟后再试".to_string());
         } else {
             match state
@@ -530,12 +532,20 @@ pub async fn status(
         "status.html",
         context! { form_no => q.form_no, result => result, error => error },
     )?;
+    if limited {
+        return Ok((
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "600")],
+            html,
+        )
+            .into_response());
+    }
     let code = if error.is_some() {
         StatusCode::NOT_FOUND
     } else {
         StatusCode::OK
     };
-    Ok((code, [(header::CACHE_CONTROL, "no-store")], html).into_response())
+    Ok((code, html).into_response())
 }
 
 #[derive(Deserialize, Default)]

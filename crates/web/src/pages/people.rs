@@ -203,7 +203,8 @@ pub async fn show(
     Path(id): Path<i64>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Html<String>, PageError> {
-    let revealed = q.reveal.is_some();
+    // Only an explicit yes reveals: `?reveal=false` or `?reveal=0` does not.
+    let revealed = matches!(q.reveal.as_deref(), Some("1" | "true" | "yes"));
     let p = state
         .services
         .people()
