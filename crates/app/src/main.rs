@@ -1,5 +1,6 @@
 //! The `jiuzhu` binary: the command table. Each command lives in its own file.
 
+mod audit;
 mod bench;
 mod bench_policy;
 mod calendar;
@@ -66,6 +67,11 @@ enum Command {
     /// Write department files (CSV, GBK and UTF-8) about the people of the database's city and
     /// other residents, with the malformed rows real files have, for demonstration and benchmarks.
     GenerateFeeds(generate_feeds::Args),
+    /// The audit log: check its seals, or export a period for the archive.
+    Audit {
+        #[command(subcommand)]
+        command: audit::Command,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -123,6 +129,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Review(args) => review::run(&services, args).await,
         Command::GenerateFeeds(args) => generate_feeds::run(&services, args).await,
         Command::Simulate(args) => simulate::run(&services, args).await,
+        Command::Audit { command } => audit::run(&services, command).await,
         Command::Bench { command } => bench::run_on(services, command).await,
         Command::Keygen | Command::Evaluate(_) => unreachable!("run before the database opens"),
     }

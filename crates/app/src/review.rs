@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use jiuzhu_services::export::spreadsheet_safe;
 use jiuzhu_services::{clock, Services};
 
 use crate::cli_actor;
@@ -110,7 +111,7 @@ fn write_review(
             r.businesses,
             yuan(r.medical_own_costs_fen),
             findings.len(),
-            findings.join("；").replace('"', "\"\"")
+            spreadsheet_safe(&findings.join("；")).replace('"', "\"\"")
         )?;
     }
     w.flush()?;

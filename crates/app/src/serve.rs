@@ -24,6 +24,26 @@ pub async fn run(services: Services, config: &Config, args: Args) -> Result<()> 
     if args.demo && services.is_empty().await? {
         crate::demo::write(&services, args.demo_households, 2026).await?;
     }
+    // The audit chain is checked on every start, beside serving: a long log takes a while.
+    let checking = services.clone();
+    tokio::spawn(async move {
+        let Ok(Some(county)) = checking.regions().county().await else {
+            return;
+        };
+        let actor = jiuzhu_services::Actor::system_auditor(county, jiuzhu_store::Interface::System);
+        match checking.audit().verify(&actor).await {
+            Ok(r) => match r.broken {
+                None => tracing::info!(rows = r.rows, "审计日志封印链完整"),
+                Some(b) => tracing::error!(
+                    seq = b.seq,
+                    id = b.id,
+                    "审计日志被篡改：{}（运行 jiuzhu audit verify 查看）",
+                    b.reason
+                ),
+            },
+            Err(e) => tracing::error!(error = %e, "无法核验审计日志"),
+        }
+    });
     let addr: SocketAddr = config
         .bind
         .parse()

@@ -49,6 +49,15 @@ impl Actor {
         }
     }
 
+    /// The platform checking its own audit log (at start, from the command line): the auditor's
+    /// powers and nothing else.
+    pub fn system_auditor(region: RegionCode, interface: Interface) -> Actor {
+        Actor {
+            role: Role::Auditor,
+            ..Actor::system(region, interface)
+        }
+    }
+
     pub fn require(&self, p: Permission) -> Result<()> {
         let writes = !matches!(
             p,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use jiuzhu_domain::Permission;
-use jiuzhu_store::AuditFilter;
+use jiuzhu_store::{AuditFilter, ChainReport, SealedRecord};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -114,5 +114,58 @@ impl Audit<'_> {
             page,
             per_page: AUDIT_PER_PAGE,
         })
+    }
+
+    /// Checks every seal of the audit chain (the auditor, or the platform itself at start and
+    /// from the command line). The check is itself recorded.
+    pub async fn verify(&self, actor: &Actor) -> Result<ChainReport> {
+        actor.require(Permission::ReadAudit)?;
+        let mut tx = self.store.begin().await?;
+        let report = tx.verify_audit_chain().await?;
+        tx.append_audit(&actor.audit(
+            "audit.verify",
+            "audit_log",
+            "-",
+            None,
+            json!({"rows": report.rows, "broken": report.broken}),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(report)
+    }
+
+    /// The rows of a period (China dates, both included) with their seals, for archiving. The
+    /// platform never deletes audit rows; an archive is a copy.
+    pub async fn export(
+        &self,
+        actor: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<SealedRecord>> {
+        actor.require(Permission::ReadAudit)?;
+        if to < from {
+            return Err(ServiceError::invalid("to", "结束日期不能早于开始日期"));
+        }
+        let start_of = |d: NaiveDate| {
+            clock::china()
+                .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
+                .single()
+                .expect("fixed offset")
+                .to_utc()
+        };
+        let mut tx = self.store.begin().await?;
+        let rows = tx
+            .audit_rows_between(start_of(from), start_of(to.succ_opt().unwrap_or(to)))
+            .await?;
+        tx.append_audit(&actor.audit(
+            "audit.export",
+            "audit_log",
+            "-",
+            None,
+            json!({"from": from, "to": to, "rows": rows.len()}),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(rows)
     }
 }

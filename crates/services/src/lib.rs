@@ -14,6 +14,7 @@ pub mod cases;
 pub mod catalogue;
 pub mod clock;
 mod error;
+pub mod export;
 pub mod feeds;
 pub mod households;
 pub mod organisations;

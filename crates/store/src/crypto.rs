@@ -123,6 +123,15 @@ impl FieldCipher {
         hex
     }
 
+    /// A keyed seal of `value` (HMAC-SHA256, hex): whoever can write the database but does not
+    /// hold the key cannot forge one.
+    pub fn seal(&self, context: &str, value: &str) -> String {
+        self.digest(context, value)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// The first 64 bits of the same digest as a number: the compact key department facts are
     /// stored under, equal to [`blind_key_of_index`] of the blind index.
     pub fn blind_key(&self, context: &str, value: &str) -> i64 {

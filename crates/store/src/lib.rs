@@ -37,7 +37,9 @@ use sqlx::pool::PoolOptions;
 use sqlx::postgres::{PgConnectOptions, PgPool};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
 
-pub use audit::{AuditEntry, AuditFilter, AuditRecord, Interface};
+pub use audit::{
+    AuditEntry, AuditFilter, AuditRecord, ChainBreak, ChainReport, Interface, SealedRecord,
+};
 pub use calendar::StoredYear;
 pub use cases::{CaseItemFilter, CaseItemRow, CaseRow, ItemProjection, NewCase, Organisation};
 pub use catalogue::ItemUpdate;
@@ -200,6 +202,7 @@ impl Store {
         let mut tx = self.begin().await?;
         let applied = schema::migrate(&mut tx).await?;
         settings::check_key(&mut tx).await?;
+        tx.ensure_audit_chain().await?;
         tx.commit().await?;
         Ok(applied)
     }

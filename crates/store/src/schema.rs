@@ -428,6 +428,27 @@ UPDATE persons SET id_number_masked =
         extra: no_extra,
         append_only: &[],
     },
+    Migration {
+        version: 7,
+        name: "the audit log sealed as a chain",
+        // Each new row carries its place in the chain and a keyed seal over its content and the
+        // seal before it; the rows written before this migration are sealed together as the
+        // chain's first link (`audit_chain.genesis`) when the store first opens.
+        sql: r#"
+ALTER TABLE audit_log ADD COLUMN chain_seq BIGINT;
+ALTER TABLE audit_log ADD COLUMN seal TEXT;
+CREATE UNIQUE INDEX audit_log_chain ON audit_log(chain_seq);
+CREATE TABLE audit_chain (
+    id BIGINT PRIMARY KEY,
+    seq BIGINT NOT NULL,
+    last_seal TEXT NOT NULL,
+    genesis_rows BIGINT NOT NULL,
+    genesis_seal TEXT NOT NULL
+);
+"#,
+        extra: no_extra,
+        append_only: &[],
+    },
 ];
 
 fn no_extra(_: Backend) -> &'static [&'static str] {

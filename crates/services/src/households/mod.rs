@@ -292,6 +292,16 @@ impl Households<'_> {
         }
         let mut tx = self.store.begin_read().await?;
         let (items, total) = tx.search_households(&filter).await?;
+        drop(tx);
+        self.reads
+            .record(actor.audit(
+                "household.search",
+                "household",
+                "-",
+                filter.region_prefix.as_deref(),
+                json!({"q": q.q, "page": page, "shown": items.iter().map(|h| h.id).collect::<Vec<_>>()}),
+            ))
+            .await?;
         Ok(Page {
             items: items.into_iter().map(Into::into).collect(),
             total,

@@ -211,7 +211,19 @@ impl People<'_> {
             found
         } else {
             let mut tx = self.store.begin_read().await?;
-            tx.search_persons(&filter).await?
+            let found = tx.search_persons(&filter).await?;
+            drop(tx);
+            // A list of people is a read of each of them: who saw which names is recorded.
+            self.reads
+                .record(actor.audit(
+                    "person.search",
+                    "person",
+                    "-",
+                    filter.region_prefix.as_deref(),
+                    json!({"q": blank(&q.q), "page": page, "shown": found.0.iter().map(|p| p.id).collect::<Vec<_>>()}),
+                ))
+                .await?;
+            found
         };
         Ok(Page {
             items: items.into_iter().map(Into::into).collect(),

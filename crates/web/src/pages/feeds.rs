@@ -5,6 +5,7 @@
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use jiuzhu_services::export::spreadsheet_safe;
 use minijinja::context;
 
 use crate::auth::WebUser;
@@ -69,10 +70,10 @@ pub async fn rejections_csv(
         w.write_record(["文件", "行号", "字段", "原因"])?;
         for x in &report.rejections {
             w.write_record([
-                report.file.file_name.as_str(),
+                spreadsheet_safe(&report.file.file_name).as_ref(),
                 &x.row_no.to_string(),
-                x.field.as_str(),
-                x.reason.as_str(),
+                spreadsheet_safe(&x.field).as_ref(),
+                spreadsheet_safe(&x.reason).as_ref(),
             ])?;
         }
         w.into_inner().map_err(|e| e.into_error().into())
