@@ -62,6 +62,45 @@ pub use registry_scan::{RegistryScan, ScanPerson};
 pub use schema::MIGRATIONS;
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, TokenUse, UserRecord};
 
+/// The database file readable by its owner only: it holds names, illnesses, court cases and
+/// balances. Created so before SQLite opens it (its journal files take the same mode), and
+/// narrowed when an older installation left it readable by others.
+fn private_file(path: &std::path::Path) -> Result<()> {
+    if path.as_os_str().is_empty() || path.to_string_lossy().starts_with(':') {
+        return Ok(()); // in memory
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        if !path.exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|e| StoreError::Corrupt(format!("无法创建数据库文件 {}：{e}", path.display())))?;
+        }
+        for file in [
+            path.to_path_buf(),
+            path.with_extension(format!(
+                "{}-wal",
+                path.extension().and_then(|e| e.to_str()).unwrap_or("")
+            )),
+            path.with_extension(format!(
+                "{}-shm",
+                path.extension().and_then(|e| e.to_str()).unwrap_or("")
+            )),
+        ] {
+            if let Ok(meta) = std::fs::metadata(&file) {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,6 +168,7 @@ impl Store {
                 .pragma("cache_size", "-65536")
                 .pragma("temp_store", "memory");
             let path = options.get_filename().to_path_buf();
+            private_file(&path)?;
             let writer = PoolOptions::new()
                 .max_connections(1)
                 .connect_with(options.clone())

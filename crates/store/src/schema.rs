@@ -575,6 +575,38 @@ mod tests {
         );
     }
 
+    /// The database file holds personal data: nobody but its owner reads it.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_sqlite_file_is_readable_by_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("jiuzhu-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let db = dir.join("p.db");
+        let _ = std::fs::remove_file(&db);
+        let store = crate::Store::connect(
+            &format!("sqlite://{}", db.display()),
+            crate::FieldCipher::new(&[7u8; 32], 1),
+        )
+        .await
+        .unwrap();
+        store.migrate().await.unwrap();
+        let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+        // An older file left readable by others is narrowed on the next start.
+        drop(store);
+        std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+        crate::Store::connect(
+            &format!("sqlite://{}", db.display()),
+            crate::FieldCipher::new(&[7u8; 32], 1),
+        )
+        .await
+        .unwrap();
+        let mode = std::fs::metadata(&db).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// Migration 5 re-keys stored facts in SQL; its keys must equal those new imports compute.
     #[tokio::test]
     async fn the_migrated_fact_key_equals_the_computed_one() {
