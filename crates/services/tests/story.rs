@@ -608,6 +608,65 @@ async fn the_catalogue_is_edited_by_the_bureau_only(db: TestDb) {
     db.finish().await;
 }
 
+async fn a_lock_holds_for_one_account_at_one_address_and_names_no_one(db: TestDb) {
+    let db = db.with_demo(30).await;
+    let s = &db.services;
+    let attempt = |name: &'static str, ip: &'static str| async move {
+        s.auth()
+            .login(name, "wrong-password1", ip, Interface::Web)
+            .await
+    };
+    // Five failures from one address lock the clerk there, and there only.
+    for _ in 0..4 {
+        assert!(matches!(
+            attempt("clerk", "10.0.0.66").await,
+            Err(ServiceError::BadCredentials)
+        ));
+    }
+    assert!(matches!(
+        attempt("clerk", "10.0.0.66").await,
+        Err(ServiceError::Locked { .. })
+    ));
+    assert!(s
+        .auth()
+        .login("clerk", "jiuzhu2026", "10.0.0.7", Interface::Web)
+        .await
+        .is_ok());
+    // A name that does not exist is answered exactly as one that does, locks included.
+    for _ in 0..4 {
+        assert!(matches!(
+            attempt("no_such_clerk", "10.0.0.66").await,
+            Err(ServiceError::BadCredentials)
+        ));
+    }
+    assert!(matches!(
+        attempt("no_such_clerk", "10.0.0.66").await,
+        Err(ServiceError::Locked { .. })
+    ));
+    // What was typed for an unknown name is not kept in the audit log.
+    let auditor = db.actor("auditor").await;
+    let log = s
+        .audit()
+        .search(
+            &auditor,
+            &AuditQuery {
+                action: Some("login".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(log.total >= 10);
+    assert!(log
+        .items
+        .iter()
+        .all(|r| !r.actor_name.contains("no_such_clerk")));
+    assert!(log
+        .items
+        .iter()
+        .any(|r| r.actor_name == jiuzhu_services::auth::UNKNOWN_NAME));
+}
+
 async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb) {
     let db = db.with_demo(30).await;
     let s = &db.services;
@@ -851,4 +910,5 @@ stories!(
     logins_lock_after_repeated_failures_and_tokens_are_revocable,
     the_audit_log_is_append_only_and_identity_numbers_are_encrypted,
     an_administrator_loads_a_new_years_calendar,
+    a_lock_holds_for_one_account_at_one_address_and_names_no_one,
 );

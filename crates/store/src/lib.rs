@@ -78,7 +78,9 @@ fn private_file(path: &std::path::Path) -> Result<()> {
                 .create_new(true)
                 .mode(0o600)
                 .open(path)
-                .map_err(|e| StoreError::Corrupt(format!("无法创建数据库文件 {}：{e}", path.display())))?;
+                .map_err(|e| {
+                    StoreError::Corrupt(format!("无法创建数据库文件 {}：{e}", path.display()))
+                })?;
         }
         for file in [
             path.to_path_buf(),

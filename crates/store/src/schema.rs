@@ -449,6 +449,23 @@ CREATE TABLE audit_chain (
         extra: no_extra,
         append_only: &[],
     },
+    Migration {
+        version: 8,
+        name: "failed logins counted per account and address",
+        // Keyed by a keyed digest of the name as typed, so unknown names count like known ones
+        // (the answer does not tell which exist) and no typed name is kept in the clear.
+        sql: r#"
+CREATE TABLE login_failures (
+    name_key TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    failures BIGINT NOT NULL,
+    locked_until {ts},
+    PRIMARY KEY (name_key, ip)
+);
+"#,
+        extra: no_extra,
+        append_only: &[],
+    },
 ];
 
 fn no_extra(_: Backend) -> &'static [&'static str] {

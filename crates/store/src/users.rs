@@ -162,26 +162,67 @@ impl Tx {
     }
 
     /// Records a failed login; returns the new failure count.
+    /// Failures so far from `ip` under the name whose key is `name_key`, and until when that
+    /// pair is locked.
+    pub async fn login_failures(
+        &mut self,
+        name_key: &str,
+        ip: &str,
+    ) -> Result<(i64, Option<DateTime<Utc>>)> {
+        let row: Option<(i64, Option<DateTime<Utc>>)> = on_tx!(self, c => sqlx::query_as(
+            "SELECT failures, locked_until FROM login_failures WHERE name_key = $1 AND ip = $2")
+            .bind(name_key)
+            .bind(ip)
+            .fetch_optional(c)
+            .await)?;
+        Ok(row.unwrap_or((0, None)))
+    }
+
+    /// Counts one more failure of the pair, locking it until `lock_until` when given.
     pub async fn login_failed(
         &mut self,
-        id: i64,
+        name_key: &str,
+        ip: &str,
         lock_until: Option<DateTime<Utc>>,
     ) -> Result<i64> {
         let n: i64 = on_tx!(self, c => sqlx::query_scalar(
-            "UPDATE users SET failed_logins = failed_logins + 1,
-                locked_until = COALESCE($1, locked_until)
-             WHERE id = $2 RETURNING failed_logins")
+            "INSERT INTO login_failures (name_key, ip, failures, locked_until) VALUES ($1, $2, 1, $3)
+             ON CONFLICT (name_key, ip) DO UPDATE SET failures = login_failures.failures + 1,
+                locked_until = COALESCE($3, login_failures.locked_until)
+             RETURNING failures")
+            .bind(name_key)
+            .bind(ip)
             .bind(lock_until)
-            .bind(id)
             .fetch_one(c)
             .await)?;
         Ok(n)
     }
 
-    pub async fn login_succeeded(&mut self, id: i64) -> Result<()> {
+    /// Marks a user locked (from some address) for the administrators' list.
+    pub async fn mark_locked(&mut self, id: i64, until: DateTime<Utc>) -> Result<()> {
+        on_tx!(self, c => sqlx::query("UPDATE users SET locked_until = $1 WHERE id = $2")
+            .bind(until)
+            .bind(id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn login_succeeded(&mut self, id: i64, name_key: &str, ip: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query("DELETE FROM login_failures WHERE name_key = $1 AND ip = $2")
+            .bind(name_key)
+            .bind(ip)
+            .execute(c).await.map(|r| r.rows_affected()))?;
         on_tx!(self, c => sqlx::query(
             "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
             .bind(id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Lifts every lock of a name, from every address (an administrator re-enabling the account).
+    pub async fn clear_login_failures(&mut self, name_key: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query("DELETE FROM login_failures WHERE name_key = $1")
+            .bind(name_key)
             .execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
     }

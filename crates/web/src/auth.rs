@@ -267,7 +267,7 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
     }
 }
 
-/// Counts login attempts per client address in a sliding window, in memory. One server holds
+/// Counts attempts per client address in a window (failed logins, status look-ups), in memory. One server holds
 /// its own counts; the per-account lock-out in the database holds across servers.
 pub struct LoginLimiter {
     max: u32,
@@ -286,6 +286,20 @@ impl LoginLimiter {
 
     /// Records an attempt; false when this address has used up its attempts for the window.
     pub fn allow(&self, ip: &str) -> bool {
+        self.record(ip);
+        !self.blocked(ip)
+    }
+
+    /// Whether this address has used up its attempts for the window, without counting one.
+    pub fn blocked(&self, ip: &str) -> bool {
+        let seen = self.seen.lock().expect("limiter lock");
+        seen.get(ip).is_some_and(|(start, n)| {
+            Instant::now().duration_since(*start) < self.window && *n > self.max
+        })
+    }
+
+    /// Counts one attempt of this address (for logins: a failed one).
+    pub fn record(&self, ip: &str) {
         let now = Instant::now();
         let mut seen = self.seen.lock().expect("limiter lock");
         if seen.len() > 100_000 {
@@ -296,7 +310,6 @@ impl LoginLimiter {
             *entry = (now, 0);
         }
         entry.1 += 1;
-        entry.1 <= self.max
     }
 }
 

@@ -104,3 +104,41 @@ async fn amounts_meant_to_overflow_are_refused_with_the_field() {
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     assert_eq!(r.json()["field"], "amount_fen");
 }
+
+#[tokio::test]
+async fn a_whole_office_signs_in_through_one_gateway() {
+    let app = common::app(60).await;
+    // Fifteen sign-ins from one address in a row: successes do not count against it.
+    for i in 0..15 {
+        let user = if i % 2 == 0 { "clerk" } else { "assistant" };
+        app.login(user).await;
+    }
+    // Failures do: after eleven wrong passwords the address waits.
+    let app = &app;
+    let form = |password: &'static str| async move {
+        let page = app
+            .send(
+                axum::http::Request::get("/login")
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        let pre = common::cookie_value(&page.headers, "jz_login").unwrap();
+        app.post_form(
+            "/login",
+            &format!("jz_login={pre}"),
+            &[
+                ("_csrf", &pre),
+                ("username", "reviewer"),
+                ("password", password),
+            ],
+        )
+        .await
+    };
+    for _ in 0..11 {
+        let r = form("not-the-password1").await;
+        assert!(!r.body.contains("过于频繁"), "refused too early");
+    }
+    let r = form("jiuzhu2026").await;
+    assert!(r.body.contains("登录尝试过于频繁"), "{}", r.body);
+}

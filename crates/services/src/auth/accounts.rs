@@ -137,6 +137,8 @@ impl Users<'_> {
         }
         let mut tx = self.store.begin().await?;
         tx.set_user_active(id, active).await?;
+        tx.clear_login_failures(&super::login_key(&self.store, &user.username))
+            .await?;
         if !active {
             tx.delete_sessions_of(id).await?;
         }

@@ -148,7 +148,6 @@ pub struct IssuedToken {
 
 fn login_audit(
     user: Option<&UserRecord>,
-    username: &str,
     ip: &str,
     interface: Interface,
     action: &str,
@@ -156,7 +155,11 @@ fn login_audit(
 ) -> AuditEntry {
     AuditEntry {
         actor_id: user.map(|u| u.id),
-        actor_name: username.to_string(),
+        // What was typed for an unknown name is not kept: people type passwords there.
+        actor_name: match user {
+            Some(u) => u.username.clone(),
+            None => UNKNOWN_NAME.to_string(),
+        },
         actor_role: user.map(|u| u.role.code()).unwrap_or("-").to_string(),
         interface,
         ip: ip.to_string(),
@@ -166,6 +169,16 @@ fn login_audit(
         region_code: None,
         detail: detail.to_string(),
     }
+}
+
+/// How a failed login under a name that does not exist is recorded.
+pub const UNKNOWN_NAME: &str = "（未知用户名）";
+
+/// The key failures are counted under: a keyed digest of the name as typed.
+pub(crate) fn login_key(store: &jiuzhu_store::Store, username: &str) -> String {
+    store
+        .cipher()
+        .blind_index("login.name", &username.to_lowercase())
 }
 
 impl Auth<'_> {
@@ -180,27 +193,16 @@ impl Auth<'_> {
     ) -> Result<NewSession> {
         let username = username.trim();
         let now = Utc::now();
+        // Failures count per name and address: a stranger cannot lock a clerk out of her own
+        // office, and a name that does not exist is answered exactly like one that does.
+        let key = login_key(&self.store, username);
         let mut tx = self.store.begin().await?;
+        let (failures, locked_until) = tx.login_failures(&key, ip).await?;
         let user = tx.user_by_name(username).await?;
-        let Some(user) = user else {
-            // Spend the same time as a real check, so timing does not reveal which names exist.
+        if let Some(until) = locked_until.filter(|t| *t > now) {
             verify_password(password, &self.dummy_hash);
             tx.append_audit(&login_audit(
-                None,
-                username,
-                ip,
-                interface,
-                "login.failed",
-                json!({"reason": "unknown_user"}),
-            ))
-            .await?;
-            tx.commit().await?;
-            return Err(ServiceError::BadCredentials);
-        };
-        if let Some(until) = user.locked_until.filter(|t| *t > now) {
-            tx.append_audit(&login_audit(
-                Some(&user),
-                username,
+                user.as_ref(),
                 ip,
                 interface,
                 "login.failed",
@@ -212,28 +214,50 @@ impl Auth<'_> {
                 until: clock::local(until),
             });
         }
-        if !user.active || !verify_password(password, &user.password_hash) {
-            let lock = (user.failed_logins + 1 >= LOCKOUT_THRESHOLD)
-                .then(|| now + Duration::minutes(LOCKOUT_MINUTES));
-            let failures = tx.login_failed(user.id, lock).await?;
-            tx.append_audit(&login_audit(
-                Some(&user),
-                username,
-                ip,
-                interface,
-                if lock.is_some() { "login.locked" } else { "login.failed" },
-                json!({"reason": if user.active {"password"} else {"inactive"}, "failures": failures}),
-            ))
-            .await?;
-            tx.commit().await?;
-            return Err(match lock {
-                Some(until) => ServiceError::Locked {
-                    until: clock::local(until),
-                },
-                None => ServiceError::BadCredentials,
-            });
-        }
-        tx.login_succeeded(user.id).await?;
+        let verified = match &user {
+            Some(u) => u.active && verify_password(password, &u.password_hash),
+            None => {
+                // Spend the same time as a real check, so timing does not reveal which names exist.
+                verify_password(password, &self.dummy_hash);
+                false
+            }
+        };
+        let user = match user {
+            Some(u) if verified => u,
+            user => {
+                let lock = (failures + 1 >= LOCKOUT_THRESHOLD)
+                    .then(|| now + Duration::minutes(LOCKOUT_MINUTES));
+                let failures = tx.login_failed(&key, ip, lock).await?;
+                if let (Some(u), Some(until)) = (&user, lock) {
+                    tx.mark_locked(u.id, until).await?;
+                }
+                let reason = match &user {
+                    None => "unknown_user",
+                    Some(u) if !u.active => "inactive",
+                    Some(_) => "password",
+                };
+                tx.append_audit(&login_audit(
+                    user.as_ref(),
+                    ip,
+                    interface,
+                    if lock.is_some() {
+                        "login.locked"
+                    } else {
+                        "login.failed"
+                    },
+                    json!({"reason": reason, "failures": failures}),
+                ))
+                .await?;
+                tx.commit().await?;
+                return Err(match lock {
+                    Some(until) => ServiceError::Locked {
+                        until: clock::local(until),
+                    },
+                    None => ServiceError::BadCredentials,
+                });
+            }
+        };
+        tx.login_succeeded(user.id, &key, ip).await?;
         let session = NewSession {
             token: random_token(32),
             csrf_token: random_token(24),
@@ -253,7 +277,6 @@ impl Auth<'_> {
         .await?;
         tx.append_audit(&login_audit(
             Some(&user),
-            username,
             ip,
             interface,
             "login.ok",

@@ -66,7 +66,8 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
-    if !state.limiter.allow(&ip) {
+    // Only failures count: an office behind one gateway signs in all at once every morning.
+    if state.limiter.blocked(&ip) {
         return login_form(
             &state,
             Some("登录尝试过于频繁，请5分钟后再试".into()),
@@ -99,6 +100,7 @@ pub async fn login(
         )
             .into_response()),
         Err(e @ (ServiceError::BadCredentials | ServiceError::Locked { .. })) => {
+            state.limiter.record(&ip);
             login_form(&state, Some(e.to_string()), &form.username)
         }
         Err(e) => Err(e.into()),
