@@ -60,6 +60,17 @@ impl RegionCode {
         &self.0
     }
 
+    /// Whether the first two digits name a province of GB/T 2260 (including Hong Kong, Macao
+    /// and Taiwan): `99…` or `00…` is no place at all.
+    pub fn in_known_province(&self) -> bool {
+        const PROVINCES: [&str; 34] = [
+            "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36",
+            "37", "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62",
+            "63", "64", "65", "71", "81", "82",
+        ];
+        PROVINCES.contains(&&self.0[..2])
+    }
+
     pub fn level(&self) -> RegionLevel {
         match self.0.len() {
             6 => RegionLevel::County,
@@ -131,6 +142,14 @@ impl<'de> Deserialize<'de> for RegionCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_real_provinces_are_places() {
+        assert!(RegionCode::parse("320582100201").unwrap().in_known_province());
+        assert!(RegionCode::parse("810000").unwrap().in_known_province());
+        assert!(!RegionCode::parse("999999999999").unwrap().in_known_province());
+        assert!(!RegionCode::parse("000000").unwrap().in_known_province());
+    }
     use proptest::prelude::*;
 
     #[test]

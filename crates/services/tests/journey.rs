@@ -490,6 +490,18 @@ async fn a_double_submit_at_the_same_moment_files_one_case(db: TestDb) {
         .await
         .unwrap();
     assert_eq!(cases.iter().filter(|c| c.id == a.id).count(), 1);
+    // The same key with another request is refused, not answered with the first case.
+    let mut other = app.clone();
+    other.items = vec!["temporary_assistance".into()];
+    match s.cases().file(&clerk, &other).await {
+        Err(ServiceError::Conflict { field, message }) => {
+            assert_eq!(field.as_deref(), Some("idempotency_key"));
+            assert!(message.contains("内容不同"), "{message}");
+        }
+        r => panic!("expected a refusal, got {r:?}"),
+    }
+    // The same request again is still the same case.
+    assert_eq!(s.cases().file(&clerk, &app).await.unwrap().id, a.id);
     assert_eq!(
         cases.len(),
         cases

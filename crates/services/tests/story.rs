@@ -232,6 +232,20 @@ async fn bad_input_is_refused_with_its_field_and_writes_nothing(db: TestDb) {
         (input(&good, "李四", &tangqiao), "residence_region"),
         (
             PersonInput {
+                hukou_region: "999999999999".into(),
+                ..input(&good, "李四", &yangshe)
+            },
+            "hukou_region",
+        ),
+        (
+            PersonInput {
+                hukou_region: "320582100999".into(),
+                ..input(&good, "李四", &yangshe)
+            },
+            "hukou_region",
+        ),
+        (
+            PersonInput {
                 phone: Some("12345".into()),
                 ..input(&good, "李四", &yangshe)
             },

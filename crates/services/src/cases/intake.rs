@@ -96,6 +96,7 @@ impl Cases<'_> {
     /// Files an application. The same idempotency key returns the case already filed.
     pub async fn file(&self, actor: &Actor, input: &ApplicationInput) -> Result<CaseView> {
         actor.require(Permission::WritePeople)?;
+        let app = input.parse(self.now())?;
         let Application {
             applicant_person_id,
             channel,
@@ -104,14 +105,14 @@ impl Cases<'_> {
             items,
             filed_at,
             idempotency_key,
-        } = input.parse(self.now())?;
+        } = app.clone();
         let key = idempotency_key.as_str();
         // Everything that only reads happens before the write transaction, so the single SQLite
         // writer is held just for the inserts.
         let mut read = self.store.begin_read().await?;
         if let Some(existing) = read.case_by_key(key).await? {
             drop(read);
-            return self.replay(actor, existing, applicant_person_id).await;
+            return self.replay(actor, existing, &app).await;
         }
         let catalogue = self.catalogue_now(&mut read).await?;
         for code in &items {
@@ -153,7 +154,7 @@ impl Cases<'_> {
                 let mut read = self.store.begin_read().await?;
                 let existing = read.case_by_key(key).await?.ok_or(ServiceError::Stale)?;
                 drop(read);
-                return self.replay(actor, existing, applicant_person_id).await;
+                return self.replay(actor, existing, &app).await;
             }
             Err(e) => return Err(e.into()),
         };
@@ -255,17 +256,46 @@ impl Cases<'_> {
     }
 
     /// A filing whose idempotency key was seen before: the case it filed, if it is the same applicant.
-    async fn replay(
-        &self,
-        actor: &Actor,
-        existing: CaseRow,
-        applicant_person_id: i64,
-    ) -> Result<CaseView> {
-        if existing.applicant_person_id != applicant_person_id {
-            return Err(ServiceError::Conflict {
-                field: Some("idempotency_key".into()),
-                message: "该防重复提交标识已用于另一申请人的申请".into(),
-            });
+    async fn replay(&self, actor: &Actor, existing: CaseRow, app: &Application) -> Result<CaseView> {
+        let reused = |message: &str| ServiceError::Conflict {
+            field: Some("idempotency_key".into()),
+            message: message.into(),
+        };
+        if existing.applicant_person_id != app.applicant_person_id {
+            return Err(reused("该防重复提交标识已用于另一申请人的申请"));
+        }
+        // The same key with a different request is a mistake (or a replay attack), not a
+        // double submit: say so rather than answer with the other request's case.
+        let mut read = self.store.begin_read().await?;
+        let events = read.case_events(existing.id).await?;
+        drop(read);
+        let same = events.first().is_some_and(|first| match &first.event {
+            CaseEvent::Filed {
+                channel,
+                hardship,
+                causes,
+                items,
+                ..
+            } => {
+                let sorted = |mut v: Vec<String>| {
+                    v.sort();
+                    v
+                };
+                let mut a = causes.clone();
+                let mut b = app.causes.clone();
+                a.sort();
+                b.sort();
+                *channel == app.channel
+                    && *hardship == app.hardship
+                    && a == b
+                    && sorted(items.clone()) == sorted(app.items.clone())
+            }
+            _ => false,
+        });
+        if !same {
+            return Err(reused(
+                "该防重复提交标识已用于内容不同的另一份申请，请换用新的标识",
+            ));
         }
         self.get(actor, existing.id).await
     }

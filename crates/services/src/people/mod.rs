@@ -61,6 +61,23 @@ impl People<'_> {
                 format!("行政区划代码{}不存在", person.residence_region),
             ));
         }
+        // A hukou elsewhere in China is fine (migrants), but it must be a place: a real
+        // province, and within a county this platform holds, a division of its tree.
+        let hukou = &person.hukou_region;
+        let unknown = || {
+            ServiceError::invalid(
+                "hukou_region",
+                format!("户籍地行政区划代码{hukou}不存在"),
+            )
+        };
+        if !hukou.in_known_province() {
+            return Err(unknown());
+        }
+        if tx.get_region(&hukou.as_str()[..6]).await?.is_some()
+            && tx.get_region(hukou.as_str()).await?.is_none()
+        {
+            return Err(unknown());
+        }
         Ok(())
     }
 
