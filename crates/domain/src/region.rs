@@ -145,9 +145,13 @@ mod tests {
 
     #[test]
     fn only_real_provinces_are_places() {
-        assert!(RegionCode::parse("320582100201").unwrap().in_known_province());
+        assert!(RegionCode::parse("320582100201")
+            .unwrap()
+            .in_known_province());
         assert!(RegionCode::parse("810000").unwrap().in_known_province());
-        assert!(!RegionCode::parse("999999999999").unwrap().in_known_province());
+        assert!(!RegionCode::parse("999999999999")
+            .unwrap()
+            .in_known_province());
         assert!(!RegionCode::parse("000000").unwrap().in_known_province());
     }
     use proptest::prelude::*;

@@ -116,6 +116,26 @@ impl Audit<'_> {
         })
     }
 
+    /// A request refused to someone signed in: out of their region (answered "not found") or
+    /// beyond their role. Written with the reads, in groups.
+    pub async fn refused(
+        &self,
+        actor: &Actor,
+        method: &str,
+        path: &str,
+        status: u16,
+    ) -> Result<()> {
+        self.reads
+            .record(actor.audit(
+                "access.refused",
+                "request",
+                path,
+                None,
+                json!({"method": method, "status": status}),
+            ))
+            .await
+    }
+
     /// Checks every seal of the audit chain (the auditor, or the platform itself at start and
     /// from the command line). The check is itself recorded.
     pub async fn verify(&self, actor: &Actor) -> Result<ChainReport> {

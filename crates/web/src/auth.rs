@@ -313,6 +313,54 @@ impl LoginLimiter {
     }
 }
 
+/// Records every refused access of someone signed in (a 403, or a 404 that may hide a record
+/// outside their region) in the audit log: probing leaves a trace.
+pub async fn audit_refusals(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let path = request.uri().path().to_string();
+    if path.starts_with("/static/") || path == "/healthz" {
+        return next.run(request).await;
+    }
+    let method = request.method().to_string();
+    let (parts, body) = request.into_parts();
+    let ip = client_ip(&parts, &state);
+    let headers = parts.headers.clone();
+    let response = next.run(Request::from_parts(parts, body)).await;
+    let status = response.status();
+    if status == StatusCode::FORBIDDEN || status == StatusCode::NOT_FOUND {
+        let auth = state.services.auth();
+        let actor = match headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        {
+            Some(token) => auth.resolve_token(token.trim(), &ip).await.ok(),
+            None => match cookie(&headers, SESSION_COOKIE) {
+                Some(token) => auth
+                    .resolve_session(&token, &ip, Interface::Web)
+                    .await
+                    .ok()
+                    .map(|r| r.actor),
+                None => None,
+            },
+        };
+        if let Some(actor) = actor {
+            let recorded = state
+                .services
+                .audit()
+                .refused(&actor, &method, &path, status.as_u16())
+                .await;
+            if let Err(e) = recorded {
+                tracing::error!(error = %e, "could not record a refused access");
+            }
+        }
+    }
+    response
+}
+
 /// The client's address as an extractor.
 pub struct ClientIp(pub String);
 

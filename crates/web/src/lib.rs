@@ -73,6 +73,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::csrf_guard,
         ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::audit_refusals,
+        ))
         .layer(middleware::from_fn(security_headers))
         .layer(DefaultBodyLimit::max(1 << 20))
         .layer(TimeoutLayer::with_status_code(

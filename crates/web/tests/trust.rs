@@ -142,3 +142,37 @@ async fn a_whole_office_signs_in_through_one_gateway() {
     let r = form("jiuzhu2026").await;
     assert!(r.body.contains("登录尝试过于频繁"), "{}", r.body);
 }
+
+#[tokio::test]
+async fn refused_accesses_leave_a_row_the_auditor_reads() {
+    let app = common::app(60).await;
+    let clerk = app.token("clerk", false).await;
+    let auditor = app.token("auditor", false).await;
+    // Beyond the clerk's role, and a case of another township (answered "not found").
+    let r = app
+        .api(Method::GET, "/api/v1/users", Some(&clerk), None)
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let clerk2 = app.token("clerk2", false).await;
+    let elsewhere = a_case_of(&app, &clerk2).await;
+    let path = format!("/api/v1/cases/{elsewhere}");
+    let r = app.api(Method::GET, &path, Some(&clerk), None).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let log = app
+        .api(
+            Method::GET,
+            "/api/v1/audit?action=access.refused",
+            Some(&auditor),
+            None,
+        )
+        .await
+        .json();
+    let rows = log["items"].as_array().unwrap();
+    let refused = |p: &str| {
+        rows.iter().any(|row| {
+            row["entity_id"] == p && row["actor_name"].as_str().unwrap().starts_with("clerk#")
+        })
+    };
+    assert!(refused("/api/v1/users"), "{log}");
+    assert!(refused(&path), "{log}");
+}

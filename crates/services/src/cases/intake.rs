@@ -256,7 +256,12 @@ impl Cases<'_> {
     }
 
     /// A filing whose idempotency key was seen before: the case it filed, if it is the same applicant.
-    async fn replay(&self, actor: &Actor, existing: CaseRow, app: &Application) -> Result<CaseView> {
+    async fn replay(
+        &self,
+        actor: &Actor,
+        existing: CaseRow,
+        app: &Application,
+    ) -> Result<CaseView> {
         let reused = |message: &str| ServiceError::Conflict {
             field: Some("idempotency_key".into()),
             message: message.into(),

@@ -64,12 +64,8 @@ impl People<'_> {
         // A hukou elsewhere in China is fine (migrants), but it must be a place: a real
         // province, and within a county this platform holds, a division of its tree.
         let hukou = &person.hukou_region;
-        let unknown = || {
-            ServiceError::invalid(
-                "hukou_region",
-                format!("户籍地行政区划代码{hukou}不存在"),
-            )
-        };
+        let unknown =
+            || ServiceError::invalid("hukou_region", format!("户籍地行政区划代码{hukou}不存在"));
         if !hukou.in_known_province() {
             return Err(unknown());
         }
