@@ -12,6 +12,7 @@ mod import;
 mod review;
 mod serve;
 mod simulate;
+mod user;
 
 use std::path::PathBuf;
 
@@ -67,6 +68,11 @@ enum Command {
     /// Write department files (CSV, GBK and UTF-8) about the people of the database's city and
     /// other residents, with the malformed rows real files have, for demonstration and benchmarks.
     GenerateFeeds(generate_feeds::Args),
+    /// Accounts made at installation: the system, security and audit administrators.
+    User {
+        #[command(subcommand)]
+        command: user::Command,
+    },
     /// The audit log: check its seals, or export a period for the archive.
     Audit {
         #[command(subcommand)]
@@ -130,6 +136,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::GenerateFeeds(args) => generate_feeds::run(&services, args).await,
         Command::Simulate(args) => simulate::run(&services, args).await,
         Command::Audit { command } => audit::run(&services, command).await,
+        Command::User { command } => user::run(&services, command).await,
         Command::Bench { command } => bench::run_on(services, command).await,
         Command::Keygen | Command::Evaluate(_) => unreachable!("run before the database opens"),
     }

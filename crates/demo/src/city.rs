@@ -507,6 +507,7 @@ pub async fn generate(
             region: &u.3,
             department_code: u.4.as_deref(),
             password_hash: &hash,
+            system_account: u.0.ends_with("_system"),
         })
         .await?;
     }
@@ -713,11 +714,28 @@ fn demo_users(
             COUNTY_NAME.into(),
         ),
         (
+            "security".into(),
+            "赵敏".into(),
+            Role::SecurityAdmin,
+            county.clone(),
+            None,
+            COUNTY_NAME.into(),
+        ),
+        (
             "auditor".into(),
             "许静".into(),
             Role::Auditor,
-            county,
+            county.clone(),
             None,
+            COUNTY_NAME.into(),
+        ),
+        // The account of 人社局's system: its API tokens act as it; it never signs in.
+        (
+            "hrss_system".into(),
+            "人社局数据交换系统".into(),
+            Role::DepartmentLiaison,
+            county,
+            Some("hrss".into()),
             COUNTY_NAME.into(),
         ),
     ]

@@ -10,8 +10,12 @@ coded_enum! {
         VillageAssistant => "village_assistant", "村（社区）协理员";
         DepartmentLiaison => "department_liaison", "部门联络专员";
         TownshipReviewer => "township_reviewer", "乡镇（街道）审核员";
-        BureauAdmin => "bureau_admin", "民政局管理员";
+        /// 系统管理员: configuration, the catalogue, the calendar, policy values, department files.
+        BureauAdmin => "bureau_admin", "系统管理员";
+        /// 安全管理员: accounts, roles and the tokens of department systems; nothing else.
+        SecurityAdmin => "security_admin", "安全管理员";
         Supervisor => "supervisor", "督导员";
+        /// 审计员: the audit log; nothing else.
         Auditor => "auditor", "审计员";
     }
 }
@@ -32,30 +36,39 @@ pub enum Permission {
     Simulate,
     /// Import department feed files of any category.
     ImportFeeds,
+    /// See a person's full identity number and phone (each time recorded as a reveal).
+    RevealIdentity,
 }
 
 impl Role {
     pub fn allows(self, p: Permission) -> bool {
         use Permission::*;
+        // 三权分立 (等保 三级): the system, security and audit administrators each hold one
+        // power, and none holds another's.
         match self {
-            Role::WindowClerk | Role::VillageAssistant => matches!(p, ReadPeople | WritePeople),
-            Role::TownshipReviewer => matches!(p, ReadPeople),
-            Role::Supervisor => matches!(p, ReadPeople | Simulate),
+            Role::WindowClerk | Role::VillageAssistant => {
+                matches!(p, ReadPeople | WritePeople | RevealIdentity)
+            }
+            Role::TownshipReviewer => matches!(p, ReadPeople | RevealIdentity),
+            Role::Supervisor => matches!(p, ReadPeople | Simulate | RevealIdentity),
             Role::BureauAdmin => matches!(
                 p,
-                ReadPeople
-                    | WritePeople
-                    | EditCatalogue
-                    | ManageUsers
-                    | ManageCalendar
-                    | EditPolicy
-                    | Simulate
-                    | ImportFeeds
+                ReadPeople | EditCatalogue | ManageCalendar | EditPolicy | Simulate | ImportFeeds
             ),
+            Role::SecurityAdmin => matches!(p, ManageUsers),
             Role::Auditor => matches!(p, ReadAudit),
             // Liaisons see the people of the cases transferred to their department, not the registry.
             Role::DepartmentLiaison => false,
         }
+    }
+
+    /// The three administrators of 三权分立: their accounts are made at installation, not by
+    /// one another.
+    pub fn is_administrator(self) -> bool {
+        matches!(
+            self,
+            Role::BureauAdmin | Role::SecurityAdmin | Role::Auditor
+        )
     }
 
     /// The region level a user of this role is attached to.
@@ -64,9 +77,11 @@ impl Role {
         match self {
             Role::VillageAssistant => Village,
             Role::WindowClerk | Role::TownshipReviewer => Township,
-            Role::DepartmentLiaison | Role::BureauAdmin | Role::Supervisor | Role::Auditor => {
-                County
-            }
+            Role::DepartmentLiaison
+            | Role::BureauAdmin
+            | Role::SecurityAdmin
+            | Role::Supervisor
+            | Role::Auditor => County,
         }
     }
 
@@ -88,5 +103,24 @@ mod tests {
         assert!(!Role::Auditor.allows(Permission::ReadPeople));
         assert!(Role::BureauAdmin.allows(Permission::EditCatalogue));
         assert!(!Role::WindowClerk.allows(Permission::EditCatalogue));
+    }
+
+    #[test]
+    fn no_administrator_holds_another_ones_power() {
+        let powers = [
+            Permission::EditCatalogue,
+            Permission::ManageUsers,
+            Permission::ReadAudit,
+        ];
+        for (role, own) in [
+            (Role::BureauAdmin, Permission::EditCatalogue),
+            (Role::SecurityAdmin, Permission::ManageUsers),
+            (Role::Auditor, Permission::ReadAudit),
+        ] {
+            for p in powers {
+                assert_eq!(role.allows(p), p == own, "{role:?} {p:?}");
+            }
+            assert!(!role.allows(Permission::RevealIdentity), "{role:?}");
+        }
     }
 }

@@ -58,6 +58,15 @@ impl Actor {
         }
     }
 
+    /// The person installing the platform at the command line: makes the administrators'
+    /// accounts (which no administrator can make for another).
+    pub fn installer(region: RegionCode) -> Actor {
+        Actor {
+            role: Role::SecurityAdmin,
+            ..Actor::system(region, Interface::Cli)
+        }
+    }
+
     pub fn require(&self, p: Permission) -> Result<()> {
         let writes = !matches!(
             p,

@@ -78,13 +78,14 @@ async fn the_demo_city_is_realistic(db: TestDb) {
         overview.persons > 700 && overview.persons < 2000,
         "{overview:?}"
     );
-    assert_eq!(overview.users, 10);
+    assert_eq!(overview.users, 12);
     let regions = db.services.regions().list(&admin).await.unwrap();
     assert_eq!(regions.iter().filter(|r| r.level == "township").count(), 9);
     assert!(regions.iter().filter(|r| r.level == "village").count() >= 100);
     // Every demo user can sign in with the printed password.
     for name in [
         "admin",
+        "security",
         "clerk",
         "assistant",
         "liaison",
@@ -622,6 +623,97 @@ async fn the_catalogue_is_edited_by_the_bureau_only(db: TestDb) {
     db.finish().await;
 }
 
+async fn no_administrator_takes_another_ones_powers(db: TestDb) {
+    let db = db.with_demo(30).await;
+    let s = &db.services;
+    let system = db.actor("admin").await;
+    let security = db.actor("security").await;
+    let auditor = db.actor("auditor").await;
+    let clerk = db.actor("clerk").await;
+    let auditor_id = auditor.user_id.unwrap();
+    let query = AuditQuery::default();
+    // The system administrator: no accounts, no tokens for others, no audit log, no reveal.
+    let account = UserInput {
+        username: "audit2".into(),
+        display_name: "另一位审计员".into(),
+        role: "auditor".into(),
+        region_code: "320582".into(),
+        department_code: None,
+        password: "audit2026abc".into(),
+        system_account: false,
+    };
+    assert!(matches!(
+        s.users().create(&system, &account).await,
+        Err(ServiceError::Forbidden)
+    ));
+    let for_clerk = TokenInput {
+        user_id: clerk.user_id.unwrap(),
+        name: "冒用".into(),
+        read_only: false,
+        expires_in_days: None,
+    };
+    assert!(s.users().issue_token(&system, &for_clerk).await.is_err());
+    assert!(matches!(
+        s.audit().search(&system, &query).await,
+        Err(ServiceError::Forbidden)
+    ));
+    let someone = s
+        .people()
+        .search(&system, &PersonQuery::default())
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    assert!(matches!(
+        s.people().get(&system, someone, true).await,
+        Err(ServiceError::Forbidden)
+    ));
+    // The security administrator: accounts, but not an auditor's, and not the auditor's own.
+    assert!(matches!(
+        s.users().create(&security, &account).await,
+        Err(ServiceError::Invalid { ref field, .. }) if field == "role"
+    ));
+    assert!(s
+        .users()
+        .set_active(&security, auditor_id, false)
+        .await
+        .is_err());
+    assert!(s.users().issue_token(&security, &for_clerk).await.is_err());
+    assert!(matches!(
+        s.audit().search(&security, &query).await,
+        Err(ServiceError::Forbidden)
+    ));
+    assert!(s.people().get(&security, someone, false).await.is_err());
+    // The auditor reads the log and nothing else; reading it is itself recorded.
+    assert!(s.audit().search(&auditor, &query).await.is_ok());
+    assert!(s.users().list(&auditor).await.is_err());
+    assert!(s.people().get(&auditor, someone, false).await.is_err());
+    let log = s
+        .audit()
+        .search(
+            &auditor,
+            &AuditQuery {
+                action: Some("audit.search".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(log.items.iter().any(|r| r.actor_name == "auditor"));
+    // A clerk may issue a token for herself: it acts as her, no one else.
+    let own = TokenInput {
+        user_id: clerk.user_id.unwrap(),
+        ..for_clerk
+    };
+    let issued = s.users().issue_token(&clerk, &own).await.unwrap();
+    let acting = s
+        .auth()
+        .resolve_token(&issued.token, "10.0.0.1")
+        .await
+        .unwrap();
+    assert_eq!(acting.user_id, clerk.user_id);
+}
+
 async fn a_lock_holds_for_one_account_at_one_address_and_names_no_one(db: TestDb) {
     let db = db.with_demo(30).await;
     let s = &db.services;
@@ -705,7 +797,7 @@ async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb
             .await,
         Err(ServiceError::Locked { .. })
     ));
-    let admin = db.actor("admin").await;
+    let admin = db.actor("security").await;
     let clerk_id = db.actor("clerk").await.user_id.unwrap();
     s.users().set_active(&admin, clerk_id, true).await.unwrap();
     let session = s
@@ -766,17 +858,44 @@ async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb
         Err(ServiceError::BadCredentials)
     ));
 
-    // A department system's token acts as its liaison; read-only tokens cannot write; revoked ones fail.
+    // Nobody issues a token that acts as another person, the security administrator included.
     let liaison = db.actor("liaison").await;
+    let for_liaison = TokenInput {
+        user_id: liaison.user_id.unwrap(),
+        name: "医保局核对接口".into(),
+        read_only: true,
+        expires_in_days: Some(30),
+    };
+    assert!(matches!(
+        s.users().issue_token(&admin, &for_liaison).await,
+        Err(ServiceError::Invalid { ref field, .. }) if field == "user_id"
+    ));
+    // A department system's token belongs to the department's system account; read-only
+    // tokens cannot write; revoked ones fail.
+    let system = s
+        .users()
+        .create(
+            &admin,
+            &UserInput {
+                username: "ybj_system".into(),
+                display_name: "医保局核对接口".into(),
+                role: "department_liaison".into(),
+                region_code: "320582".into(),
+                department_code: Some("medical_insurance".into()),
+                password: String::new(),
+                system_account: true,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(system.system_account);
     let issued = s
         .users()
         .issue_token(
             &admin,
             &TokenInput {
-                user_id: liaison.user_id.unwrap(),
-                name: "医保局核对接口".into(),
-                read_only: true,
-                expires_in_days: Some(30),
+                user_id: system.id,
+                ..for_liaison
             },
         )
         .await
@@ -803,6 +922,7 @@ async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb
         region_code: "320582".into(),
         department_code: None,
         password: "window2026ab".into(),
+        system_account: false,
     };
     assert!(
         matches!(s.users().create(&admin, &bad).await, Err(ServiceError::Invalid { ref field, .. }) if field == "region_code")
@@ -925,4 +1045,5 @@ stories!(
     the_audit_log_is_append_only_and_identity_numbers_are_encrypted,
     an_administrator_loads_a_new_years_calendar,
     a_lock_holds_for_one_account_at_one_address_and_names_no_one,
+    no_administrator_takes_another_ones_powers,
 );

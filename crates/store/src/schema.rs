@@ -466,6 +466,15 @@ CREATE TABLE login_failures (
         extra: no_extra,
         append_only: &[],
     },
+    Migration {
+        version: 9,
+        name: "system accounts of department systems",
+        sql: r#"
+ALTER TABLE users ADD COLUMN system_account BOOLEAN NOT NULL DEFAULT FALSE;
+"#,
+        extra: no_extra,
+        append_only: &[],
+    },
 ];
 
 fn no_extra(_: Backend) -> &'static [&'static str] {

@@ -21,6 +21,8 @@ pub struct UserRecord {
     pub locked_until: Option<DateTime<Utc>>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
+    /// The account of a department's system (its API tokens act as it); never signs in.
+    pub system_account: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -36,6 +38,7 @@ struct UserRow {
     locked_until: Option<DateTime<Utc>>,
     active: bool,
     created_at: DateTime<Utc>,
+    system_account: bool,
 }
 
 impl TryFrom<UserRow> for UserRecord {
@@ -55,12 +58,13 @@ impl TryFrom<UserRow> for UserRecord {
             locked_until: r.locked_until,
             active: r.active,
             created_at: r.created_at,
+            system_account: r.system_account,
         })
     }
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, role, region_code, department_code,
-    password_hash, failed_logins, locked_until, active, created_at";
+    password_hash, failed_logins, locked_until, active, created_at, system_account";
 
 pub struct NewUser<'a> {
     pub username: &'a str,
@@ -69,6 +73,7 @@ pub struct NewUser<'a> {
     pub region: &'a RegionCode,
     pub department_code: Option<&'a str>,
     pub password_hash: &'a str,
+    pub system_account: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -110,8 +115,8 @@ impl Tx {
     pub async fn insert_user(&mut self, u: NewUser<'_>) -> Result<i64> {
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO users (username, display_name, role, region_code, department_code,
-                password_hash, failed_logins, active, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, TRUE, $7) RETURNING id")
+                password_hash, failed_logins, active, created_at, system_account)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, TRUE, $7, $8) RETURNING id")
             .bind(u.username)
             .bind(u.display_name)
             .bind(u.role.code())
@@ -119,6 +124,7 @@ impl Tx {
             .bind(u.department_code)
             .bind(u.password_hash)
             .bind(Utc::now())
+            .bind(u.system_account)
             .fetch_one(c)
             .await)?;
         Ok(id)

@@ -259,8 +259,8 @@ async fn tokens_are_scoped_read_only_and_revocable() {
             .status,
         StatusCode::FORBIDDEN
     );
-    // Revoked through the API by the administrator.
-    let admin = app.token("admin", false).await;
+    // Revoked through the API by the security administrator.
+    let admin = app.token("security", false).await;
     let clerk_id = app.actor("clerk").await.user_id.unwrap();
     let tokens = app
         .api(

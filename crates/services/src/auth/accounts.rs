@@ -2,7 +2,7 @@
 
 use chrono::{Duration, Utc};
 use jiuzhu_domain::{Permission, RegionCode, Role};
-use jiuzhu_store::{NewUser, UserRecord};
+use jiuzhu_store::{Interface, NewUser, UserRecord};
 use serde_json::json;
 
 use super::{
@@ -10,6 +10,23 @@ use super::{
     TokenInput, UserInput, UserView,
 };
 use crate::{Actor, Result, ServiceError, Users};
+
+/// The person installing the platform: the command line acting as itself, not a signed-in user.
+fn installer(actor: &Actor) -> bool {
+    actor.user_id.is_none() && actor.interface == Interface::Cli
+}
+
+/// 三权分立: the system, security and audit administrators' accounts are made and changed at
+/// installation only, so no administrator can make or silence another.
+fn administrators_are_installed(actor: &Actor, role: Role) -> Result<()> {
+    if role.is_administrator() && !installer(actor) {
+        return Err(ServiceError::invalid(
+            "role",
+            "三权分立：系统管理员、安全管理员和审计员的账号只能在安装时用 jiuzhu user add 创建和变更",
+        ));
+    }
+    Ok(())
+}
 
 impl Users<'_> {
     pub async fn create(&self, actor: &Actor, input: &UserInput) -> Result<UserView> {
@@ -30,6 +47,13 @@ impl Users<'_> {
         }
         let role = Role::from_code(input.role.trim())
             .ok_or_else(|| ServiceError::invalid("role", "角色无效"))?;
+        administrators_are_installed(actor, role)?;
+        if input.system_account && role != Role::DepartmentLiaison {
+            return Err(ServiceError::invalid(
+                "system_account",
+                "系统账号只能是某部门的部门联络专员角色",
+            ));
+        }
         let region = RegionCode::parse(&input.region_code)
             .map_err(|e| ServiceError::invalid("region_code", e.to_string()))?;
         if region.level() != role.region_level() {
@@ -63,8 +87,13 @@ impl Users<'_> {
                 },
             ));
         }
-        check_password_rules(&input.password)?;
-        let hash = hash_password(&input.password);
+        let hash = if input.system_account {
+            // No password opens it: a random one nobody is told.
+            hash_password(&random_token(32))
+        } else {
+            check_password_rules(&input.password)?;
+            hash_password(&input.password)
+        };
         let mut tx = self.store.begin().await?;
         if tx.get_region(region.as_str()).await?.is_none() {
             return Err(ServiceError::invalid(
@@ -94,6 +123,7 @@ impl Users<'_> {
                 region: &region,
                 department_code: department,
                 password_hash: &hash,
+                system_account: input.system_account,
             })
             .await?;
         tx.append_audit(&actor.audit(
@@ -101,7 +131,7 @@ impl Users<'_> {
             "user",
             id,
             Some(region.as_str()),
-            json!({"username": username, "role": role.code(), "department": department}),
+            json!({"username": username, "role": role.code(), "department": department, "system_account": input.system_account}),
         ))
         .await?;
         let user = tx.user(id).await?.ok_or(ServiceError::NotFound)?;
@@ -132,6 +162,7 @@ impl Users<'_> {
     pub async fn set_active(&self, actor: &Actor, id: i64, active: bool) -> Result<UserView> {
         actor.require(Permission::ManageUsers)?;
         let user = self.user_in_scope(actor, id).await?;
+        administrators_are_installed(actor, user.role)?;
         if Some(id) == actor.user_id && !active {
             return Err(ServiceError::invalid("active", "不能停用自己的账号"));
         }
@@ -159,12 +190,33 @@ impl Users<'_> {
         Ok(UserView::from(&user))
     }
 
+    /// A token acts as its account. Anyone may issue one for themselves; the security
+    /// administrator issues them for the system accounts of departments. Nobody issues a token
+    /// that acts as another person.
     pub async fn issue_token(&self, actor: &Actor, input: &TokenInput) -> Result<IssuedToken> {
-        actor.require(Permission::ManageUsers)?;
-        let user = self
-            .user_in_scope(actor, input.user_id)
-            .await
-            .map_err(|_| ServiceError::invalid("user_id", "用户不存在或不在您的管辖范围内"))?;
+        if actor.read_only {
+            return Err(ServiceError::Forbidden);
+        }
+        let own = Some(input.user_id) == actor.user_id;
+        let user = if own {
+            let mut tx = self.store.begin_read().await?;
+            tx.user(input.user_id)
+                .await?
+                .ok_or(ServiceError::NotFound)?
+        } else {
+            actor.require(Permission::ManageUsers)?;
+            let user = self
+                .user_in_scope(actor, input.user_id)
+                .await
+                .map_err(|_| ServiceError::invalid("user_id", "用户不存在或不在您的管辖范围内"))?;
+            if !user.system_account {
+                return Err(ServiceError::invalid(
+                    "user_id",
+                    "令牌只能签发给本人或部门系统账号：不能签发以他人身份操作的令牌",
+                ));
+            }
+            user
+        };
         let name = input.name.trim();
         if name.is_empty() {
             return Err(ServiceError::invalid("name", "请填写令牌用途"));
@@ -210,8 +262,10 @@ impl Users<'_> {
     }
 
     pub async fn tokens_of(&self, actor: &Actor, user_id: i64) -> Result<Vec<ApiTokenRecord>> {
-        actor.require(Permission::ManageUsers)?;
-        self.user_in_scope(actor, user_id).await?;
+        if Some(user_id) != actor.user_id {
+            actor.require(Permission::ManageUsers)?;
+            self.user_in_scope(actor, user_id).await?;
+        }
         let mut tx = self.store.begin_read().await?;
         Ok(tx
             .tokens_of(user_id)
@@ -222,9 +276,11 @@ impl Users<'_> {
     }
 
     pub async fn revoke_token(&self, actor: &Actor, token_id: i64) -> Result<()> {
-        actor.require(Permission::ManageUsers)?;
         let mut tx = self.store.begin().await?;
         let token = tx.token(token_id).await?.ok_or(ServiceError::NotFound)?;
+        if Some(token.user_id) != actor.user_id {
+            actor.require(Permission::ManageUsers)?;
+        }
         let user = tx
             .user(token.user_id)
             .await?

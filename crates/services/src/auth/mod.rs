@@ -93,7 +93,10 @@ pub struct UserInput {
     pub region_code: String,
     /// Required for department liaisons.
     pub department_code: Option<String>,
+    /// Ignored for a system account, which never signs in.
     pub password: String,
+    /// The account of a department's system (a liaison role): only its API tokens act as it.
+    pub system_account: bool,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -107,6 +110,7 @@ pub struct UserView {
     pub department_code: Option<String>,
     pub active: bool,
     pub locked: bool,
+    pub system_account: bool,
 }
 
 impl From<&UserRecord> for UserView {
@@ -121,6 +125,7 @@ impl From<&UserRecord> for UserView {
             department_code: u.department_code.clone(),
             active: u.active,
             locked: u.locked_until.is_some_and(|t| t > Utc::now()),
+            system_account: u.system_account,
         }
     }
 }
@@ -215,7 +220,7 @@ impl Auth<'_> {
             });
         }
         let verified = match &user {
-            Some(u) => u.active && verify_password(password, &u.password_hash),
+            Some(u) => u.active && !u.system_account && verify_password(password, &u.password_hash),
             None => {
                 // Spend the same time as a real check, so timing does not reveal which names exist.
                 verify_password(password, &self.dummy_hash);
@@ -234,6 +239,7 @@ impl Auth<'_> {
                 let reason = match &user {
                     None => "unknown_user",
                     Some(u) if !u.active => "inactive",
+                    Some(u) if u.system_account => "system_account",
                     Some(_) => "password",
                 };
                 tx.append_audit(&login_audit(

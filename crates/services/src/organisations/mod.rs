@@ -60,7 +60,7 @@ impl Organisations<'_> {
 
     /// Adds an organisation the window can refer cases to.
     pub async fn add(&self, actor: &Actor, o: &OrganisationInput) -> Result<Organisation> {
-        actor.require(Permission::ManageUsers)?;
+        actor.require(Permission::EditCatalogue)?;
         let name = text("name", &o.name, "机构名称")?;
         if !matches!(o.kind.as_str(), "social_work" | "charity" | "volunteer") {
             return Err(ServiceError::invalid(

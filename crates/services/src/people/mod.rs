@@ -157,6 +157,9 @@ impl People<'_> {
     /// phone, and is recorded as such.
     pub async fn get(&self, actor: &Actor, id: i64, reveal: bool) -> Result<PersonView> {
         actor.require(Permission::ReadPeople)?;
+        if reveal {
+            actor.require(Permission::RevealIdentity)?;
+        }
         let mut tx = self.store.begin_read().await?;
         let record = tx
             .get_person(id, actor.scope())

@@ -29,6 +29,7 @@ pub struct UserForm {
     region_code: String,
     department_code: String,
     password: String,
+    system_account: String,
 }
 
 async fn render_users(
@@ -46,8 +47,10 @@ async fn render_users(
         .iter()
         .map(|d| (d.code.clone(), d.name.clone()))
         .collect();
+    // The three administrators' accounts are made at installation, not here.
     let roles: Vec<_> = Role::ALL
         .iter()
+        .filter(|r| !r.is_administrator())
         .map(|r| context! { code => r.code(), label => r.label(), level => r.region_level().label() })
         .collect();
     let html = state.templates.render(
@@ -81,6 +84,7 @@ pub async fn create_user(
         region_code: form.region_code.clone(),
         department_code: opt(&form.department_code),
         password: form.password.clone(),
+        system_account: form.system_account == "on",
     };
     match state.services.users().create(&user.actor, &input).await {
         Ok(u) => {
