@@ -475,6 +475,17 @@ ALTER TABLE users ADD COLUMN system_account BOOLEAN NOT NULL DEFAULT FALSE;
         extra: no_extra,
         append_only: &[],
     },
+    Migration {
+        version: 10,
+        name: "password age and forced change",
+        sql: r#"
+ALTER TABLE users ADD COLUMN password_changed_at {ts};
+ALTER TABLE users ADD COLUMN must_change_password BOOLEAN NOT NULL DEFAULT FALSE;
+UPDATE users SET password_changed_at = created_at;
+"#,
+        extra: no_extra,
+        append_only: &[],
+    },
 ];
 
 fn no_extra(_: Backend) -> &'static [&'static str] {

@@ -23,6 +23,9 @@ pub struct UserRecord {
     pub created_at: DateTime<Utc>,
     /// The account of a department's system (its API tokens act as it); never signs in.
     pub system_account: bool,
+    pub password_changed_at: Option<DateTime<Utc>>,
+    /// Set when an administrator reset the password: the user chooses a new one first.
+    pub must_change_password: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -39,6 +42,8 @@ struct UserRow {
     active: bool,
     created_at: DateTime<Utc>,
     system_account: bool,
+    password_changed_at: Option<DateTime<Utc>>,
+    must_change_password: bool,
 }
 
 impl TryFrom<UserRow> for UserRecord {
@@ -59,12 +64,15 @@ impl TryFrom<UserRow> for UserRecord {
             active: r.active,
             created_at: r.created_at,
             system_account: r.system_account,
+            password_changed_at: r.password_changed_at,
+            must_change_password: r.must_change_password,
         })
     }
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, role, region_code, department_code,
-    password_hash, failed_logins, locked_until, active, created_at, system_account";
+    password_hash, failed_logins, locked_until, active, created_at, system_account,
+    password_changed_at, must_change_password";
 
 pub struct NewUser<'a> {
     pub username: &'a str,
@@ -115,8 +123,9 @@ impl Tx {
     pub async fn insert_user(&mut self, u: NewUser<'_>) -> Result<i64> {
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO users (username, display_name, role, region_code, department_code,
-                password_hash, failed_logins, active, created_at, system_account)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, TRUE, $7, $8) RETURNING id")
+                password_hash, failed_logins, active, created_at, system_account,
+                password_changed_at, must_change_password)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, TRUE, $7, $8, $7, FALSE) RETURNING id")
             .bind(u.username)
             .bind(u.display_name)
             .bind(u.role.code())
@@ -242,9 +251,20 @@ impl Tx {
         Ok(())
     }
 
-    pub async fn set_password_hash(&mut self, id: i64, hash: &str) -> Result<()> {
-        on_tx!(self, c => sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+    /// A new password: set by its user (`must_change` false) or reset by an administrator
+    /// (`must_change` true, so the user chooses one at the next sign-in).
+    pub async fn set_password_hash(
+        &mut self,
+        id: i64,
+        hash: &str,
+        must_change: bool,
+    ) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2,
+                must_change_password = $3 WHERE id = $4")
             .bind(hash)
+            .bind(Utc::now())
+            .bind(must_change)
             .bind(id)
             .execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())

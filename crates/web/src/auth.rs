@@ -101,19 +101,21 @@ impl FromRequestParts<AppState> for WebUser {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let token = cookie(&parts.headers, SESSION_COOKIE).ok_or(PageError::Login)?;
-        if let Some(resolved) = parts.extensions.get::<ResolvedSession>() {
-            return Ok(WebUser {
-                actor: resolved.actor.clone(),
-                csrf: resolved.csrf_token.clone(),
-                session_token: token,
-            });
+        let resolved = match parts.extensions.get::<ResolvedSession>() {
+            Some(resolved) => resolved.clone(),
+            None => {
+                let ip = client_ip(parts, state);
+                state
+                    .services
+                    .auth()
+                    .resolve_session(&token, &ip, Interface::Web)
+                    .await?
+            }
+        };
+        // A reset or expired password is changed before anything else is shown.
+        if resolved.must_change_password && !matches!(parts.uri.path(), "/password" | "/logout") {
+            return Err(PageError::ChangePassword);
         }
-        let ip = client_ip(parts, state);
-        let resolved = state
-            .services
-            .auth()
-            .resolve_session(&token, &ip, Interface::Web)
-            .await?;
         Ok(WebUser {
             actor: resolved.actor,
             csrf: resolved.csrf_token,

@@ -71,6 +71,8 @@ impl IntoResponse for ApiError {
 pub enum PageError {
     Service(ServiceError),
     Login,
+    /// The password was reset or has expired: the user chooses a new one first.
+    ChangePassword,
     Csrf,
     Render(String),
 }
@@ -106,6 +108,7 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         match self {
             PageError::Login => Redirect::to("/login").into_response(),
+            PageError::ChangePassword => Redirect::to("/password").into_response(),
             PageError::Csrf => error_page(
                 StatusCode::FORBIDDEN,
                 "表单已失效",

@@ -45,6 +45,7 @@ impl Templates {
             env,
             "base.html",
             "login.html",
+            "password.html",
             "home.html",
             "people_list.html",
             "person_form.html",

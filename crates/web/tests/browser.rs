@@ -111,7 +111,7 @@ impl Driver {
     fn wait_text(&self, css: &str, ok: impl Fn(&str) -> bool) -> String {
         let started = Instant::now();
         let mut last = String::new();
-        while started.elapsed() < Duration::from_secs(15) {
+        while started.elapsed() < Duration::from_secs(40) {
             let found = self
                 .try_call(
                     "POST",

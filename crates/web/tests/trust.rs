@@ -176,3 +176,107 @@ async fn refused_accesses_leave_a_row_the_auditor_reads() {
     assert!(refused("/api/v1/users"), "{log}");
     assert!(refused(&path), "{log}");
 }
+
+/// Signs in through the form with a password, returning the session cookie.
+async fn sign_in(app: &common::App, username: &str, password: &str) -> Option<String> {
+    let page = app
+        .send(
+            axum::http::Request::get("/login")
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    let pre = common::cookie_value(&page.headers, "jz_login").unwrap();
+    let r = app
+        .post_form(
+            "/login",
+            &format!("jz_login={pre}"),
+            &[
+                ("_csrf", &pre),
+                ("username", username),
+                ("password", password),
+            ],
+        )
+        .await;
+    common::cookie_value(&r.headers, "jz_session").map(|s| format!("jz_session={s}"))
+}
+
+#[tokio::test]
+async fn a_reset_password_is_changed_first_and_weak_ones_are_refused() {
+    let app = common::app(60).await;
+    let security = app.token("security", false).await;
+    let system = app.token("admin", false).await;
+    let clerk_id = app.actor("clerk").await.user_id.unwrap();
+    let path = format!("/api/v1/users/{clerk_id}/password");
+    // Only the security administrator resets passwords.
+    let r = app.api(Method::POST, &path, Some(&system), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+    let r = app.api(Method::POST, &path, Some(&security), None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let temporary = r.json()["password"].as_str().unwrap().to_string();
+    assert!(sign_in(&app, "clerk", "jiuzhu2026").await.is_none());
+    let cookie = sign_in(&app, "clerk", &temporary).await.expect("signed in");
+    // Every page leads to the password form until a new one is chosen.
+    let home = app.get("/", &cookie).await;
+    assert_eq!(home.status, StatusCode::SEE_OTHER);
+    assert_eq!(home.headers["location"], "/password");
+    let form = app.get("/password", &cookie).await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("已被重置"), "{}", form.body);
+    let csrf = common::field_value(&form.body, "_csrf").unwrap();
+    let change = |new: &'static str| {
+        let (cookie, csrf, temporary) = (cookie.clone(), csrf.clone(), temporary.clone());
+        let app = &app;
+        async move {
+            app.post_form(
+                "/password",
+                &cookie,
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("current", temporary.as_str()),
+                    ("password", new),
+                    ("confirm", new),
+                ],
+            )
+            .await
+        }
+    };
+    let weak = change("aaaaaaaaa1").await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.body.contains("过于简单"), "{}", weak.body);
+    let named = change("clerk20261234").await;
+    assert!(named.body.contains("不能包含用户名"), "{}", named.body);
+    let ok = change("Yangshe-window-7").await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(app.get("/", &cookie).await.status, StatusCode::OK);
+    assert!(sign_in(&app, "clerk", "Yangshe-window-7").await.is_some());
+}
+
+#[tokio::test]
+async fn an_expired_password_must_be_changed() {
+    let app = common::app(60).await;
+    let security = app.token("security", false).await;
+    let r = app
+        .api(
+            Method::PUT,
+            "/api/v1/password-policy",
+            Some(&security),
+            Some(json!({"min_length": 12, "max_age_days": 30})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let long_ago = chrono::Utc::now() - chrono::Duration::days(31);
+    let pool = sqlx::SqlitePool::connect(&app.url).await.unwrap();
+    sqlx::query("UPDATE users SET password_changed_at = $1 WHERE username = 'reviewer'")
+        .bind(long_ago)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let cookie = sign_in(&app, "reviewer", "jiuzhu2026").await.unwrap();
+    let home = app.get("/", &cookie).await;
+    assert_eq!(home.headers["location"], "/password");
+    // Someone whose password is fresh goes straight in.
+    let cookie = sign_in(&app, "clerk", "jiuzhu2026").await.unwrap();
+    assert_eq!(app.get("/", &cookie).await.status, StatusCode::OK);
+}

@@ -91,7 +91,8 @@ impl Users<'_> {
             // No password opens it: a random one nobody is told.
             hash_password(&random_token(32))
         } else {
-            check_password_rules(&input.password)?;
+            let policy = self.auth().password_policy().await?;
+            check_password_rules(&input.password, username, &policy)?;
             hash_password(&input.password)
         };
         let mut tx = self.store.begin().await?;
@@ -137,6 +138,69 @@ impl Users<'_> {
         let user = tx.user(id).await?.ok_or(ServiceError::NotFound)?;
         tx.commit().await?;
         Ok(UserView::from(&user))
+    }
+
+    /// Resets a user's password to a new temporary one, returned once; the user chooses their
+    /// own at the next sign-in. Administrators' passwords are reset at installation only.
+    pub async fn reset_password(&self, actor: &Actor, id: i64) -> Result<String> {
+        actor.require(Permission::ManageUsers)?;
+        let user = self.user_in_scope(actor, id).await?;
+        administrators_are_installed(actor, user.role)?;
+        if user.system_account {
+            return Err(ServiceError::invalid("id", "系统账号没有密码"));
+        }
+        // Letters and digits, long enough for any policy.
+        let temporary = format!("{}7a", random_token(12).replace(['-', '_'], "x"));
+        let mut tx = self.store.begin().await?;
+        tx.set_password_hash(id, &hash_password(&temporary), true)
+            .await?;
+        tx.clear_login_failures(&super::login_key(&self.store, &user.username))
+            .await?;
+        tx.delete_sessions_of(id).await?;
+        tx.append_audit(&actor.audit(
+            "password.reset",
+            "user",
+            id,
+            Some(user.region.as_str()),
+            json!({"username": user.username}),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(temporary)
+    }
+
+    /// Sets the bureau's password policy (the security administrator).
+    pub async fn set_password_policy(
+        &self,
+        actor: &Actor,
+        policy: &super::PasswordPolicy,
+    ) -> Result<super::PasswordPolicy> {
+        actor.require(Permission::ManageUsers)?;
+        if !(8..=64).contains(&policy.min_length) {
+            return Err(ServiceError::invalid("min_length", "最短长度应为8至64位"));
+        }
+        if !(0..=365).contains(&policy.max_age_days) {
+            return Err(ServiceError::invalid(
+                "max_age_days",
+                "有效期应为0（不过期）至365天",
+            ));
+        }
+        let mut tx = self.store.begin().await?;
+        tx.set_setting(
+            "password_policy",
+            &serde_json::to_string(policy).expect("policy serialises"),
+        )
+        .await?;
+        tx.append_audit(&actor.audit(
+            "password.policy",
+            "setting",
+            "password_policy",
+            None,
+            json!(policy),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(*policy)
     }
 
     pub async fn list(&self, actor: &Actor) -> Result<Vec<UserView>> {

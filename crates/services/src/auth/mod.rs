@@ -3,7 +3,7 @@
 mod accounts;
 mod password;
 
-pub use password::{check_password_rules, hash_password, verify_password};
+pub use password::{check_password_rules, hash_password, verify_password, PasswordPolicy};
 
 use base64::Engine;
 use chrono::{DateTime, Duration, Utc};
@@ -80,6 +80,9 @@ pub struct NewSession {
 pub struct ResolvedSession {
     pub actor: Actor,
     pub csrf_token: String,
+    /// Reset by an administrator, or older than the policy allows: the user must choose a new
+    /// password before anything else.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -329,9 +332,15 @@ impl Auth<'_> {
             w.touch_session(&hash, now).await?;
             w.commit().await?;
         }
+        let policy = self.password_policy().await?;
+        let expired = policy.max_age_days > 0
+            && user
+                .password_changed_at
+                .is_some_and(|at| now - at > Duration::days(policy.max_age_days));
         Ok(ResolvedSession {
             actor: Actor::from_user(&user, interface, ip),
             csrf_token: session.csrf_token,
+            must_change_password: user.must_change_password || expired,
         })
     }
 
@@ -374,6 +383,42 @@ impl Auth<'_> {
         actor.read_only = t.read_only;
         actor.username = format!("{}#token{}", found.user.username, t.id);
         Ok(actor)
+    }
+
+    /// The password policy in force.
+    pub async fn password_policy(&self) -> Result<PasswordPolicy> {
+        let mut tx = self.store.begin_read().await?;
+        Ok(match tx.setting("password_policy").await? {
+            Some(text) => serde_json::from_str(&text).unwrap_or_default(),
+            None => PasswordPolicy::default(),
+        })
+    }
+
+    /// A user changes their own password, giving the current one.
+    pub async fn change_password(&self, actor: &Actor, current: &str, new: &str) -> Result<()> {
+        let id = actor.user_id.ok_or(ServiceError::Forbidden)?;
+        if actor.interface == Interface::Api && actor.username.contains("#token") {
+            // A token changes nobody's password.
+            return Err(ServiceError::Forbidden);
+        }
+        let policy = self.password_policy().await?;
+        let mut tx = self.store.begin().await?;
+        let user = tx.user(id).await?.ok_or(ServiceError::NotFound)?;
+        if !verify_password(current, &user.password_hash) {
+            return Err(ServiceError::invalid("current", "当前密码不正确"));
+        }
+        if current == new {
+            return Err(ServiceError::invalid(
+                "password",
+                "新密码不能与当前密码相同",
+            ));
+        }
+        check_password_rules(new, &user.username, &policy)?;
+        tx.set_password_hash(id, &hash_password(new), false).await?;
+        tx.append_audit(&actor.audit("password.change", "user", id, None, json!({})))
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn purge_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64> {

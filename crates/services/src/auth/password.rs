@@ -5,6 +5,8 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 
+use serde::{Deserialize, Serialize};
+
 use crate::{Result, ServiceError};
 
 pub fn hash_password(password: &str) -> String {
@@ -25,16 +27,46 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// At least 10 characters, with letters and digits; at most 128.
-pub fn check_password_rules(password: &str) -> Result<()> {
+/// The bureau's password policy (安全管理员 sets it; kept in the settings table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct PasswordPolicy {
+    /// Fewest characters (at least 8).
+    pub min_length: usize,
+    /// Days a password lasts before its user must choose a new one; 0 for no expiry.
+    pub max_age_days: i64,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        PasswordPolicy {
+            min_length: 10,
+            max_age_days: 90,
+        }
+    }
+}
+
+/// At least the policy's length and at most 128 characters, with letters and digits, at least
+/// six different characters (`aaaaaaaaa1` is no password), and not containing the username.
+pub fn check_password_rules(password: &str, username: &str, policy: &PasswordPolicy) -> Result<()> {
     let n = password.chars().count();
     let letters = password.chars().any(|c| c.is_alphabetic());
     let digits = password.chars().any(|c| c.is_ascii_digit());
-    if !(10..=128).contains(&n) || !letters || !digits {
+    if !(policy.min_length..=128).contains(&n) || !letters || !digits {
         return Err(ServiceError::invalid(
             "password",
-            "密码应为10至128位，且同时包含字母和数字",
+            format!("密码应为{}至128位，且同时包含字母和数字", policy.min_length),
         ));
+    }
+    let distinct: std::collections::HashSet<char> = password.chars().collect();
+    if distinct.len() < 6 {
+        return Err(ServiceError::invalid(
+            "password",
+            "密码过于简单：至少应含6个不同的字符",
+        ));
+    }
+    let name = username.trim().to_lowercase();
+    if name.len() >= 3 && password.to_lowercase().contains(&name) {
+        return Err(ServiceError::invalid("password", "密码不能包含用户名"));
     }
     Ok(())
 }
@@ -50,8 +82,16 @@ mod tests {
         assert!(verify_password("Jiuzhu2026window", &h));
         assert!(!verify_password("jiuzhu2026window", &h));
         assert!(!verify_password("x", "not a hash"));
-        assert!(check_password_rules("short1").is_err());
-        assert!(check_password_rules("onlyletterslong").is_err());
-        assert!(check_password_rules("letters1234").is_ok());
+        let p = PasswordPolicy::default();
+        assert!(check_password_rules("short1", "clerk", &p).is_err());
+        assert!(check_password_rules("onlyletterslong", "clerk", &p).is_err());
+        assert!(check_password_rules("aaaaaaaaa1", "clerk", &p).is_err());
+        assert!(check_password_rules("clerk2026abc", "clerk", &p).is_err());
+        assert!(check_password_rules("letters1234", "clerk", &p).is_ok());
+        let longer = PasswordPolicy {
+            min_length: 14,
+            ..p
+        };
+        assert!(check_password_rules("letters1234", "clerk", &longer).is_err());
     }
 }

@@ -21,6 +21,67 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(tokens_of))
         .routes(routes!(issue_token))
         .routes(routes!(revoke_token))
+        .routes(routes!(change_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(password_policy, set_password_policy))
+}
+
+/// A new password for oneself, with the current one.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct PasswordChange {
+    pub current: String,
+    pub password: String,
+}
+
+#[utoipa::path(post, path = "/me/password", tag = "users", request_body = PasswordChange,
+    responses((status = 204), (status = 422, body = jiuzhu_services::ErrorBody), (status = 403, body = jiuzhu_services::ErrorBody)))]
+pub async fn change_password(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(c): ApiJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    s.services
+        .auth()
+        .change_password(&a, &c.current, &c.password)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A temporary password, shown once; its user must choose a new one at the next sign-in.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TemporaryPassword {
+    pub password: String,
+}
+
+#[utoipa::path(post, path = "/users/{id}/password", tag = "users", params(("id" = i64, Path)),
+    responses((status = 200, body = TemporaryPassword), (status = 403, body = jiuzhu_services::ErrorBody), (status = 404, body = jiuzhu_services::ErrorBody)))]
+pub async fn reset_password(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<TemporaryPassword> {
+    Ok(Json(TemporaryPassword {
+        password: s.services.users().reset_password(&a, id).await?,
+    }))
+}
+
+#[utoipa::path(get, path = "/password-policy", tag = "users",
+    responses((status = 200, body = jiuzhu_services::auth::PasswordPolicy)))]
+pub async fn password_policy(
+    State(s): State<AppState>,
+    _user: ApiUser,
+) -> ApiResult<jiuzhu_services::auth::PasswordPolicy> {
+    Ok(Json(s.services.auth().password_policy().await?))
+}
+
+#[utoipa::path(put, path = "/password-policy", tag = "users", request_body = jiuzhu_services::auth::PasswordPolicy,
+    responses((status = 200, body = jiuzhu_services::auth::PasswordPolicy), (status = 403, body = jiuzhu_services::ErrorBody), (status = 422, body = jiuzhu_services::ErrorBody)))]
+pub async fn set_password_policy(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(p): ApiJson<jiuzhu_services::auth::PasswordPolicy>,
+) -> ApiResult<jiuzhu_services::auth::PasswordPolicy> {
+    Ok(Json(s.services.users().set_password_policy(&a, &p).await?))
 }
 
 #[utoipa::path(get, path = "/users", tag = "users", responses((status = 200, body = Vec<UserView>)))]

@@ -107,6 +107,29 @@ pub struct ActiveForm {
     active: String,
 }
 
+/// Resets a user's password and shows the temporary one once.
+pub async fn reset_password(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    match state.services.users().reset_password(&user.actor, id).await {
+        Ok(temporary) => {
+            render_users(
+                &state,
+                &user,
+                UserForm::default(),
+                None,
+                Some(format!(
+                "已重置密码，临时密码（只显示这一次）：{temporary}；该用户下次登录时须设置新密码"
+            )),
+            )
+            .await
+        }
+        Err(e) => render_users(&state, &user, UserForm::default(), Some(refusal(e)?), None).await,
+    }
+}
+
 pub async fn set_active(
     State(state): State<AppState>,
     user: WebUser,

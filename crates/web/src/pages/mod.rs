@@ -23,6 +23,10 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(session::home))
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
+        .route(
+            "/password",
+            get(session::password_page).post(session::change_password),
+        )
         .route("/people", get(people::list).post(people::create))
         .route("/people/new", get(people::new_form))
         .route("/people/{id}", get(people::show).post(people::update))
@@ -63,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/users", get(admin::users).post(admin::create_user))
         .route("/users/{id}/active", post(admin::set_active))
+        .route("/users/{id}/password", post(admin::reset_password))
         .route(
             "/users/{id}/tokens",
             get(admin::tokens).post(admin::issue_token),

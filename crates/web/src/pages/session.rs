@@ -123,6 +123,70 @@ pub async fn logout(State(state): State<AppState>, user: WebUser) -> Result<Resp
         .into_response())
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct PasswordForm {
+    current: String,
+    password: String,
+    confirm: String,
+}
+
+async fn password_form(
+    state: &AppState,
+    user: &WebUser,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let auth = state.services.auth();
+    let policy = auth.password_policy().await?;
+    let must = auth
+        .resolve_session(&user.session_token, &user.actor.ip, Interface::Web)
+        .await
+        .map(|r| r.must_change_password)
+        .unwrap_or(false);
+    let html = state.templates.render(
+        "password.html",
+        context! { ..frame(user, "/password"), ..context! {
+            policy => policy, must => must, notice => notice, error => error,
+        }},
+    )?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, html).into_response())
+}
+
+pub async fn password_page(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Response, PageError> {
+    password_form(&state, &user, None, None).await
+}
+
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: WebUser,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, PageError> {
+    if f.password != f.confirm {
+        return password_form(&state, &user, None, Some("两次输入的新密码不一致".into())).await;
+    }
+    match state
+        .services
+        .auth()
+        .change_password(&user.actor, &f.current, &f.password)
+        .await
+    {
+        Ok(()) => password_form(&state, &user, Some("密码已修改"), None).await,
+        Err(ServiceError::Invalid { message, .. }) => {
+            password_form(&state, &user, None, Some(message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn home(State(state): State<AppState>, user: WebUser) -> Result<Html<String>, PageError> {
     let a = &user.actor;
     let overview = state.services.overview(a).await?;
