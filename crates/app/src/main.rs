@@ -1,6 +1,7 @@
 //! The `jiuzhu` binary: the command table. Each command lives in its own file.
 
 mod audit;
+mod backup;
 mod bench;
 mod bench_policy;
 mod calendar;
@@ -68,6 +69,10 @@ enum Command {
     /// Write department files (CSV, GBK and UTF-8) about the people of the database's city and
     /// other residents, with the malformed rows real files have, for demonstration and benchmarks.
     GenerateFeeds(generate_feeds::Args),
+    /// Write a consistent copy of the SQLite database while it serves.
+    Backup(backup::BackupArgs),
+    /// Put a backup in the database's place, after checking it with the configured key.
+    Restore(backup::RestoreArgs),
     /// Accounts made at installation: the system, security and audit administrators.
     User {
         #[command(subcommand)]
@@ -122,6 +127,10 @@ async fn run(cli: Cli) -> Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
+    if let Command::Restore(args) = cli.command {
+        // The database is replaced, not opened.
+        return backup::restore(&config, args).await;
+    }
     let services = open(&config).await?;
     match cli.command {
         Command::Migrate => {
@@ -136,9 +145,12 @@ async fn run(cli: Cli) -> Result<()> {
         Command::GenerateFeeds(args) => generate_feeds::run(&services, args).await,
         Command::Simulate(args) => simulate::run(&services, args).await,
         Command::Audit { command } => audit::run(&services, command).await,
+        Command::Backup(args) => backup::backup(&services, args).await,
         Command::User { command } => user::run(&services, command).await,
         Command::Bench { command } => bench::run_on(services, command).await,
-        Command::Keygen | Command::Evaluate(_) => unreachable!("run before the database opens"),
+        Command::Keygen | Command::Evaluate(_) | Command::Restore(_) => {
+            unreachable!("run before the database opens")
+        }
     }
 }
 

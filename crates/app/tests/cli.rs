@@ -168,3 +168,69 @@ fn evaluate_prints_each_decision_with_its_trace() {
     assert!(!run.status.success());
     assert!(String::from_utf8_lossy(&run.stderr).contains("members[1].age"));
 }
+
+/// A backup taken from the served database is restored in another place, checked with the
+/// key, and holds what the original held; it is refused over a database with data.
+#[test]
+fn a_backup_is_restored_and_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("city.db");
+    let url = format!("sqlite://{}", db.display());
+    let jiuzhu = env!("CARGO_BIN_EXE_jiuzhu");
+    let run = |args: &[&str], url: &str| {
+        std::process::Command::new(jiuzhu)
+            .arg("--database-url")
+            .arg(url)
+            .args(args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["demo", "--households", "60"], &url).status.success());
+    let copy = dir.path().join("backup.db");
+    let out = run(&["backup", copy.to_str().unwrap()], &url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+    }
+    // Over the database itself: refused without --replace.
+    let out = run(&["restore", copy.to_str().unwrap()], &url);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--replace"));
+    // Into a new place, with the same key.
+    let other = dir.path().join("restored.db");
+    std::fs::copy(
+        dir.path().join("city.db.key"),
+        dir.path().join("restored.db.key"),
+    )
+    .unwrap();
+    let other_url = format!("sqlite://{}", other.display());
+    let out = run(&["restore", copy.to_str().unwrap()], &other_url);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("封印相符"));
+    let verify = run(&["audit", "verify"], &other_url);
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+    // A key that is not the database's cannot restore it.
+    let wrong = dir.path().join("wrong.db");
+    let out = run(
+        &["restore", copy.to_str().unwrap()],
+        &format!("sqlite://{}", wrong.display()),
+    );
+    assert!(!out.status.success());
+    assert!(!wrong.exists());
+}

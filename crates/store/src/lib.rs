@@ -210,6 +210,46 @@ impl Store {
         }
     }
 
+    /// A consistent copy of a SQLite database while it serves (`VACUUM INTO` reads one
+    /// snapshot), readable by its owner only. PostgreSQL is backed up with its own tools
+    /// (`pg_dump`), which this refuses to stand in for.
+    pub async fn backup_to(&self, target: &std::path::Path) -> Result<()> {
+        let Pools::Sqlite { reader, .. } = &self.pools else {
+            return Err(StoreError::Corrupt(
+                "PostgreSQL 数据库请用 pg_dump 备份（见 README）".into(),
+            ));
+        };
+        if target.exists() {
+            return Err(StoreError::Corrupt(format!(
+                "备份文件 {} 已存在",
+                target.display()
+            )));
+        }
+        private_file(target)?;
+        // VACUUM INTO wants a file that does not exist yet: the empty private one goes, its mode
+        // is given back after.
+        std::fs::remove_file(target)
+            .map_err(|e| StoreError::Corrupt(format!("{}：{e}", target.display())))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(target.to_string_lossy().as_ref())
+            .execute(reader)
+            .await?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(target, std::fs::Permissions::from_mode(0o600));
+        }
+        Ok(())
+    }
+
+    /// The SQLite file this store serves, if it is one.
+    pub fn sqlite_path(&self) -> Option<&std::path::Path> {
+        match &self.pools {
+            Pools::Sqlite { path, .. } => Some(path),
+            Pools::Postgres(_) => None,
+        }
+    }
+
     pub fn cipher(&self) -> &FieldCipher {
         &self.cipher
     }
