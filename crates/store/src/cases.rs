@@ -93,7 +93,28 @@ struct EventRow {
 const CASE_COLUMNS: &str =
     "id, region_code, household_id, applicant_person_id, channel, status, filed_at, filed_by, last_seq";
 
+/// Counts the operators watch: open items, and those past their due date.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WorkCounts {
+    pub open_items: i64,
+    pub overdue_items: i64,
+}
+
 impl Tx {
+    /// Open case items and those due before `today`, over the whole database.
+    pub async fn work_counts(&mut self, today: chrono::NaiveDate) -> Result<WorkCounts> {
+        let (open_items, overdue_items): (i64, i64) = on_tx!(self, c => sqlx::query_as(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN next_due < $1 THEN 1 ELSE 0 END), 0)
+             FROM case_items WHERE next_due IS NOT NULL")
+            .bind(today)
+            .fetch_one(c)
+            .await)?;
+        Ok(WorkCounts {
+            open_items,
+            overdue_items,
+        })
+    }
+
     pub async fn insert_case(&mut self, c: NewCase<'_>) -> Result<i64> {
         let id: i64 = on_tx!(self, conn => sqlx::query_scalar(
             "INSERT INTO cases (region_code, household_id, applicant_person_id, channel, status,

@@ -41,7 +41,9 @@ pub use audit::{
     AuditEntry, AuditFilter, AuditRecord, ChainBreak, ChainReport, Interface, SealedRecord,
 };
 pub use calendar::StoredYear;
-pub use cases::{CaseItemFilter, CaseItemRow, CaseRow, ItemProjection, NewCase, Organisation};
+pub use cases::{
+    CaseItemFilter, CaseItemRow, CaseRow, ItemProjection, NewCase, Organisation, WorkCounts,
+};
 pub use catalogue::ItemUpdate;
 pub use crypto::{blind_key_of_index, FieldCipher, KeyError};
 pub use error::StoreError;

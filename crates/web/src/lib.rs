@@ -5,6 +5,7 @@
 pub mod api;
 mod auth;
 mod error;
+pub mod metrics;
 mod pages;
 mod render;
 
@@ -45,6 +46,7 @@ pub struct AppState {
     pub services: Services,
     pub config: Arc<WebConfig>,
     pub limiter: Arc<LoginLimiter>,
+    pub metrics: Arc<metrics::Metrics>,
     /// The applicant's status look-up, by address: guessing form numbers must stay slow.
     pub status_limiter: Arc<LoginLimiter>,
     templates: Arc<render::Templates>,
@@ -56,6 +58,7 @@ impl AppState {
             services,
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::new(10, Duration::from_secs(300))),
+            metrics: Arc::new(metrics::Metrics::default()),
             status_limiter: Arc::new(LoginLimiter::new(20, Duration::from_secs(600))),
             templates: Arc::new(render::Templates::new()),
         }
@@ -68,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::routes())
         .merge(api::routes())
         .route("/healthz", get(health))
+        .route("/metrics", get(metrics::metrics))
         .route("/static/app.css", get(css))
         .layer(middleware::from_fn_with_state(
             state.clone(),
@@ -78,6 +82,10 @@ pub fn router(state: AppState) -> Router {
             auth::audit_refusals,
         ))
         .layer(middleware::from_fn(security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            metrics::measure,
+        ))
         .layer(DefaultBodyLimit::max(1 << 20))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

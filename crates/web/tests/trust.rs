@@ -280,3 +280,38 @@ async fn an_expired_password_must_be_changed() {
     let cookie = sign_in(&app, "clerk", "jiuzhu2026").await.unwrap();
     assert_eq!(app.get("/", &cookie).await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn metrics_are_answered_to_this_machine_only() {
+    use axum::extract::ConnectInfo;
+    let app = common::app(60).await;
+    let clerk = app.token("clerk", false).await;
+    app.api(Method::GET, "/api/v1/me", Some(&clerk), None).await;
+    let from = |ip: [u8; 4]| {
+        axum::http::Request::get("/metrics")
+            .extension(ConnectInfo(std::net::SocketAddr::from((ip, 40000))))
+            .body(axum::body::Body::empty())
+            .unwrap()
+    };
+    let local = app.send(from([127, 0, 0, 1])).await;
+    assert_eq!(local.status, StatusCode::OK);
+    assert!(
+        local
+            .body
+            .contains("jiuzhu_http_requests_total{class=\"2xx\"}"),
+        "{}",
+        local.body
+    );
+    assert!(local
+        .body
+        .contains("jiuzhu_http_request_duration_seconds_count"));
+    let overdue = local
+        .body
+        .lines()
+        .find(|l| l.starts_with("jiuzhu_case_items_overdue "))
+        .expect("overdue gauge");
+    let n: i64 = overdue.rsplit(' ').next().unwrap().parse().unwrap();
+    assert!(n >= 0);
+    let remote = app.send(from([203, 0, 113, 9])).await;
+    assert_eq!(remote.status, StatusCode::NOT_FOUND);
+}
