@@ -104,7 +104,55 @@ pub fn routes() -> Router<AppState> {
 /// The OpenAPI document of `/api/v1`, made from the routes themselves.
 pub fn document() -> utoipa::openapi::OpenApi {
     static DOCUMENT: OnceLock<utoipa::openapi::OpenApi> = OnceLock::new();
-    DOCUMENT.get_or_init(|| api().into_openapi()).clone()
+    DOCUMENT
+        .get_or_init(|| {
+            let mut doc = api().into_openapi();
+            document_errors(&mut doc);
+            doc
+        })
+        .clone()
+}
+
+/// Every operation answers its errors as `{code, message, field}`: each gets the error
+/// responses any request can meet, where its own annotation did not say more.
+fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let error = |description: &str| {
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let public = path.ends_with("/status") || path.ends_with("/openapi.json");
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let r = &mut op.responses.responses;
+            let mut add = |code: &str, description: &str| {
+                r.entry(code.to_string())
+                    .or_insert_with(|| error(description).into());
+            };
+            if !public {
+                add("401", "未登录、令牌无效或已过期");
+                add("403", "角色无权进行此操作（或缺少 X-CSRF-Token）");
+            }
+            add("404", "不存在，或不在调用者的管辖范围内");
+            add("422", "请求内容不符：message 说明原因，field 指出字段");
+            add("500", "服务器内部错误（已记录）");
+        }
+    }
 }
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
