@@ -442,3 +442,52 @@ async fn a_department_uploads_a_file_and_downloads_its_rejected_rows() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_security_administrator_resets_a_password_and_the_clerk_chooses_a_new_one() {
+    in_browser(20, |d, site| {
+        d.sign_in(site, "security");
+        d.click("nav a[href='/users']");
+        d.wait_text("main h1", |t| t.contains("用户"));
+        // The administrators' own roles are not offered: their accounts are made at installation.
+        let roles = d.text("#role");
+        assert!(
+            !roles.contains("审计员") && !roles.contains("系统管理员"),
+            "{roles}"
+        );
+        // Administrators' rows offer no reset; the clerk's does (the demo makes her second).
+        let first_row = d.text("main table tr:nth-child(2)");
+        assert!(
+            first_row.contains("系统管理员") && !first_row.contains("重置密码"),
+            "{first_row}"
+        );
+        let target = "clerk";
+        d.click("form[action='/users/2/password'] button");
+        let notice = d.wait_text(".notice", |t| t.contains("临时密码"));
+        let temporary = notice
+            .split("临时密码（只显示这一次）：")
+            .nth(1)
+            .and_then(|r| r.split('；').next())
+            .expect("temporary password")
+            .to_string();
+        d.screenshot("users-reset");
+        d.click("header form button");
+        d.wait_text("main h1", |t| t == "社会救助综合服务平台");
+
+        // The user signs in with it and must choose a new one first.
+        d.goto(&format!("{site}/login"));
+        d.type_into("#username", target);
+        d.type_into("#password", &temporary);
+        d.click("button[type=submit]");
+        d.wait_text("main h1", |t| t == "修改密码");
+        d.screenshot("password-change");
+        d.type_into("#current", &temporary);
+        d.type_into("#password", "Shaxi-window-2027");
+        d.type_into("#confirm", "Shaxi-window-2027");
+        d.click("form[action='/password'] button[type=submit]");
+        d.wait_text(".notice", |t| t.contains("密码已修改"));
+        d.goto(&format!("{site}/"));
+        d.wait_text("main h1", |t| t.starts_with("您好"));
+    })
+    .await;
+}

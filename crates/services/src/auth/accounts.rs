@@ -142,7 +142,7 @@ impl Users<'_> {
 
     /// Resets a user's password to a new temporary one, returned once; the user chooses their
     /// own at the next sign-in. Administrators' passwords are reset at installation only.
-    pub async fn reset_password(&self, actor: &Actor, id: i64) -> Result<String> {
+    pub async fn reset_password(&self, actor: &Actor, id: i64) -> Result<(UserView, String)> {
         actor.require(Permission::ManageUsers)?;
         let user = self.user_in_scope(actor, id).await?;
         administrators_are_installed(actor, user.role)?;
@@ -166,7 +166,7 @@ impl Users<'_> {
         ))
         .await?;
         tx.commit().await?;
-        Ok(temporary)
+        Ok((UserView::from(&user), temporary))
     }
 
     /// Sets the bureau's password policy (the security administrator).

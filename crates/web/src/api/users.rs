@@ -61,7 +61,7 @@ pub async fn reset_password(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<TemporaryPassword> {
     Ok(Json(TemporaryPassword {
-        password: s.services.users().reset_password(&a, id).await?,
+        password: s.services.users().reset_password(&a, id).await?.1,
     }))
 }
 

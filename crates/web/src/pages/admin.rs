@@ -114,15 +114,16 @@ pub async fn reset_password(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     match state.services.users().reset_password(&user.actor, id).await {
-        Ok(temporary) => {
+        Ok((target, temporary)) => {
             render_users(
                 &state,
                 &user,
                 UserForm::default(),
                 None,
                 Some(format!(
-                "已重置密码，临时密码（只显示这一次）：{temporary}；该用户下次登录时须设置新密码"
-            )),
+                    "已重置{}（{}）的密码，临时密码（只显示这一次）：{temporary}；该用户下次登录时须设置新密码",
+                    target.display_name, target.username
+                )),
             )
             .await
         }
