@@ -1,6 +1,6 @@
 //! The auditor's search of the audit log.
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use jiuzhu_domain::Permission;
 use jiuzhu_store::{AuditFilter, ChainReport, SealedRecord};
 use serde::{Deserialize, Serialize};
@@ -78,13 +78,7 @@ impl Audit<'_> {
                 return Err(ServiceError::invalid("to", "结束日期不能早于开始日期"));
             }
         }
-        let start_of = |d: NaiveDate| {
-            clock::china()
-                .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-                .single()
-                .expect("fixed offset")
-                .to_utc()
-        };
+        let start_of = clock::day_start;
         let page = q.page.unwrap_or(1).max(1);
         let filter = AuditFilter {
             actor_name: text(&q.actor),
@@ -166,17 +160,9 @@ impl Audit<'_> {
         if to < from {
             return Err(ServiceError::invalid("to", "结束日期不能早于开始日期"));
         }
-        let start_of = |d: NaiveDate| {
-            clock::china()
-                .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-                .single()
-                .expect("fixed offset")
-                .to_utc()
-        };
+        let (start, end) = clock::days(from, to);
         let mut tx = self.store.begin().await?;
-        let rows = tx
-            .audit_rows_between(start_of(from), start_of(to.succ_opt().unwrap_or(to)))
-            .await?;
+        let rows = tx.audit_rows_between(start, end).await?;
         tx.append_audit(&actor.audit(
             "audit.export",
             "audit_log",

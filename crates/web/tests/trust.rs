@@ -115,26 +115,7 @@ async fn a_whole_office_signs_in_through_one_gateway() {
     }
     // Failures do: after eleven wrong passwords the address waits.
     let app = &app;
-    let form = |password: &'static str| async move {
-        let page = app
-            .send(
-                axum::http::Request::get("/login")
-                    .body(axum::body::Body::empty())
-                    .unwrap(),
-            )
-            .await;
-        let pre = common::cookie_value(&page.headers, "jz_login").unwrap();
-        app.post_form(
-            "/login",
-            &format!("jz_login={pre}"),
-            &[
-                ("_csrf", &pre),
-                ("username", "reviewer"),
-                ("password", password),
-            ],
-        )
-        .await
-    };
+    let form = |password: &'static str| login_form(app, "reviewer", password);
     for _ in 0..11 {
         let r = form("not-the-password1").await;
         assert!(!r.body.contains("过于频繁"), "refused too early");
@@ -177,8 +158,8 @@ async fn refused_accesses_leave_a_row_the_auditor_reads() {
     assert!(refused(&path), "{log}");
 }
 
-/// Signs in through the form with a password, returning the session cookie.
-async fn sign_in(app: &common::App, username: &str, password: &str) -> Option<String> {
+/// Posts the login form with a password.
+async fn login_form(app: &common::App, username: &str, password: &str) -> common::Reply {
     let page = app
         .send(
             axum::http::Request::get("/login")
@@ -187,17 +168,21 @@ async fn sign_in(app: &common::App, username: &str, password: &str) -> Option<St
         )
         .await;
     let pre = common::cookie_value(&page.headers, "jz_login").unwrap();
-    let r = app
-        .post_form(
-            "/login",
-            &format!("jz_login={pre}"),
-            &[
-                ("_csrf", &pre),
-                ("username", username),
-                ("password", password),
-            ],
-        )
-        .await;
+    app.post_form(
+        "/login",
+        &format!("jz_login={pre}"),
+        &[
+            ("_csrf", &pre),
+            ("username", username),
+            ("password", password),
+        ],
+    )
+    .await
+}
+
+/// Signs in through the form with a password, returning the session cookie.
+async fn sign_in(app: &common::App, username: &str, password: &str) -> Option<String> {
+    let r = login_form(app, username, password).await;
     common::cookie_value(&r.headers, "jz_session").map(|s| format!("jz_session={s}"))
 }
 

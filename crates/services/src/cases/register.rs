@@ -1,7 +1,7 @@
 //! 受理、转办、办理结果登记表: one line per requested item of every case filed in a period, as
 //! the township keeps it (seed 002 §三(六)), on a page and as an Excel file.
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::NaiveDate;
 use jiuzhu_domain::case::{case_deadlines, china_date, CaseState};
 use jiuzhu_domain::Permission;
 
@@ -52,21 +52,10 @@ impl Cases<'_> {
         if to < from {
             return Err(ServiceError::invalid("to", "结束日期不能早于开始日期"));
         }
-        let start = |d: NaiveDate| {
-            clock::china()
-                .from_local_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight"))
-                .single()
-                .expect("fixed offset")
-                .to_utc()
-        };
+        let (start, end) = clock::days(from, to);
         let mut tx = self.store.begin().await?;
         let cases = tx
-            .cases_filed(
-                actor.scope(),
-                start(from),
-                start(to + chrono::Duration::days(1)),
-                REGISTER_LIMIT,
-            )
+            .cases_filed(actor.scope(), start, end, REGISTER_LIMIT)
             .await?;
         let catalogue = self.catalogue_now(&mut tx).await?;
         let calendar = self.calendar().current();
