@@ -49,6 +49,8 @@ pub struct Services {
     region_names: Arc<RwLock<std::collections::HashMap<String, String>>>,
     /// The policy packs with the values added on the platform.
     policy: Arc<RwLock<Arc<jiuzhu_policy::PolicyBook>>>,
+    /// The password policy as last read, and when: every request checks a session against it.
+    password_policy: Arc<RwLock<Option<(std::time::Instant, auth::PasswordPolicy)>>>,
 }
 
 /// Declares each area's handle: a borrowed view of the services whose methods are that area's
@@ -136,6 +138,7 @@ impl Services {
             reads: audit_sink::AuditSink::start(store.clone()),
             region_names: Arc::new(RwLock::new(std::collections::HashMap::new())),
             policy: Arc::new(RwLock::new(Arc::new(jiuzhu_policy::PolicyBook::shipped()))),
+            password_policy: Arc::new(RwLock::new(None)),
         };
         services.load_calendar().await?;
         services.load_policy().await?;

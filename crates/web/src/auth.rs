@@ -323,7 +323,13 @@ pub async fn audit_refusals(
     next: Next,
 ) -> Response {
     let path = request.uri().path().to_string();
-    if path.starts_with("/static/") || path == "/healthz" {
+    // What browsers ask for on their own (icons, robots) is no access to anything.
+    if path.starts_with("/static/")
+        || matches!(
+            path.as_str(),
+            "/healthz" | "/metrics" | "/favicon.ico" | "/robots.txt"
+        )
+    {
         return next.run(request).await;
     }
     let method = request.method().to_string();

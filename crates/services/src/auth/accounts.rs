@@ -200,6 +200,7 @@ impl Users<'_> {
         ))
         .await?;
         tx.commit().await?;
+        self.auth().forget_password_policy();
         Ok(*policy)
     }
 

@@ -386,12 +386,25 @@ impl Auth<'_> {
     }
 
     /// The password policy in force.
+    /// Read at most once a minute: another server's change reaches this one within that.
     pub async fn password_policy(&self) -> Result<PasswordPolicy> {
+        if let Some((at, p)) = *self.password_policy.read().expect("policy lock") {
+            if at.elapsed() < std::time::Duration::from_secs(60) {
+                return Ok(p);
+            }
+        }
         let mut tx = self.store.begin_read().await?;
-        Ok(match tx.setting("password_policy").await? {
+        let policy = match tx.setting("password_policy").await? {
             Some(text) => serde_json::from_str(&text).unwrap_or_default(),
             None => PasswordPolicy::default(),
-        })
+        };
+        *self.password_policy.write().expect("policy lock") =
+            Some((std::time::Instant::now(), policy));
+        Ok(policy)
+    }
+
+    pub(crate) fn forget_password_policy(&self) {
+        *self.password_policy.write().expect("policy lock") = None;
     }
 
     /// A user changes their own password, giving the current one.
