@@ -73,6 +73,8 @@ pub struct SealedRecord {
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
     pub actor_name: Option<String>,
+    /// Rows of actors in this role only (the other administrators see the auditor's).
+    pub actor_role: Option<String>,
     /// Prefix of the action: `person` finds `person.read` and `person.update`.
     pub action_prefix: Option<String>,
     pub entity: Option<String>,
@@ -320,6 +322,9 @@ impl Tx {
         let mut w = Where::default();
         if let Some(v) = &f.actor_name {
             w.and("actor_name = ?", Param::Text(v.clone()));
+        }
+        if let Some(v) = &f.actor_role {
+            w.and("actor_role = ?", Param::Text(v.clone()));
         }
         if let Some(v) = &f.action_prefix {
             w.and("action LIKE ? ESCAPE '\\'", Param::Text(like_prefix(v)));

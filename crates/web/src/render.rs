@@ -152,6 +152,14 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
     );
     add("/calendar", "工作日历", true);
     add("/audit", "审计日志", a.role.allows(Permission::ReadAudit));
+    add(
+        "/audit",
+        "审计员操作",
+        matches!(
+            a.role,
+            jiuzhu_domain::Role::BureauAdmin | jiuzhu_domain::Role::SecurityAdmin
+        ),
+    );
     minijinja::context! {
         user => minijinja::context! {
             name => a.display_name,

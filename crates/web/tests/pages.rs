@@ -226,8 +226,9 @@ async fn every_page_renders_in_chinese_for_every_role() {
             "/policy/evaluate".into(),
         ];
         match role {
-            "security" => p.push("/users".into()),
+            "security" => p.extend(["/users".into(), "/audit".into()]),
             "admin" => p.extend([
+                "/audit".into(),
                 "/people".into(),
                 "/people?q=w".into(),
                 "/households".into(),
