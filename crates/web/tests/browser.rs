@@ -66,7 +66,9 @@ impl Driver {
             "goog:chromeOptions": {"binary": browser, "args": [
                 "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1280,900", "--lang=zh-CN",
+                "--disable-dev-shm-usage", "--lang=zh-CN",
+                // JIUZHU_WINDOW_SIZE=390,844 looks at the pages as a phone shows them.
+                format!("--window-size={}", std::env::var("JIUZHU_WINDOW_SIZE").unwrap_or_else(|_| "1280,900".into())),
                 format!("--user-data-dir={}", profile.path().display()),
             ]}
         }}});
