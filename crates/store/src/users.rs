@@ -17,7 +17,8 @@ pub struct UserRecord {
     pub department_code: Option<String>,
     #[serde(skip)]
     pub password_hash: String,
-    pub failed_logins: i64,
+    /// Until when a lock from some address lasts, for the administrators' list; the failures
+    /// themselves are counted per name and address in `login_failures`.
     pub locked_until: Option<DateTime<Utc>>,
     pub active: bool,
     pub created_at: DateTime<Utc>,
@@ -37,7 +38,6 @@ struct UserRow {
     region_code: String,
     department_code: Option<String>,
     password_hash: String,
-    failed_logins: i64,
     locked_until: Option<DateTime<Utc>>,
     active: bool,
     created_at: DateTime<Utc>,
@@ -59,7 +59,6 @@ impl TryFrom<UserRow> for UserRecord {
             display_name: r.display_name,
             department_code: r.department_code,
             password_hash: r.password_hash,
-            failed_logins: r.failed_logins,
             locked_until: r.locked_until,
             active: r.active,
             created_at: r.created_at,
@@ -71,7 +70,7 @@ impl TryFrom<UserRow> for UserRecord {
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, role, region_code, department_code,
-    password_hash, failed_logins, locked_until, active, created_at, system_account,
+    password_hash, locked_until, active, created_at, system_account,
     password_changed_at, must_change_password";
 
 pub struct NewUser<'a> {
@@ -228,7 +227,7 @@ impl Tx {
             .bind(ip)
             .execute(c).await.map(|r| r.rows_affected()))?;
         on_tx!(self, c => sqlx::query(
-            "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            "UPDATE users SET locked_until = NULL WHERE id = $1")
             .bind(id)
             .execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
@@ -244,7 +243,7 @@ impl Tx {
 
     pub async fn set_user_active(&mut self, id: i64, active: bool) -> Result<()> {
         on_tx!(self, c => sqlx::query(
-            "UPDATE users SET active = $1, failed_logins = 0, locked_until = NULL WHERE id = $2")
+            "UPDATE users SET active = $1, locked_until = NULL WHERE id = $2")
             .bind(active)
             .bind(id)
             .execute(c).await.map(|r| r.rows_affected()))?;
