@@ -29,6 +29,16 @@ pub struct Config {
     pub trust_proxy: bool,
     /// Log filter, e.g. `info` or `jiuzhu=debug,sqlx=warn`.
     pub log: String,
+    /// `text` for people, `json` (one object a line) for a log collector.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Default for Config {
@@ -42,6 +52,7 @@ impl Default for Config {
             trusted_proxies: Vec::new(),
             trust_proxy: false,
             log: "info,sqlx=warn,tower_http=warn".into(),
+            log_format: LogFormat::Text,
         }
     }
 }

@@ -121,12 +121,15 @@ async fn run(cli: Cli) -> Result<()> {
             bind,
         },
     )?;
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_new(&config.log).unwrap_or_else(|_| "info".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        config::LogFormat::Text => logs.init(),
+        config::LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
     if let Command::Restore(args) = cli.command {
         // The database is replaced, not opened.
         return backup::restore(&config, args).await;

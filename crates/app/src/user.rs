@@ -36,6 +36,12 @@ pub enum Command {
         #[arg(long, action = clap::ArgAction::Set)]
         active: bool,
     },
+    /// Unbind an administrator's authenticator (a lost or replaced phone): a new one is bound
+    /// at the next sign-in.
+    ResetTwoFactor {
+        #[arg(long)]
+        username: String,
+    },
 }
 
 pub async fn run(services: &Services, command: Command) -> Result<()> {
@@ -91,6 +97,19 @@ pub async fn run(services: &Services, command: Command) -> Result<()> {
                 .set_active(&installer, user.id, active)
                 .await?;
             println!("已{}账号 {username}", if active { "启用" } else { "停用" });
+        }
+        Command::ResetTwoFactor { username } => {
+            services
+                .users()
+                .reset_second_factor(&installer, &username)
+                .await
+                .map_err(|e| match e {
+                    jiuzhu_services::ServiceError::NotFound => {
+                        anyhow::anyhow!("没有用户 {username}")
+                    }
+                    e => e.into(),
+                })?;
+            println!("已解除 {username} 的动态口令绑定；其下次登录时重新绑定");
         }
     }
     Ok(())

@@ -62,7 +62,7 @@ pub use policy::{
 pub use regions::Region;
 pub use registry_scan::{RegistryScan, ScanPerson};
 pub use schema::MIGRATIONS;
-pub use users::{ApiTokenRecord, NewUser, SessionRecord, TokenUse, UserRecord};
+pub use users::{ApiTokenRecord, NewUser, SessionRecord, TokenUse, TotpRecord, UserRecord};
 
 /// The database file readable by its owner only: it holds names, illnesses, court cases and
 /// balances. Created so before SQLite opens it (its journal files take the same mode), and

@@ -27,6 +27,8 @@ pub struct UserRecord {
     pub password_changed_at: Option<DateTime<Utc>>,
     /// Set when an administrator reset the password: the user chooses a new one first.
     pub must_change_password: bool,
+    /// Whether the user has bound an authenticator (a confirmed TOTP secret).
+    pub two_factor_enrolled: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -44,6 +46,7 @@ struct UserRow {
     system_account: bool,
     password_changed_at: Option<DateTime<Utc>>,
     must_change_password: bool,
+    two_factor_enrolled: bool,
 }
 
 impl TryFrom<UserRow> for UserRecord {
@@ -65,13 +68,15 @@ impl TryFrom<UserRow> for UserRecord {
             system_account: r.system_account,
             password_changed_at: r.password_changed_at,
             must_change_password: r.must_change_password,
+            two_factor_enrolled: r.two_factor_enrolled,
         })
     }
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, role, region_code, department_code,
     password_hash, locked_until, active, created_at, system_account,
-    password_changed_at, must_change_password";
+    password_changed_at, must_change_password,
+    (totp_confirmed_at IS NOT NULL) AS two_factor_enrolled";
 
 pub struct NewUser<'a> {
     pub username: &'a str,
@@ -91,6 +96,18 @@ pub struct SessionRecord {
     pub created_at: DateTime<Utc>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The password was right but the second factor is still to come: the session opens
+    /// nothing but the two-factor page.
+    pub second_factor_pending: bool,
+    pub second_factor_failures: i64,
+}
+
+/// A user's authenticator secret (encrypted) and the last time step a code was accepted for.
+#[derive(Debug, Clone)]
+pub struct TotpRecord {
+    pub secret_cipher: Vec<u8>,
+    pub confirmed: bool,
+    pub last_step: i64,
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
@@ -271,8 +288,9 @@ impl Tx {
 
     pub async fn insert_session(&mut self, token_hash: &str, s: &SessionRecord) -> Result<()> {
         on_tx!(self, c => sqlx::query(
-            "INSERT INTO sessions (token_hash, user_id, csrf_token, ip, created_at, last_seen_at, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, ip, created_at, last_seen_at,
+                expires_at, second_factor_pending, second_factor_failures)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)")
             .bind(token_hash)
             .bind(s.user_id)
             .bind(&s.csrf_token)
@@ -280,18 +298,87 @@ impl Tx {
             .bind(s.created_at)
             .bind(s.last_seen_at)
             .bind(s.expires_at)
+            .bind(s.second_factor_pending)
             .execute(c).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
     pub async fn session(&mut self, token_hash: &str) -> Result<Option<SessionRecord>> {
         let s = on_tx!(self, c => sqlx::query_as(
-            "SELECT user_id, csrf_token, ip, created_at, last_seen_at, expires_at
+            "SELECT user_id, csrf_token, ip, created_at, last_seen_at, expires_at,
+                second_factor_pending, second_factor_failures
              FROM sessions WHERE token_hash = $1")
             .bind(token_hash)
             .fetch_optional(c)
             .await)?;
         Ok(s)
+    }
+
+    /// The second factor was given: the session opens what the user's role allows.
+    pub async fn complete_second_factor(&mut self, token_hash: &str) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "UPDATE sessions SET second_factor_pending = FALSE WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Counts a wrong code given in a session; returns the count.
+    pub async fn second_factor_failed(&mut self, token_hash: &str) -> Result<i64> {
+        let n: i64 = on_tx!(self, c => sqlx::query_scalar(
+            "UPDATE sessions SET second_factor_failures = second_factor_failures + 1
+             WHERE token_hash = $1 RETURNING second_factor_failures")
+            .bind(token_hash)
+            .fetch_one(c)
+            .await)?;
+        Ok(n)
+    }
+
+    pub async fn totp_of(&mut self, user_id: i64) -> Result<Option<TotpRecord>> {
+        let row: Option<(Option<Vec<u8>>, bool, i64)> = on_tx!(self, c => sqlx::query_as(
+            "SELECT totp_secret, totp_confirmed_at IS NOT NULL, totp_last_step
+             FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_optional(c)
+            .await)?;
+        Ok(row.and_then(|(secret, confirmed, last_step)| {
+            secret.map(|secret_cipher| TotpRecord {
+                secret_cipher,
+                confirmed,
+                last_step,
+            })
+        }))
+    }
+
+    /// A new, unconfirmed secret (enrolment), or none (a reset: the user binds again).
+    pub async fn set_totp_secret(&mut self, user_id: i64, cipher: Option<&[u8]>) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "UPDATE users SET totp_secret = $1, totp_confirmed_at = NULL, totp_last_step = 0
+             WHERE id = $2")
+            .bind(cipher)
+            .bind(user_id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Accepts a code's time step if it is later than any accepted before (so no code is used
+    /// twice, even by two requests at once); confirms the secret at its first use. False when
+    /// the step was already used.
+    pub async fn accept_totp_step(
+        &mut self,
+        user_id: i64,
+        step: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE users SET totp_last_step = $1,
+                totp_confirmed_at = COALESCE(totp_confirmed_at, $2)
+             WHERE id = $3 AND totp_last_step < $1 AND totp_secret IS NOT NULL")
+            .bind(step)
+            .bind(at)
+            .bind(user_id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(n == 1)
     }
 
     pub async fn touch_session(&mut self, token_hash: &str, at: DateTime<Utc>) -> Result<()> {

@@ -112,7 +112,11 @@ impl FromRequestParts<AppState> for WebUser {
                     .await?
             }
         };
-        // A reset or expired password is changed before anything else is shown.
+        // The second factor comes before anything else, then a reset or expired password.
+        if resolved.second_factor_pending && !matches!(parts.uri.path(), "/two-factor" | "/logout")
+        {
+            return Err(PageError::SecondFactor);
+        }
         if resolved.must_change_password && !matches!(parts.uri.path(), "/password" | "/logout") {
             return Err(PageError::ChangePassword);
         }
@@ -165,6 +169,9 @@ impl FromRequestParts<AppState> for ApiUser {
             .auth()
             .resolve_session(&token, &ip, Interface::Api)
             .await?;
+        if resolved.second_factor_pending {
+            return Err(ServiceError::Unauthenticated.into());
+        }
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if !safe {
             let sent = parts

@@ -73,6 +73,8 @@ pub enum PageError {
     Login,
     /// The password was reset or has expired: the user chooses a new one first.
     ChangePassword,
+    /// Signed in with the password; the second factor is still to be given.
+    SecondFactor,
     Csrf,
     Render(String),
 }
@@ -109,6 +111,7 @@ impl IntoResponse for PageError {
         match self {
             PageError::Login => Redirect::to("/login").into_response(),
             PageError::ChangePassword => Redirect::to("/password").into_response(),
+            PageError::SecondFactor => Redirect::to("/two-factor").into_response(),
             PageError::Csrf => error_page(
                 StatusCode::FORBIDDEN,
                 "表单已失效",

@@ -300,3 +300,155 @@ async fn metrics_are_answered_to_this_machine_only() {
     let remote = app.send(from([203, 0, 113, 9])).await;
     assert_eq!(remote.status, StatusCode::NOT_FOUND);
 }
+
+/// The code an authenticator holding `secret` shows `steps` steps of 30 seconds from now.
+fn code(secret: &str, steps: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    jiuzhu_services::auth::two_factor::code_at(secret, (now + steps * 30) as u64).unwrap()
+}
+
+async fn give_code(app: &common::App, cookie: &str, code: &str) -> common::Reply {
+    let page = app.get("/two-factor", cookie).await;
+    let csrf = common::field_value(&page.body, "_csrf").unwrap();
+    app.post_form("/two-factor", cookie, &[("_csrf", &csrf), ("code", code)])
+        .await
+}
+
+#[tokio::test]
+async fn administrators_sign_in_with_a_password_and_a_one_time_code() {
+    let app = common::app(20).await;
+    // A clerk is not asked for a second factor.
+    let clerk = sign_in(&app, "clerk", "jiuzhu2026").await.unwrap();
+    assert!(app.get("/", &clerk).await.body.contains("您好"));
+
+    // The password alone opens nothing but the two-factor page: no page, no API.
+    let cookie = sign_in(&app, "auditor", "jiuzhu2026").await.unwrap();
+    for path in ["/", "/audit", "/users"] {
+        let r = app.get(path, &cookie).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
+        assert_eq!(r.headers["location"], "/two-factor", "{path}");
+    }
+    let api = app
+        .send(
+            axum::http::Request::get("/api/v1/audit")
+                .header("cookie", &cookie)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::UNAUTHORIZED, "{}", api.body);
+
+    // The first time, the page shows the secret to bind (and its QR code).
+    let page = app.get("/two-factor", &cookie).await;
+    assert!(page.body.contains("绑定动态口令") && page.body.contains("<svg"));
+    let secret = common::attribute_value(&page.body, "data-secret").unwrap();
+    assert_eq!(secret.len(), 32, "a 160-bit secret in base32: {secret}");
+    // A wrong code is refused with the reason and the page stays.
+    let wrong = format!(
+        "{:06}",
+        (code(&secret, 0).parse::<u32>().unwrap() + 1) % 1_000_000
+    );
+    let r = give_code(&app, &cookie, &wrong).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("动态验证码不正确"), "{}", r.body);
+    assert_eq!(app.get("/", &cookie).await.status, StatusCode::SEE_OTHER);
+    // The right code binds the authenticator and opens the session.
+    let now = code(&secret, 0);
+    let r = give_code(&app, &cookie, &now).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(app.get("/audit", &cookie).await.body.contains("审计"));
+
+    // The next sign-in asks only for a code, and a code already used is refused.
+    let again = sign_in(&app, "auditor", "jiuzhu2026").await.unwrap();
+    let page = app.get("/two-factor", &again).await;
+    assert!(page.body.contains("输入动态验证码") && !page.body.contains("data-secret"));
+    let r = give_code(&app, &again, &now).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("已使用过"), "{}", r.body);
+    // The next step's code (a phone's clock a little ahead) is accepted.
+    let r = give_code(&app, &again, &code(&secret, 1)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+
+    // Five wrong codes end the session: the password must be given again.
+    let third = sign_in(&app, "auditor", "jiuzhu2026").await.unwrap();
+    for i in 0..5 {
+        let r = give_code(&app, &third, "000000").await;
+        if i < 4 {
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        } else {
+            assert_eq!(r.headers["location"], "/login");
+        }
+    }
+    assert_eq!(
+        app.get("/two-factor", &third).await.headers["location"],
+        "/login"
+    );
+
+    // An administrator holds no token: it would act without the second factor.
+    let auditor = app.actor("auditor").await;
+    let issued = app
+        .services
+        .users()
+        .issue_token(
+            &auditor,
+            &jiuzhu_services::auth::TokenInput {
+                user_id: auditor.user_id.unwrap(),
+                name: "脚本".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(&issued, Err(jiuzhu_services::ServiceError::Invalid { message, .. }) if message.contains("不能持有令牌")),
+        "{issued:?}"
+    );
+
+    // A lost phone: the installer unbinds it, sessions end, and a new secret is bound.
+    let installer = jiuzhu_services::Actor::installer(auditor.region.clone());
+    app.services
+        .users()
+        .reset_second_factor(&installer, "auditor")
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get("/audit", &cookie).await.headers["location"],
+        "/login"
+    );
+    let fresh = sign_in(&app, "auditor", "jiuzhu2026").await.unwrap();
+    let page = app.get("/two-factor", &fresh).await;
+    let new_secret = common::attribute_value(&page.body, "data-secret").unwrap();
+    assert_ne!(new_secret, secret);
+    // A signed-in user cannot unbind anyone, not even the security administrator.
+    let security = app.actor("security").await;
+    assert!(app
+        .services
+        .users()
+        .reset_second_factor(&security, "auditor")
+        .await
+        .is_err());
+
+    // Each step is in the audit log.
+    let actions: Vec<String> = {
+        let mut tx = app.services.store.begin_read().await.unwrap();
+        tx.search_audit(&jiuzhu_store::AuditFilter {
+            limit: 1000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .0
+        .into_iter()
+        .filter(|r| {
+            r.actor_name == "auditor" || r.entity_id == auditor.user_id.unwrap().to_string()
+        })
+        .map(|r| r.action)
+        .collect()
+    };
+    for action in ["two_factor.bind", "login.second_factor", "two_factor.reset"] {
+        assert!(actions.iter().any(|a| a == action), "{action}: {actions:?}");
+    }
+    assert!(actions.iter().filter(|a| *a == "login.failed").count() >= 6);
+}

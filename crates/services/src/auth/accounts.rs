@@ -282,6 +282,12 @@ impl Users<'_> {
             }
             user
         };
+        if super::two_factor::required_for(&user) {
+            return Err(ServiceError::invalid(
+                "user_id",
+                "管理员账号只能通过双因素登录操作，不能持有令牌",
+            ));
+        }
         let name = input.name.trim();
         if name.is_empty() {
             return Err(ServiceError::invalid("name", "请填写令牌用途"));

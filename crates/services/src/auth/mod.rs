@@ -2,6 +2,7 @@
 
 mod accounts;
 mod password;
+pub mod two_factor;
 
 pub use password::{check_password_rules, hash_password, verify_password, PasswordPolicy};
 
@@ -83,6 +84,8 @@ pub struct ResolvedSession {
     /// Reset by an administrator, or older than the policy allows: the user must choose a new
     /// password before anything else.
     pub must_change_password: bool,
+    /// The password was given but not yet the second factor: only the two-factor page opens.
+    pub second_factor_pending: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -281,6 +284,8 @@ impl Auth<'_> {
                 created_at: now,
                 last_seen_at: now,
                 expires_at: now + Duration::hours(SESSION_HOURS),
+                second_factor_pending: two_factor::required_for(&user),
+                second_factor_failures: 0,
             },
         )
         .await?;
@@ -341,6 +346,7 @@ impl Auth<'_> {
             actor: Actor::from_user(&user, interface, ip),
             csrf_token: session.csrf_token,
             must_change_password: user.must_change_password || expired,
+            second_factor_pending: session.second_factor_pending,
         })
     }
 
@@ -369,7 +375,12 @@ impl Auth<'_> {
             .ok_or(ServiceError::Unauthenticated)?;
         drop(tx);
         let t = &found.token;
-        if t.revoked_at.is_some() || t.expires_at.is_some_and(|e| e <= now) || !found.user.active {
+        // An administrator acts only through a session with both factors.
+        if t.revoked_at.is_some()
+            || t.expires_at.is_some_and(|e| e <= now)
+            || !found.user.active
+            || two_factor::required_for(&found.user)
+        {
             return Err(ServiceError::Unauthenticated);
         }
         if t.last_used_at

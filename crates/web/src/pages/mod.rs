@@ -24,6 +24,10 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route(
+            "/two-factor",
+            get(session::two_factor_page).post(session::give_two_factor),
+        )
+        .route(
             "/password",
             get(session::password_page).post(session::change_password),
         )

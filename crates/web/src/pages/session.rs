@@ -107,6 +107,83 @@ pub async fn login(
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CodeForm {
+    code: String,
+}
+
+async fn two_factor_form(
+    state: &AppState,
+    user: &WebUser,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let prompt = state
+        .services
+        .auth()
+        .second_factor_prompt(&user.session_token)
+        .await?;
+    let qr = prompt
+        .enrolment
+        .as_ref()
+        .map(|e| crate::render::qr_svg(&e.uri));
+    // The secret in groups of four, as authenticator apps ask for it by hand.
+    let grouped = prompt.enrolment.as_ref().map(|e| {
+        e.secret
+            .as_bytes()
+            .chunks(4)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
+    let html = state.templates.render(
+        "two_factor.html",
+        context! {
+            csrf => user.csrf, error => error, name => prompt.display_name,
+            enrolment => prompt.enrolment, grouped => grouped, qr => qr,
+        },
+    )?;
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, html).into_response())
+}
+
+/// The second sign-in step of the administrator roles: bind an authenticator the first time,
+/// then give its code.
+pub async fn two_factor_page(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Response, PageError> {
+    match two_factor_form(&state, &user, None).await {
+        // Already given (a reload after signing in): nothing more to ask.
+        Err(PageError::Login) => Ok(Redirect::to("/").into_response()),
+        other => other,
+    }
+}
+
+pub async fn give_two_factor(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    user: WebUser,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, PageError> {
+    match state
+        .services
+        .auth()
+        .give_second_factor(&user.session_token, &f.code, &ip, Interface::Web)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/").into_response()),
+        Err(ServiceError::Invalid { message, .. }) => {
+            two_factor_form(&state, &user, Some(message)).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn logout(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
     state
         .services

@@ -8,8 +8,13 @@ use jiuzhu_services::{Actor, Services};
 use jiuzhu_store::{FieldCipher, Interface, Store};
 use tower::ServiceExt;
 
+/// How `token` hands back an administrator's session instead of a token.
+const SESSION_PREFIX: &str = "session:";
+
 pub struct App {
     pub router: Router,
+    /// Authenticators bound by administrators in this test, and the last time step used.
+    authenticators: std::sync::Mutex<std::collections::HashMap<String, (String, u64)>>,
     pub services: Services,
     pub url: String,
     _dir: tempfile::TempDir,
@@ -48,6 +53,7 @@ pub async fn app(households: usize) -> App {
         router: jiuzhu_web::router(state),
         services,
         url,
+        authenticators: Default::default(),
         _dir: dir,
     }
 }
@@ -75,6 +81,12 @@ impl App {
     /// administrator does for a department's system account).
     pub async fn token(&self, username: &str, read_only: bool) -> String {
         let user = self.actor(username).await;
+        if user.role.is_administrator() {
+            // Administrators hold no tokens: they act through a session with both factors,
+            // which `api` sends as the cookie and the CSRF header.
+            let (cookie, csrf) = self.login(username).await;
+            return format!("{SESSION_PREFIX}{cookie}\n{csrf}");
+        }
         let issuer = if username.ends_with("_system") {
             self.actor("security").await
         } else {
@@ -102,8 +114,15 @@ impl App {
         body: Option<serde_json::Value>,
     ) -> Reply {
         let mut b = Request::builder().method(method).uri(path);
-        if let Some(t) = token {
-            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        match token.map(|t| (t, t.strip_prefix(SESSION_PREFIX))) {
+            Some((_, Some(session))) => {
+                let (cookie, csrf) = session.split_once('\n').unwrap();
+                b = b
+                    .header(header::COOKIE, cookie)
+                    .header("x-csrf-token", csrf);
+            }
+            Some((t, None)) => b = b.header(header::AUTHORIZATION, format!("Bearer {t}")),
+            None => {}
         }
         let req = match body {
             Some(json) => b
@@ -169,6 +188,47 @@ impl App {
         c.json()["id"].as_i64().unwrap()
     }
 
+    /// The code of the authenticator `username` bound (as a phone shows it): the current one,
+    /// or the next if the current was used already.
+    pub fn authenticator_code(&self, username: &str) -> String {
+        let mut bound = self.authenticators.lock().unwrap();
+        let (secret, last) = bound.get_mut(username).expect("bound authenticator");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+            / 30;
+        let step = now.max(*last + 1);
+        *last = step;
+        jiuzhu_services::auth::two_factor::code_at(secret, step * 30).unwrap()
+    }
+
+    /// Gives the second factor if the session waits for one, binding an authenticator the
+    /// first time as an administrator would with a phone.
+    async fn second_factor(&self, username: &str, cookie: &str) {
+        let page = self.get("/two-factor", cookie).await;
+        if page.status != StatusCode::OK {
+            return;
+        }
+        if let Some(secret) = attribute_value(&page.body, "data-secret") {
+            self.authenticators
+                .lock()
+                .unwrap()
+                .insert(username.to_string(), (secret, 0));
+        }
+        let csrf = field_value(&page.body, "_csrf").expect("csrf on the two-factor page");
+        let code = self.authenticator_code(username);
+        let reply = self
+            .post_form("/two-factor", cookie, &[("_csrf", &csrf), ("code", &code)])
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "second factor of {username}: {}",
+            reply.body
+        );
+    }
+
     pub async fn login(&self, username: &str) -> (String, String) {
         let page = self
             .send(Request::get("/login").body(Body::empty()).unwrap())
@@ -193,6 +253,7 @@ impl App {
         );
         let session = cookie_value(&reply.headers, "jz_session").expect("session cookie");
         let cookie = format!("jz_session={session}");
+        self.second_factor(username, &cookie).await;
         let home = self.get("/", &cookie).await;
         let csrf = field_value(&home.body, "_csrf").expect("csrf token on the page");
         (cookie, csrf)
@@ -212,6 +273,14 @@ pub fn cookie_value(headers: &axum::http::HeaderMap, name: &str) -> Option<Strin
 
 pub fn field_value(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].to_string())
+}
+
+/// The value of the first `name="..."` attribute in the page.
+pub fn attribute_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("{name}=\"");
     let start = html.find(&marker)? + marker.len();
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_string())
