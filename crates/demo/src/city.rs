@@ -682,6 +682,22 @@ fn demo_users(
             "杨舍镇".into(),
         ),
         (
+            "reviewer2".into(),
+            "邹雅琴".into(),
+            Role::TownshipReviewer,
+            town("100"),
+            None,
+            "杨舍镇".into(),
+        ),
+        (
+            "approver".into(),
+            "黄国平".into(),
+            Role::CountyApprover,
+            county.clone(),
+            None,
+            COUNTY_NAME.into(),
+        ),
+        (
             "liaison".into(),
             "陆文斌".into(),
             Role::DepartmentLiaison,

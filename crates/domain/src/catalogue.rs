@@ -23,6 +23,9 @@ pub struct Item {
     pub materials: Vec<String>,
     /// 服务指南: who may apply and what they get, in plain words.
     pub guide: String,
+    /// Paid every month once granted: the household is enrolled and kept on the register.
+    #[serde(default)]
+    pub recurring: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

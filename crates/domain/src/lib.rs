@@ -3,6 +3,7 @@
 pub mod calendar;
 pub mod case;
 pub mod catalogue;
+pub mod enrolment;
 pub mod id_number;
 pub mod money;
 pub mod person;

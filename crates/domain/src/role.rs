@@ -10,6 +10,9 @@ coded_enum! {
         VillageAssistant => "village_assistant", "村（社区）协理员";
         DepartmentLiaison => "department_liaison", "部门联络专员";
         TownshipReviewer => "township_reviewer", "乡镇（街道）审核员";
+        /// 县级民政部门审批: confirms 低保 and 特困 after the township's review, unless the
+        /// jurisdiction delegates that to the township.
+        CountyApprover => "county_approver", "县（市、区）民政局审批员";
         /// 系统管理员: configuration, the catalogue, the calendar, policy values, department files.
         BureauAdmin => "bureau_admin", "系统管理员";
         /// 安全管理员: accounts, roles and the tokens of department systems; nothing else.
@@ -38,6 +41,10 @@ pub enum Permission {
     ImportFeeds,
     /// See a person's full identity number and phone (each time recorded as a reveal).
     RevealIdentity,
+    /// Keep recipients: record changes, propose review outcomes, write plans and visits.
+    ManageRecipients,
+    /// Review (审核) and confirm (确认) enrolments and review outcomes; never one's own.
+    ApproveAssistance,
 }
 
 impl Role {
@@ -47,9 +54,16 @@ impl Role {
         // power, and none holds another's.
         match self {
             Role::WindowClerk | Role::VillageAssistant => {
-                matches!(p, ReadPeople | WritePeople | RevealIdentity)
+                matches!(
+                    p,
+                    ReadPeople | WritePeople | RevealIdentity | ManageRecipients
+                )
             }
-            Role::TownshipReviewer => matches!(p, ReadPeople | RevealIdentity),
+            Role::TownshipReviewer => matches!(
+                p,
+                ReadPeople | RevealIdentity | ManageRecipients | ApproveAssistance
+            ),
+            Role::CountyApprover => matches!(p, ReadPeople | RevealIdentity | ApproveAssistance),
             Role::Supervisor => matches!(p, ReadPeople | Simulate | RevealIdentity),
             Role::BureauAdmin => matches!(
                 p,
@@ -78,6 +92,7 @@ impl Role {
             Role::VillageAssistant => Village,
             Role::WindowClerk | Role::TownshipReviewer => Township,
             Role::DepartmentLiaison
+            | Role::CountyApprover
             | Role::BureauAdmin
             | Role::SecurityAdmin
             | Role::Supervisor

@@ -270,6 +270,13 @@ defs! {
     "disaster.repair_cap", Money, "", "因灾损房修缮补助上限";
     "funeral.months", Count, "个月", "丧葬补助：定期补助的月数";
     "verification.max_age_days", Count, "天", "作出救助决定时家庭经济状况核对报告的最长有效期";
+    "approval.delegated", Count, "", "低保、特困审核确认权限下放乡镇（1＝乡镇确认，0＝县级民政部门确认）";
+    "review.stable_months", Count, "个月", "特困人员和经济状况变化不大的低保家庭核查周期";
+    "review.unstable_months", Count, "个月", "收入来源不固定且有劳动能力成员的低保家庭核查周期";
+    "review.adjust_threshold", Money, "", "复核时月救助金变化不足该数视为没有明显变化，不调整";
+    "visit.tekun_months", Count, "个月", "分散供养特困人员走访周期";
+    "visit.dibao_months", Count, "个月", "低保家庭走访周期";
+    "visit.other_months", Count, "个月", "其他救助对象走访周期";
 }
 
 pub fn def(name: &str) -> Result<&'static Def, PolicyError> {

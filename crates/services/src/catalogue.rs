@@ -18,6 +18,8 @@ pub struct CatalogueItemView {
     pub materials: Vec<String>,
     pub guide: String,
     pub revision: i64,
+    /// Paid every month once granted (the household is enrolled on the register).
+    pub recurring: bool,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -30,6 +32,8 @@ pub struct ItemInput {
     pub guide: String,
     /// The revision the edit was made on; a stale one is refused.
     pub revision: i64,
+    /// Paid every month once granted; left out, unchanged.
+    pub recurring: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -60,6 +64,7 @@ fn view(item: Item, revision: i64, departments: &[Department]) -> CatalogueItemV
         materials: item.materials,
         guide: item.guide,
         revision,
+        recurring: item.recurring,
     }
 }
 
@@ -151,6 +156,7 @@ impl CatalogueArea<'_> {
                 time_limit_source: input.time_limit_source.trim(),
                 materials: &materials,
                 guide: input.guide.trim(),
+                recurring: input.recurring.unwrap_or(before.recurring),
             },
             input.revision,
             &actor.username,

@@ -20,6 +20,7 @@ pub mod households;
 pub mod organisations;
 pub mod people;
 pub mod policy;
+pub mod recipients;
 pub mod regions;
 pub mod verification;
 
@@ -109,6 +110,8 @@ areas! {
     feeds => Feeds,
     /// Household economic verification against the department facts (`verification/`).
     verification => Verification,
+    /// Those in assistance: enrolments, the register, reviews, plans and visits (`recipients/`).
+    recipients => Recipients,
 }
 
 /// Sizes of what the database holds, for the home page and the health check.

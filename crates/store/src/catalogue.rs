@@ -11,6 +11,7 @@ pub struct ItemUpdate<'a> {
     pub time_limit_source: &'a str,
     pub materials: &'a [String],
     pub guide: &'a str,
+    pub recurring: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -23,6 +24,7 @@ struct ItemRow {
     materials: String,
     guide: String,
     revision: i64,
+    recurring: bool,
 }
 
 impl ItemRow {
@@ -38,6 +40,7 @@ impl ItemRow {
                 time_limit_source: self.time_limit_source,
                 materials,
                 guide: self.guide,
+                recurring: self.recurring,
             },
             self.revision,
         ))
@@ -61,8 +64,8 @@ impl Tx {
             let materials = serde_json::to_string(&i.materials).expect("strings serialise");
             let r = on_tx!(self, c => sqlx::query(
                 "INSERT INTO items (code, name, department_code, time_limit_days, time_limit_source,
-                    materials, guide, revision, updated_at, updated_by)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, 'system') ON CONFLICT (code) DO NOTHING")
+                    materials, guide, revision, updated_at, updated_by, recurring)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, 1, $8, 'system', $9) ON CONFLICT (code) DO NOTHING")
                 .bind(&i.code)
                 .bind(&i.name)
                 .bind(&i.department)
@@ -71,6 +74,7 @@ impl Tx {
                 .bind(materials)
                 .bind(&i.guide)
                 .bind(now)
+                .bind(i.recurring)
                 .execute(c).await.map(|r| r.rows_affected()))?;
             written += r as usize;
         }
@@ -92,7 +96,7 @@ impl Tx {
     pub async fn items(&mut self) -> Result<Vec<(Item, i64)>> {
         let rows: Vec<ItemRow> = on_tx!(self, c => sqlx::query_as(
             "SELECT code, name, department_code, time_limit_days, time_limit_source, materials,
-                    guide, revision FROM items ORDER BY department_code, code")
+                    guide, revision, recurring FROM items ORDER BY department_code, code")
             .fetch_all(c)
             .await)?;
         rows.into_iter().map(ItemRow::into_item).collect()
@@ -101,7 +105,7 @@ impl Tx {
     pub async fn item(&mut self, code: &str) -> Result<Option<(Item, i64)>> {
         let row: Option<ItemRow> = on_tx!(self, c => sqlx::query_as(
             "SELECT code, name, department_code, time_limit_days, time_limit_source, materials,
-                    guide, revision FROM items WHERE code = $1")
+                    guide, revision, recurring FROM items WHERE code = $1")
             .bind(code)
             .fetch_optional(c)
             .await)?;
@@ -118,7 +122,8 @@ impl Tx {
         let materials = serde_json::to_string(u.materials).expect("strings serialise");
         let done = on_tx!(self, c => sqlx::query(
             "UPDATE items SET name = $1, time_limit_days = $2, time_limit_source = $3, materials = $4,
-                guide = $5, revision = revision + 1, updated_at = $6, updated_by = $7
+                guide = $5, revision = revision + 1, updated_at = $6, updated_by = $7,
+                recurring = $10
              WHERE code = $8 AND revision = $9")
             .bind(u.name)
             .bind(i64::from(u.time_limit_days))
@@ -129,6 +134,7 @@ impl Tx {
             .bind(by)
             .bind(code)
             .bind(revision)
+            .bind(u.recurring)
             .execute(c).await.map(|r| r.rows_affected()))?;
         if done == 1 {
             Ok(())

@@ -23,6 +23,7 @@ mod households;
 mod incomes;
 mod people;
 mod policy;
+mod recipients;
 mod regions;
 mod registry_scan;
 mod schema;
@@ -62,6 +63,10 @@ pub use policy::{
 pub use regions::Region;
 pub use registry_scan::{RegistryScan, ScanPerson};
 pub use schema::MIGRATIONS;
+pub use recipients::{
+    AwardRecord, ChangeRecord, EnrolmentPerson, EnrolmentRecord, PlanRecord, ReviewRecord,
+    VisitRecord,
+};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, TokenUse, TotpRecord, UserRecord};
 
 /// The database file readable by its owner only: it holds names, illnesses, court cases and

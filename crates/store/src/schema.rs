@@ -502,6 +502,113 @@ DELETE FROM sessions;
         extra: no_extra,
         append_only: &[],
     },
+    Migration {
+        version: 12,
+        name: "recipients: enrolments and their changes, one-off awards, reviews, plans, visits",
+        sql: r#"
+ALTER TABLE items ADD COLUMN recurring BOOLEAN NOT NULL DEFAULT FALSE;
+UPDATE items SET recurring = TRUE WHERE code IN ('dibao', 'tekun', 'near_dibao', 'disability_subsidies');
+CREATE TABLE enrolments (
+    id {id},
+    household_id BIGINT NOT NULL REFERENCES households(id),
+    person_id BIGINT REFERENCES persons(id),
+    program TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    case_id BIGINT REFERENCES cases(id),
+    evaluation_id BIGINT,
+    report_id BIGINT,
+    amount_fen BIGINT NOT NULL,
+    members TEXT NOT NULL,
+    first_month {date} NOT NULL,
+    stage TEXT NOT NULL,
+    granted_by TEXT NOT NULL,
+    reviewed_by TEXT,
+    reviewed_at {ts},
+    review_note TEXT NOT NULL DEFAULT '',
+    confirmed_by TEXT,
+    confirmed_at {ts},
+    next_review {date},
+    created_at {ts} NOT NULL
+);
+CREATE INDEX enrolments_region ON enrolments(region_code, program);
+CREATE INDEX enrolments_household ON enrolments(household_id);
+CREATE UNIQUE INDEX enrolments_case ON enrolments(case_id, program);
+CREATE TABLE enrolment_changes (
+    id {id},
+    enrolment_id BIGINT NOT NULL REFERENCES enrolments(id),
+    region_code TEXT NOT NULL,
+    month {date} NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    approved_by TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE INDEX enrolment_changes_enrolment ON enrolment_changes(enrolment_id, id);
+CREATE INDEX enrolment_changes_region ON enrolment_changes(region_code);
+CREATE TABLE awards (
+    id {id},
+    household_id BIGINT NOT NULL REFERENCES households(id),
+    case_id BIGINT REFERENCES cases(id),
+    item TEXT NOT NULL,
+    region_code TEXT NOT NULL,
+    amount_fen BIGINT NOT NULL,
+    note TEXT NOT NULL,
+    granted_by TEXT NOT NULL,
+    granted_at {ts} NOT NULL
+);
+CREATE INDEX awards_household ON awards(household_id);
+CREATE TABLE enrolment_reviews (
+    id {id},
+    enrolment_id BIGINT NOT NULL REFERENCES enrolments(id),
+    region_code TEXT NOT NULL,
+    month {date} NOT NULL,
+    outcome TEXT NOT NULL,
+    change_body TEXT,
+    basis TEXT NOT NULL,
+    proposed_by TEXT NOT NULL,
+    proposed_at {ts} NOT NULL,
+    status TEXT NOT NULL,
+    decided_by TEXT,
+    decided_at {ts},
+    decision_note TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX enrolment_reviews_enrolment ON enrolment_reviews(enrolment_id);
+CREATE INDEX enrolment_reviews_region ON enrolment_reviews(region_code, status);
+CREATE TABLE plans (
+    id {id},
+    household_id BIGINT NOT NULL REFERENCES households(id),
+    region_code TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    causes TEXT NOT NULL,
+    needs TEXT NOT NULL,
+    changes TEXT NOT NULL,
+    based_on TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    approved_by TEXT,
+    approved_at {ts}
+);
+CREATE UNIQUE INDEX plans_version ON plans(household_id, version);
+CREATE TABLE visits (
+    id {id},
+    household_id BIGINT NOT NULL REFERENCES households(id),
+    region_code TEXT NOT NULL,
+    visit_date {date} NOT NULL,
+    visitor TEXT NOT NULL,
+    findings TEXT NOT NULL,
+    follow_up TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE INDEX visits_household ON visits(household_id, visit_date);
+CREATE INDEX visits_region ON visits(region_code);
+"#,
+        extra: no_extra,
+        append_only: &["enrolment_changes", "awards", "visits"],
+    },
 ];
 
 fn no_extra(_: Backend) -> &'static [&'static str] {

@@ -155,8 +155,37 @@ impl Cases<'_> {
             self.require_recent_report(&mut tx, &loaded.row.region_code, case_id, item)
                 .await?;
         }
+        let grant = match &event {
+            CaseEvent::DepartmentCompleted {
+                item,
+                outcome:
+                    Outcome::Amount {
+                        amount,
+                        monthly,
+                        note,
+                    },
+            } => Some((item.clone(), *amount, *monthly, note.clone())),
+            _ => None,
+        };
         self.record(&mut tx, actor, &mut loaded, vec![event])
             .await?;
+        // The decision is where the bureau's work begins: a recurring grant enrols the
+        // household, a one-off one is kept as an award — in the grant's transaction.
+        if let Some((item, amount, monthly, note)) = grant {
+            self.on_grant(
+                &mut tx,
+                actor,
+                case_id,
+                loaded.row.household_id,
+                loaded.row.applicant_person_id,
+                &loaded.row.region_code,
+                &item,
+                amount,
+                monthly,
+                &note,
+            )
+            .await?;
+        }
         tx.commit().await?;
         self.fresh_view(actor, case_id).await
     }

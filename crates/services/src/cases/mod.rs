@@ -17,7 +17,7 @@ mod registration;
 mod views;
 mod window;
 
-pub use department::{Completion, DepartmentStep};
+pub use department::{Completion, DepartmentStep, MAX_GRANT};
 pub use intake::{Application, ApplicationInput};
 pub use queries::Queue;
 pub use register::{stage_label, RegisterRow};

@@ -130,26 +130,21 @@ impl Policy<'_> {
         )?)
     }
 
-    /// Evaluates a case's household as the registry holds it this month; with `save`, keeps the
-    /// evaluation with the case (with every parameter value used). Reading the household is
-    /// audited as a read of the case.
-    pub async fn evaluate_case(
+    /// Evaluates a household as the registry holds it in `month`, with a verification report's
+    /// findings applied when one is given (its description heads the basis).
+    pub(crate) async fn evaluate_registered(
         &self,
-        actor: &Actor,
-        case_id: i64,
-        save: bool,
+        household_id: i64,
+        region_code: &str,
+        month: NaiveDate,
+        report: Option<(String, &jiuzhu_feeds::verify::Report)>,
     ) -> Result<Evaluation> {
-        if save {
-            actor.require_case_work()?;
-        }
-        let case = self.cases().get(actor, case_id).await?;
-        let month = self.today().with_day(1).expect("first of the month");
-        let region = RegionCode::parse(&case.region_code)
+        let region = RegionCode::parse(region_code)
             .map_err(|e| ServiceError::invalid("region", e.to_string()))?;
         let jurisdiction = self.jurisdiction_of(&region)?;
         let mut tx = self.store.begin_read().await?;
         let names: std::collections::HashMap<i64, String> = tx
-            .get_household(case.household_id, actor.scope())
+            .get_household(household_id, "")
             .await?
             .map(|h| {
                 h.current_members()
@@ -159,8 +154,8 @@ impl Policy<'_> {
             .unwrap_or_default();
         let mut rows = Vec::new();
         tx.scan_households(
-            &case.region_code[..6],
-            Some(case.household_id),
+            &region_code[..6],
+            Some(household_id),
             month_end(month),
             |r| rows.push(r),
         )
@@ -182,27 +177,52 @@ impl Policy<'_> {
             .collect();
         registry_supporters(&mut members);
         let mut household = Household::registered(month, members);
-        // The latest verification report, when there is one, supplies what the registry lacks.
-        let reports = self.verification().case_reports(actor, case_id).await?;
         let mut basis = Vec::new();
-        if let Some(latest) = reports.first() {
-            basis.push(format!(
-                "家庭经济状况核对报告第{}号（{}，{}）",
-                latest.id,
-                crate::clock::local(latest.created_at),
-                latest.created_by
-            ));
-            basis.extend(crate::verification::apply_report(
-                &mut household,
-                &latest.report,
-            ));
-        } else {
-            basis.push("尚无核对报告：存款、证券、车辆、医疗支出按零计，收入按申报".to_string());
+        match report {
+            Some((described, report)) => {
+                basis.push(described);
+                basis.extend(crate::verification::apply_report(&mut household, report));
+            }
+            None => basis
+                .push("尚无核对报告：存款、证券、车辆、医疗支出按零计，收入按申报".to_string()),
         }
         let book = self.book();
         let ps = book.params(&jurisdiction, month, &Overrides::default())?;
         let mut evaluation = evaluate(&household, &ps)?;
         evaluation.basis = basis;
+        Ok(evaluation)
+    }
+
+    /// Evaluates a case's household as the registry holds it this month; with `save`, keeps the
+    /// evaluation with the case (with every parameter value used). Reading the household is
+    /// audited as a read of the case.
+    pub async fn evaluate_case(
+        &self,
+        actor: &Actor,
+        case_id: i64,
+        save: bool,
+    ) -> Result<Evaluation> {
+        if save {
+            actor.require_case_work()?;
+        }
+        let case = self.cases().get(actor, case_id).await?;
+        let month = self.today().with_day(1).expect("first of the month");
+        // The latest verification report, when there is one, supplies what the registry lacks.
+        let reports = self.verification().case_reports(actor, case_id).await?;
+        let latest = reports.first().map(|r| {
+            (
+                format!(
+                    "家庭经济状况核对报告第{}号（{}，{}）",
+                    r.id,
+                    crate::clock::local(r.created_at),
+                    r.created_by
+                ),
+                &r.report,
+            )
+        });
+        let evaluation = self
+            .evaluate_registered(case.household_id, &case.region_code, month, latest)
+            .await?;
         if save {
             let result = serde_json::to_string(&evaluation).expect("evaluation serialises");
             let mut tx = self.store.begin().await?;

@@ -1,0 +1,1 @@
+//! 一户一档: everything the platform knows of a household, on one page.

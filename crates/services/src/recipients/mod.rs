@@ -1,0 +1,793 @@
+//! Those in assistance (救助对象): a department's grant of a recurring item enrols the household
+//! (or the person); the township reviews (审核) and the county bureau — or the township, where
+//! the power is delegated — confirms (确认) 低保 and 特困; every later change is an event with
+//! its month, reason and approver. One-off grants are kept as awards. `register.rs` is the
+//! 花名册, `reviews.rs` the periodic reviews, `plans.rs` plans and visits, `file.rs` the
+//! household file.
+
+mod file;
+mod plans;
+mod register;
+mod reviews;
+
+pub use register::{RegisterQuery, RegisterRow, RegisterTotal, RegisterView};
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use jiuzhu_domain::enrolment::{
+    add_months, month_of, refuse_change, state_in, DatedChange, EnrolmentChange, EnrolmentStage,
+    MonthState, MonthStatus,
+};
+use jiuzhu_domain::{LabourCapacity, Money, Permission, RegionCode, Role};
+use jiuzhu_store::{ChangeRecord, EnrolmentRecord, Tx};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::{Actor, Recipients, Result, ServiceError, Services};
+
+/// The programs whose enrolment the county confirms after the township's review (seed 004 §22),
+/// unless the jurisdiction delegates that to the township.
+pub const CONFIRMED_PROGRAMS: [&str; 2] = ["dibao", "tekun"];
+/// Items granted to one person, not the household.
+const INDIVIDUAL_ITEMS: [&str; 1] = ["disability_subsidies"];
+
+/// A person covered by an enrolment.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CoveredPerson {
+    pub person_id: i64,
+    pub name: String,
+}
+
+/// One change as shown: when, what, why, who recorded and who approved it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ChangeView {
+    pub id: i64,
+    /// YYYY-MM the change takes effect.
+    pub month: String,
+    pub kind: String,
+    pub label: String,
+    /// The change in words, e.g. "月救助金调整为1,200.00元".
+    pub description: String,
+    pub reason: String,
+    pub recorded_by: String,
+    pub approved_by: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// An enrolment with its history and its state this month.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct EnrolmentView {
+    pub id: i64,
+    pub household_id: i64,
+    pub head_name: String,
+    /// The one person covered, for individual enrolments.
+    pub person_id: Option<i64>,
+    pub program: String,
+    pub program_name: String,
+    pub region_code: String,
+    pub region_name: String,
+    pub case_id: Option<i64>,
+    pub evaluation_id: Option<i64>,
+    pub report_id: Option<i64>,
+    /// The monthly amount granted, in fen.
+    pub granted_fen: i64,
+    /// First month paid, YYYY-MM.
+    pub first_month: String,
+    pub stage: String,
+    pub stage_label: String,
+    pub granted_by: String,
+    pub reviewed_by: Option<String>,
+    pub review_note: String,
+    pub confirmed_by: Option<String>,
+    pub confirmed_at: Option<DateTime<Utc>>,
+    /// Where it stands this month.
+    pub status: String,
+    pub status_label: String,
+    /// What is paid this month, in fen.
+    pub amount_fen: i64,
+    pub members: Vec<CoveredPerson>,
+    /// In the gradual exit: months paid in it and months left.
+    pub exit_months_paid: u32,
+    pub exit_months_left: u32,
+    pub exit_cause: Option<String>,
+    pub next_review: Option<NaiveDate>,
+    pub changes: Vec<ChangeView>,
+}
+
+/// A change to record.
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ChangeInput {
+    /// YYYY-MM the change takes effect.
+    pub month: String,
+    /// The change: `{"kind": "adjusted", "amount_fen": 120000}`, `{"kind": "ended", "cause":
+    /// "death"}`, `{"kind": "gradual_exit", "months": 6}`, `{"kind": "member_removed",
+    /// "person_id": 7}`, `{"kind": "suspended"}`, `{"kind": "resumed"}`.
+    #[schema(value_type = Object)]
+    pub change: EnrolmentChange,
+    /// Why (required).
+    pub reason: String,
+}
+
+/// The decision on an enrolment waiting for review or confirmation.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct DecisionInput {
+    /// False refuses (with the note as the reason).
+    pub approve: bool,
+    pub note: String,
+}
+
+pub(crate) fn parse_month(field: &str, text: &str) -> Result<NaiveDate> {
+    NaiveDate::parse_from_str(&format!("{}-01", text.trim()), "%Y-%m-%d")
+        .map_err(|_| ServiceError::invalid(field, format!("“{text}”不是月份：应写作2026-03")))
+}
+
+pub(crate) fn dated(changes: &[ChangeRecord]) -> Result<Vec<DatedChange>> {
+    changes
+        .iter()
+        .map(|c| {
+            Ok(DatedChange {
+                month: c.month,
+                change: serde_json::from_str(&c.body).map_err(|e| {
+                    ServiceError::Internal(jiuzhu_store::StoreError::Corrupt(format!(
+                        "保障变更{}：{e}",
+                        c.id
+                    )))
+                })?,
+            })
+        })
+        .collect()
+}
+
+fn describe(change: &EnrolmentChange, names: &HashMap<i64, String>) -> String {
+    let name = |id: &i64| names.get(id).cloned().unwrap_or_else(|| format!("人员{id}"));
+    match change {
+        EnrolmentChange::Enrolled {
+            amount_fen,
+            members,
+        } => format!(
+            "纳入保障，月救助金{}元，保障{}人",
+            Money::from_fen(*amount_fen),
+            members.len()
+        ),
+        EnrolmentChange::Adjusted { amount_fen } => {
+            format!("月救助金调整为{}元", Money::from_fen(*amount_fen))
+        }
+        EnrolmentChange::MemberAdded { person_id } => format!("增加保障人口：{}", name(person_id)),
+        EnrolmentChange::MemberRemoved { person_id } => {
+            format!("减少保障人口：{}", name(person_id))
+        }
+        EnrolmentChange::Suspended => "暂停发放".into(),
+        EnrolmentChange::Resumed => "恢复发放".into(),
+        EnrolmentChange::GradualExit { months } => format!("开始{months}个月渐退期，期满退出"),
+        EnrolmentChange::Ended { cause } => format!("退出保障：{}", cause.label()),
+    }
+}
+
+/// Display names of users by username, for showing who did what.
+pub(crate) async fn display_names(
+    tx: &mut Tx,
+    usernames: impl IntoIterator<Item = &str>,
+) -> Result<HashMap<String, String>> {
+    let mut names = HashMap::new();
+    for u in usernames {
+        if names.contains_key(u) {
+            continue;
+        }
+        // Tokens act as `name#tokenN`; the person is the name.
+        let base = u.split('#').next().unwrap_or(u);
+        let shown = match tx.user_by_name(base).await? {
+            Some(user) => user.display_name,
+            None => base.to_string(),
+        };
+        names.insert(u.to_string(), shown);
+    }
+    Ok(names)
+}
+
+/// The review period of an enrolment in months (seed 004 §7): 特困 and stable 低保 households
+/// yearly; 低保 households with a member able to work (16–59, full capacity) every six months.
+pub(crate) fn review_months(
+    program: &str,
+    members_able_to_work: bool,
+    stable: i64,
+    unstable: i64,
+) -> i64 {
+    if program == "dibao" && members_able_to_work {
+        unstable
+    } else {
+        stable
+    }
+}
+
+impl Services {
+    /// Whether one of the household's current members is of working age with full capacity.
+    pub(crate) async fn able_to_work(
+        &self,
+        tx: &mut Tx,
+        household_id: i64,
+        on: NaiveDate,
+    ) -> Result<bool> {
+        let Some(h) = tx.get_household(household_id, "").await? else {
+            return Ok(false);
+        };
+        for m in h.current_members() {
+            let age = jiuzhu_domain::age_between(m.birth_date, on);
+            if !(16..60).contains(&age) {
+                continue;
+            }
+            if let Some(p) = tx.get_person(m.person_id, "").await? {
+                if p.person.labour_capacity == LabourCapacity::Full {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// A parameter of the jurisdiction a region belongs to, on a date.
+    pub(crate) fn count_param(&self, region: &str, name: &str, on: NaiveDate) -> Result<i64> {
+        let region = RegionCode::parse(region)
+            .map_err(|e| ServiceError::invalid("region", e.to_string()))?;
+        let book = self.policy().book();
+        let ps = book.params(
+            &self.policy().jurisdiction_of(&region)?,
+            on,
+            &jiuzhu_policy::Overrides::default(),
+        )?;
+        Ok(ps.get(name)?.count())
+    }
+
+    pub(crate) fn money_param(&self, region: &str, name: &str, on: NaiveDate) -> Result<Money> {
+        let region = RegionCode::parse(region)
+            .map_err(|e| ServiceError::invalid("region", e.to_string()))?;
+        let book = self.policy().book();
+        let ps = book.params(
+            &self.policy().jurisdiction_of(&region)?,
+            on,
+            &jiuzhu_policy::Overrides::default(),
+        )?;
+        Ok(ps.get(name)?.money())
+    }
+
+    /// The next review date of an enrolment paid from `from`.
+    pub(crate) async fn next_review_after(
+        &self,
+        tx: &mut Tx,
+        e: &EnrolmentRecord,
+        from: NaiveDate,
+    ) -> Result<NaiveDate> {
+        let stable = self.count_param(&e.region_code, "review.stable_months", from)?;
+        let unstable = self.count_param(&e.region_code, "review.unstable_months", from)?;
+        let able = self.able_to_work(tx, e.household_id, from).await?;
+        let months = review_months(&e.program, able, stable, unstable);
+        Ok(add_months(from, months.clamp(1, 120) as u32))
+    }
+
+    /// A department granted an item with money (inside the grant's transaction): a recurring
+    /// item paid monthly enrols the household (or the person); anything else is a one-off award.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn on_grant(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        case_id: i64,
+        household_id: i64,
+        applicant_id: i64,
+        region: &str,
+        item: &str,
+        amount: Money,
+        monthly: bool,
+        note: &str,
+    ) -> Result<()> {
+        let catalogue = self.catalogue_now(tx).await?;
+        let recurring = catalogue.item(item).is_some_and(|i| i.recurring);
+        let now = self.now();
+        if !(recurring && monthly) {
+            tx.insert_award(&jiuzhu_store::AwardRecord {
+                id: 0,
+                household_id,
+                case_id: Some(case_id),
+                item: item.to_string(),
+                region_code: region.to_string(),
+                amount_fen: amount.fen(),
+                note: note.to_string(),
+                granted_by: actor.username.clone(),
+                granted_at: now,
+            })
+            .await?;
+            return Ok(());
+        }
+        let household = tx
+            .get_household(household_id, "")
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let individual = INDIVIDUAL_ITEMS.contains(&item);
+        let members: Vec<i64> = if individual {
+            vec![applicant_id]
+        } else {
+            household.current_members().map(|m| m.person_id).collect()
+        };
+        let month = month_of(self.today());
+        // 应保尽保, not twice: one enrolment per household (or person) and program at a time.
+        for other in tx.enrolments_of_household(household_id).await? {
+            if other.program != item || (individual && other.person_id != Some(applicant_id)) {
+                continue;
+            }
+            let open = match EnrolmentStage::from_code(&other.stage) {
+                Some(EnrolmentStage::PendingReview | EnrolmentStage::PendingConfirmation) => true,
+                Some(EnrolmentStage::Confirmed) => {
+                    let changes = dated(&tx.changes_of(other.id).await?)?;
+                    state_in(&changes, add_months(month, 1)).status != MonthStatus::Ended
+                }
+                _ => false,
+            };
+            if open {
+                return Err(ServiceError::Conflict {
+                    field: Some("item".into()),
+                    message: format!(
+                        "该{}已在{}保障中（第{}号），不能重复纳入；如需调整金额请办理保障变更",
+                        if individual { "人员" } else { "家庭" },
+                        catalogue.item(item).map_or(item, |i| i.name.as_str()),
+                        other.id
+                    ),
+                });
+            }
+        }
+        let evaluation_id = tx
+            .case_evaluations(case_id)
+            .await?
+            .into_iter()
+            .map(|e| e.id)
+            .max();
+        let report_id = tx.case_reports(case_id).await?.first().map(|r| r.id);
+        let two_step = CONFIRMED_PROGRAMS.contains(&item);
+        let first_month = add_months(month, 1);
+        let mut record = EnrolmentRecord {
+            id: 0,
+            household_id,
+            person_id: individual.then_some(applicant_id),
+            program: item.to_string(),
+            region_code: region.to_string(),
+            case_id: Some(case_id),
+            evaluation_id,
+            report_id,
+            amount_fen: amount.fen(),
+            members: serde_json::to_string(&members).expect("ids serialise"),
+            first_month,
+            stage: if two_step {
+                EnrolmentStage::PendingReview
+            } else {
+                EnrolmentStage::Confirmed
+            }
+            .code()
+            .to_string(),
+            granted_by: actor.username.clone(),
+            reviewed_by: None,
+            reviewed_at: None,
+            review_note: String::new(),
+            confirmed_by: (!two_step).then(|| actor.username.clone()),
+            confirmed_at: (!two_step).then_some(now),
+            next_review: None,
+            created_at: now,
+        };
+        if !two_step {
+            record.next_review = Some(self.next_review_after(tx, &record, first_month).await?);
+        }
+        let id = tx.insert_enrolment(&record).await?;
+        if !two_step {
+            self.append_change(
+                tx,
+                actor,
+                id,
+                region,
+                first_month,
+                &EnrolmentChange::Enrolled {
+                    amount_fen: amount.fen(),
+                    members,
+                },
+                "部门批准给予救助",
+                &actor.username,
+            )
+            .await?;
+        }
+        tx.append_audit(&actor.audit(
+            "enrolment.create",
+            "enrolment",
+            id,
+            Some(region),
+            json!({"case": case_id, "program": item, "amount_fen": amount.fen(), "stage": record.stage}),
+        ))
+        .await?;
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn append_change(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        enrolment_id: i64,
+        region: &str,
+        month: NaiveDate,
+        change: &EnrolmentChange,
+        reason: &str,
+        approved_by: &str,
+    ) -> Result<i64> {
+        let id = tx
+            .insert_change(&ChangeRecord {
+                id: 0,
+                enrolment_id,
+                region_code: region.to_string(),
+                month,
+                kind: change.code().to_string(),
+                body: serde_json::to_string(change).expect("changes serialise"),
+                reason: reason.to_string(),
+                recorded_by: actor.username.clone(),
+                approved_by: approved_by.to_string(),
+                created_at: self.now(),
+            })
+            .await?;
+        tx.append_audit(&actor.audit(
+            "enrolment.change",
+            "enrolment",
+            enrolment_id,
+            Some(region),
+            json!({"change": change, "month": month.format("%Y-%m").to_string(), "reason": reason}),
+        ))
+        .await?;
+        Ok(id)
+    }
+
+    pub(crate) async fn enrolment_view(
+        &self,
+        tx: &mut Tx,
+        e: EnrolmentRecord,
+        month: NaiveDate,
+    ) -> Result<EnrolmentView> {
+        let changes = tx.changes_of(e.id).await?;
+        let dated = dated(&changes)?;
+        let state = if e.stage == EnrolmentStage::Confirmed.code() {
+            state_in(&dated, month)
+        } else {
+            state_in(&[], month)
+        };
+        let household = tx.get_household(e.household_id, "").await?;
+        let names: HashMap<i64, String> = household
+            .iter()
+            .flat_map(|h| h.members.iter())
+            .map(|m| (m.person_id, m.name.clone()))
+            .collect();
+        let head_name = household
+            .as_ref()
+            .and_then(|h| names.get(&h.head_person_id).cloned())
+            .unwrap_or_default();
+        let mut users: Vec<&str> = vec![e.granted_by.as_str()];
+        users.extend(e.reviewed_by.as_deref());
+        users.extend(e.confirmed_by.as_deref());
+        for c in &changes {
+            users.push(&c.recorded_by);
+            users.push(&c.approved_by);
+        }
+        let people = display_names(tx, users).await?;
+        let shown = |u: &str| people.get(u).cloned().unwrap_or_else(|| u.to_string());
+        let catalogue = self.catalogue_now(tx).await?;
+        let members: Vec<i64> = if state.status == MonthStatus::NotYet {
+            serde_json::from_str(&e.members).unwrap_or_default()
+        } else {
+            state.members.clone()
+        };
+        let stage = EnrolmentStage::from_code(&e.stage).unwrap_or(EnrolmentStage::Refused);
+        let region_name = self.region_name(tx, &e.region_code).await?;
+        Ok(EnrolmentView {
+            id: e.id,
+            household_id: e.household_id,
+            head_name,
+            person_id: e.person_id,
+            program_name: catalogue
+                .item(&e.program)
+                .map_or_else(|| e.program.clone(), |i| i.name.clone()),
+            program: e.program.clone(),
+            region_name,
+            region_code: e.region_code.clone(),
+            case_id: e.case_id,
+            evaluation_id: e.evaluation_id,
+            report_id: e.report_id,
+            granted_fen: e.amount_fen,
+            first_month: e.first_month.format("%Y-%m").to_string(),
+            stage: stage.code().to_string(),
+            stage_label: stage.label().to_string(),
+            granted_by: shown(&e.granted_by),
+            reviewed_by: e.reviewed_by.as_deref().map(shown),
+            review_note: e.review_note.clone(),
+            confirmed_by: e.confirmed_by.as_deref().map(shown),
+            confirmed_at: e.confirmed_at,
+            status: state.status.code().to_string(),
+            status_label: if stage == EnrolmentStage::Confirmed {
+                state.status.label().to_string()
+            } else {
+                stage.label().to_string()
+            },
+            amount_fen: state.amount.fen(),
+            members: members
+                .iter()
+                .map(|id| CoveredPerson {
+                    person_id: *id,
+                    name: names.get(id).cloned().unwrap_or_default(),
+                })
+                .collect(),
+            exit_months_paid: state.exit_months_paid,
+            exit_months_left: state.exit_months_left,
+            exit_cause: state.exit_cause.map(|c| c.label().to_string()),
+            next_review: e.next_review,
+            changes: changes
+                .iter()
+                .zip(&dated)
+                .map(|(c, d)| ChangeView {
+                    id: c.id,
+                    month: c.month.format("%Y-%m").to_string(),
+                    kind: c.kind.clone(),
+                    label: d.change.label().to_string(),
+                    description: describe(&d.change, &names),
+                    reason: c.reason.clone(),
+                    recorded_by: shown(&c.recorded_by),
+                    approved_by: shown(&c.approved_by),
+                    recorded_at: c.created_at,
+                })
+                .collect(),
+        })
+    }
+
+    /// An enrolment within the actor's region, or not found.
+    async fn enrolment_in_scope(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<EnrolmentRecord> {
+        tx.enrolment(id)
+            .await?
+            .filter(|e| e.region_code.starts_with(actor.scope()))
+            .ok_or(ServiceError::NotFound)
+    }
+}
+
+impl Recipients<'_> {
+    /// One enrolment, with its history and its state this month.
+    pub async fn enrolment(&self, actor: &Actor, id: i64) -> Result<EnrolmentView> {
+        actor.require(Permission::ReadPeople)?;
+        let mut tx = self.store.begin().await?;
+        let e = self.enrolment_in_scope(&mut tx, actor, id).await?;
+        let view = self.enrolment_view(&mut tx, e, month_of(self.today())).await?;
+        tx.append_audit(&actor.audit(
+            "enrolment.read",
+            "enrolment",
+            id,
+            Some(&view.region_code),
+            json!({}),
+        ))
+        .await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// 审核 and 确认 of an enrolment waiting for them. The township reviews; the county bureau
+    /// confirms, or the township where the jurisdiction delegates it (`approval.delegated`);
+    /// never the same person who reviewed.
+    pub async fn decide(
+        &self,
+        actor: &Actor,
+        id: i64,
+        decision: &DecisionInput,
+    ) -> Result<EnrolmentView> {
+        actor.require(Permission::ApproveAssistance)?;
+        if actor.read_only {
+            return Err(ServiceError::Forbidden);
+        }
+        let note = decision.note.trim();
+        if !decision.approve && note.is_empty() {
+            return Err(ServiceError::invalid("note", "不予确认须写明理由"));
+        }
+        let mut tx = self.store.begin().await?;
+        let e = self.enrolment_in_scope(&mut tx, actor, id).await?;
+        let now = self.now();
+        match EnrolmentStage::from_code(&e.stage) {
+            Some(EnrolmentStage::PendingReview) => {
+                if actor.role != Role::TownshipReviewer {
+                    return Err(ServiceError::invalid(
+                        "stage",
+                        "该保障待乡镇（街道）审核，请由乡镇审核员审核",
+                    ));
+                }
+                let done = if decision.approve {
+                    tx.mark_enrolment_reviewed(id, &actor.username, note, now)
+                        .await?
+                } else {
+                    tx.refuse_enrolment(id, &actor.username, note, now).await?
+                };
+                if !done {
+                    return Err(already_decided());
+                }
+            }
+            Some(EnrolmentStage::PendingConfirmation) => {
+                let delegated =
+                    self.count_param(&e.region_code, "approval.delegated", self.today())? == 1;
+                let may = if delegated {
+                    actor.role == Role::TownshipReviewer
+                } else {
+                    actor.role == Role::CountyApprover
+                };
+                if !may {
+                    return Err(ServiceError::invalid(
+                        "stage",
+                        if delegated {
+                            "本地审核确认权限已下放乡镇：请由乡镇（街道）审核员确认"
+                        } else {
+                            "该保障须由县（市、区）民政局审批员确认"
+                        },
+                    ));
+                }
+                if e.reviewed_by.as_deref() == Some(actor.username.as_str()) {
+                    return Err(ServiceError::invalid(
+                        "confirmed_by",
+                        "审核人不能确认自己审核的保障：须由另一人确认",
+                    ));
+                }
+                let first_month = add_months(month_of(self.today()), 1);
+                let done = if decision.approve {
+                    let mut confirmed = e.clone();
+                    confirmed.first_month = first_month;
+                    let next = self
+                        .next_review_after(&mut tx, &confirmed, first_month)
+                        .await?;
+                    tx.confirm_enrolment(id, &actor.username, now, first_month, next)
+                        .await?
+                } else {
+                    tx.refuse_enrolment(id, &actor.username, note, now).await?
+                };
+                if !done {
+                    return Err(already_decided());
+                }
+                if decision.approve {
+                    let members: Vec<i64> = serde_json::from_str(&e.members).unwrap_or_default();
+                    self.append_change(
+                        &mut tx,
+                        actor,
+                        id,
+                        &e.region_code,
+                        first_month,
+                        &EnrolmentChange::Enrolled {
+                            amount_fen: e.amount_fen,
+                            members,
+                        },
+                        if note.is_empty() { "审核确认" } else { note },
+                        &actor.username,
+                    )
+                    .await?;
+                }
+            }
+            _ => return Err(already_decided()),
+        }
+        tx.append_audit(&actor.audit(
+            if decision.approve {
+                "enrolment.approve"
+            } else {
+                "enrolment.refuse"
+            },
+            "enrolment",
+            id,
+            Some(&e.region_code),
+            json!({"stage": e.stage, "note": note}),
+        ))
+        .await?;
+        tx.commit().await?;
+        self.enrolment(actor, id).await
+    }
+
+    /// Records a change to a confirmed enrolment: an adjustment, a member added or removed, a
+    /// suspension, a resumption, a gradual exit or an exit. The one recording approves it and
+    /// must hold that power; a change before the last recorded one, before the enrolment began,
+    /// or after it ended is refused with the field.
+    pub async fn change(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &ChangeInput,
+    ) -> Result<EnrolmentView> {
+        actor.require(Permission::ApproveAssistance)?;
+        if actor.read_only {
+            return Err(ServiceError::Forbidden);
+        }
+        let month = parse_month("month", &input.month)?;
+        let reason = crate::cases::text("reason", &input.reason, "变更理由")?;
+        if let EnrolmentChange::Adjusted { amount_fen } = input.change {
+            if amount_fen > crate::cases::MAX_GRANT.fen() {
+                return Err(ServiceError::invalid(
+                    "amount_fen",
+                    format!("救助金额应在0.01元至{}元之间", crate::cases::MAX_GRANT),
+                ));
+            }
+        }
+        let mut tx = self.store.begin().await?;
+        let e = self.enrolment_in_scope(&mut tx, actor, id).await?;
+        if e.stage != EnrolmentStage::Confirmed.code() {
+            return Err(ServiceError::invalid("stage", "该保障尚未确认纳入，不能变更"));
+        }
+        let changes = dated(&tx.changes_of(id).await?)?;
+        let new = DatedChange {
+            month,
+            change: input.change.clone(),
+        };
+        if let Some((field, message)) = refuse_change(&changes, &new) {
+            return Err(ServiceError::invalid(field, message));
+        }
+        if let EnrolmentChange::MemberAdded { person_id } = &new.change {
+            let h = tx
+                .get_household(e.household_id, "")
+                .await?
+                .ok_or(ServiceError::NotFound)?;
+            if !h.current_members().any(|m| m.person_id == *person_id) {
+                return Err(ServiceError::invalid("person_id", "该人员不是本户现有成员"));
+            }
+        }
+        self.append_change(
+            &mut tx,
+            actor,
+            id,
+            &e.region_code,
+            month,
+            &new.change,
+            &reason,
+            &actor.username,
+        )
+        .await?;
+        tx.commit().await?;
+        self.enrolment(actor, id).await
+    }
+
+    /// Enrolments waiting for the actor's review or confirmation.
+    pub async fn awaiting(&self, actor: &Actor) -> Result<Vec<EnrolmentView>> {
+        actor.require(Permission::ApproveAssistance)?;
+        let mut tx = self.store.begin_read().await?;
+        let waiting: Vec<EnrolmentRecord> = tx
+            .enrolments_in(actor.scope(), None)
+            .await?
+            .into_iter()
+            .filter(|e| {
+                matches!(
+                    EnrolmentStage::from_code(&e.stage),
+                    Some(EnrolmentStage::PendingReview | EnrolmentStage::PendingConfirmation)
+                )
+            })
+            .collect();
+        let month = month_of(self.today());
+        let mut views = Vec::with_capacity(waiting.len());
+        for e in waiting {
+            views.push(self.enrolment_view(&mut tx, e, month).await?);
+        }
+        Ok(views)
+    }
+}
+
+fn already_decided() -> ServiceError {
+    ServiceError::Conflict {
+        field: Some("stage".into()),
+        message: "该保障已经审核或确认过（可能是重复提交）".into(),
+    }
+}
+
+/// The state of each enrolment in a month, from changes already loaded.
+pub(crate) fn states_in(
+    changes: &[ChangeRecord],
+    month: NaiveDate,
+) -> Result<HashMap<i64, MonthState>> {
+    let mut by: HashMap<i64, Vec<DatedChange>> = HashMap::new();
+    for (c, d) in changes.iter().zip(dated(changes)?) {
+        by.entry(c.enrolment_id).or_default().push(d);
+    }
+    Ok(by
+        .into_iter()
+        .map(|(id, cs)| (id, state_in(&cs, month)))
+        .collect())
+}

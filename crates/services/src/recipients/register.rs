@@ -1,0 +1,327 @@
+//! 救助对象名册: who is paid in a month, per program, township and village, with totals, as a
+//! page and as the `.xlsx` bureaus file (花名册).
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use jiuzhu_domain::enrolment::{month_of, EnrolmentStage, MonthStatus};
+use jiuzhu_domain::{Money, Permission};
+use rust_xlsxwriter::{Format, Workbook};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::{parse_month, states_in};
+use crate::{Actor, Recipients, Result, ServiceError};
+
+/// Rows a page shows.
+pub const PAGE_SIZE: usize = 100;
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::IntoParams)]
+#[serde(default)]
+pub struct RegisterQuery {
+    /// YYYY-MM; this month when left out.
+    pub month: Option<String>,
+    /// A recurring item's code (dibao, tekun, near_dibao, disability_subsidies).
+    pub program: Option<String>,
+    /// A township's or village's division code.
+    pub region: Option<String>,
+    /// Part of the name of the person listed.
+    pub q: Option<String>,
+    /// 1-based page.
+    pub page: Option<usize>,
+}
+
+/// One line of the register.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegisterRow {
+    pub enrolment_id: i64,
+    pub household_id: i64,
+    pub program: String,
+    pub program_name: String,
+    pub township: String,
+    pub village: String,
+    /// The head of household, or the person for individual enrolments.
+    pub name: String,
+    pub id_number_masked: String,
+    pub persons: usize,
+    pub amount_fen: i64,
+    pub status_label: String,
+    /// First month paid, YYYY-MM.
+    pub since: String,
+    pub next_review: Option<NaiveDate>,
+}
+
+/// Households, persons and money of one township and program.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegisterTotal {
+    pub township: String,
+    pub program_name: String,
+    pub households: usize,
+    pub persons: usize,
+    pub amount_fen: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RegisterView {
+    pub month: String,
+    /// The rows of the page asked for.
+    pub rows: Vec<RegisterRow>,
+    pub total_rows: usize,
+    pub page: usize,
+    pub pages: usize,
+    pub totals: Vec<RegisterTotal>,
+    pub households: usize,
+    pub persons: usize,
+    pub amount_fen: i64,
+}
+
+impl Recipients<'_> {
+    /// Every line of the register for a month: enrolments paid (or in their gradual exit)
+    /// that month, suspended ones shown with nothing paid.
+    async fn register_lines(
+        &self,
+        actor: &Actor,
+        q: &RegisterQuery,
+    ) -> Result<(NaiveDate, Vec<RegisterRow>)> {
+        actor.require(Permission::ReadPeople)?;
+        let month = match q.month.as_deref().filter(|m| !m.trim().is_empty()) {
+            Some(m) => parse_month("month", m)?,
+            None => month_of(self.today()),
+        };
+        let scope = match q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+            Some(r) if r.starts_with(actor.scope()) => r.to_string(),
+            Some(_) => {
+                return Err(ServiceError::invalid(
+                    "region",
+                    "所选区划不在您的管辖范围内",
+                ))
+            }
+            None => actor.scope().to_string(),
+        };
+        let program = q.program.as_deref().filter(|p| !p.is_empty());
+        let mut tx = self.store.begin_read().await?;
+        let enrolments = tx.enrolments_in(&scope, program).await?;
+        let changes = tx.changes_in(&scope).await?;
+        let people: HashMap<i64, jiuzhu_store::EnrolmentPerson> = tx
+            .enrolment_people(&scope)
+            .await?
+            .into_iter()
+            .map(|p| (p.enrolment_id, p))
+            .collect();
+        let regions: HashMap<String, String> = tx
+            .regions_under(actor.scope())
+            .await?
+            .into_iter()
+            .map(|r| (r.code, r.name))
+            .collect();
+        let catalogue = self.catalogue_now(&mut tx).await?;
+        drop(tx);
+        let states = states_in(&changes, month)?;
+        let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let mut rows = Vec::new();
+        for e in enrolments {
+            if e.stage != EnrolmentStage::Confirmed.code() {
+                continue;
+            }
+            let Some(state) = states.get(&e.id) else {
+                continue;
+            };
+            if matches!(state.status, MonthStatus::NotYet | MonthStatus::Ended) {
+                continue;
+            }
+            let person = people.get(&e.id);
+            let name = person.map(|p| p.name.clone()).unwrap_or_default();
+            if search.is_some_and(|s| !name.contains(s)) {
+                continue;
+            }
+            let name_of = |len: usize| {
+                regions
+                    .get(e.region_code.get(..len).unwrap_or(""))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            rows.push(RegisterRow {
+                enrolment_id: e.id,
+                household_id: e.household_id,
+                program_name: catalogue
+                    .item(&e.program)
+                    .map_or_else(|| e.program.clone(), |i| i.name.clone()),
+                program: e.program,
+                township: name_of(9),
+                village: name_of(12),
+                name,
+                id_number_masked: person.map(|p| p.id_number_masked.clone()).unwrap_or_default(),
+                persons: state.members.len(),
+                amount_fen: state.amount.fen(),
+                status_label: state.status.label().to_string(),
+                since: e.first_month.format("%Y-%m").to_string(),
+                next_review: e.next_review,
+            });
+        }
+        rows.sort_by(|a, b| {
+            (&a.township, &a.village, &a.program, a.household_id).cmp(&(
+                &b.township,
+                &b.village,
+                &b.program,
+                b.household_id,
+            ))
+        });
+        Ok((month, rows))
+    }
+
+    /// The register for a month, a page of it, and the totals per township and program.
+    pub async fn register(&self, actor: &Actor, q: &RegisterQuery) -> Result<RegisterView> {
+        let (month, rows) = self.register_lines(actor, q).await?;
+        let mut totals: Vec<RegisterTotal> = Vec::new();
+        for r in &rows {
+            match totals
+                .iter_mut()
+                .find(|t| t.township == r.township && t.program_name == r.program_name)
+            {
+                Some(t) => {
+                    t.households += 1;
+                    t.persons += r.persons;
+                    t.amount_fen += r.amount_fen;
+                }
+                None => totals.push(RegisterTotal {
+                    township: r.township.clone(),
+                    program_name: r.program_name.clone(),
+                    households: 1,
+                    persons: r.persons,
+                    amount_fen: r.amount_fen,
+                }),
+            }
+        }
+        let pages = rows.len().div_ceil(PAGE_SIZE).max(1);
+        let page = q.page.unwrap_or(1).clamp(1, pages);
+        let total_rows = rows.len();
+        let (households, persons, amount_fen) = (
+            rows.len(),
+            rows.iter().map(|r| r.persons).sum(),
+            rows.iter().map(|r| r.amount_fen).sum(),
+        );
+        let shown: Vec<RegisterRow> = rows
+            .into_iter()
+            .skip((page - 1) * PAGE_SIZE)
+            .take(PAGE_SIZE)
+            .collect();
+        self.reads
+            .record(actor.audit(
+                "register.read",
+                "region",
+                actor.scope(),
+                Some(actor.scope()),
+                json!({"month": month.format("%Y-%m").to_string(), "program": q.program, "households": shown.iter().map(|r| r.household_id).collect::<Vec<_>>()}),
+            ))
+            .await?;
+        Ok(RegisterView {
+            month: month.format("%Y-%m").to_string(),
+            rows: shown,
+            total_rows,
+            page,
+            pages,
+            totals,
+            households,
+            persons,
+            amount_fen,
+        })
+    }
+
+    /// The 花名册 as an `.xlsx` workbook: one sheet of lines, one of totals.
+    pub async fn register_xlsx(&self, actor: &Actor, q: &RegisterQuery) -> Result<Vec<u8>> {
+        let (month, rows) = self.register_lines(actor, q).await?;
+        let region_name = {
+            let mut tx = self.store.begin_read().await?;
+            self.region_name(&mut tx, actor.scope()).await?
+        };
+        let xlsx = |e: rust_xlsxwriter::XlsxError| {
+            ServiceError::Internal(jiuzhu_store::StoreError::Corrupt(format!("xlsx: {e}")))
+        };
+        let mut book = Workbook::new();
+        let bold = Format::new().set_bold();
+        let money = Format::new().set_num_format("#,##0.00");
+        let sheet = book.add_worksheet();
+        sheet.set_name("花名册").map_err(xlsx)?;
+        sheet
+            .write_string_with_format(
+                0,
+                0,
+                format!(
+                    "{region_name}社会救助对象花名册（{}年{}月）",
+                    month.format("%Y"),
+                    month.format("%-m")
+                ),
+                &bold,
+            )
+            .map_err(xlsx)?;
+        let headers = [
+            "序号",
+            "救助项目",
+            "乡镇（街道）",
+            "村（社区）",
+            "户主（对象）姓名",
+            "身份证号",
+            "保障人数",
+            "月救助金（元）",
+            "发放状态",
+            "纳入月份",
+            "下次复核",
+        ];
+        for (c, h) in headers.iter().enumerate() {
+            sheet
+                .write_string_with_format(2, c as u16, *h, &bold)
+                .map_err(xlsx)?;
+        }
+        let safe = crate::export::spreadsheet_safe;
+        for (i, row) in rows.iter().enumerate() {
+            let r = (i + 3) as u32;
+            sheet.write_number(r, 0, (i + 1) as f64).map_err(xlsx)?;
+            for (c, v) in [
+                (1, &row.program_name),
+                (2, &row.township),
+                (3, &row.village),
+                (4, &row.name),
+                (5, &row.id_number_masked),
+            ] {
+                sheet.write_string(r, c, safe(v)).map_err(xlsx)?;
+            }
+            sheet.write_number(r, 6, row.persons as f64).map_err(xlsx)?;
+            sheet
+                .write_number_with_format(r, 7, row.amount_fen as f64 / 100.0, &money)
+                .map_err(xlsx)?;
+            sheet.write_string(r, 8, &row.status_label).map_err(xlsx)?;
+            sheet.write_string(r, 9, &row.since).map_err(xlsx)?;
+            sheet
+                .write_string(
+                    r,
+                    10,
+                    row.next_review.map(|d| d.to_string()).unwrap_or_default(),
+                )
+                .map_err(xlsx)?;
+        }
+        let last = (rows.len() + 3) as u32;
+        sheet
+            .write_string_with_format(last, 1, "合计", &bold)
+            .map_err(xlsx)?;
+        sheet
+            .write_number(last, 6, rows.iter().map(|r| r.persons).sum::<usize>() as f64)
+            .map_err(xlsx)?;
+        let total: i64 = rows.iter().map(|r| r.amount_fen).sum();
+        sheet
+            .write_number_with_format(last, 7, Money::from_fen(total).fen() as f64 / 100.0, &money)
+            .map_err(xlsx)?;
+        for (c, w) in [(1, 16), (2, 14), (3, 18), (4, 14), (5, 22), (7, 14)] {
+            sheet.set_column_width(c, w).map_err(xlsx)?;
+        }
+        self.reads
+            .record(actor.audit(
+                "register.export",
+                "region",
+                actor.scope(),
+                Some(actor.scope()),
+                json!({"month": month.format("%Y-%m").to_string(), "program": q.program, "rows": rows.len()}),
+            ))
+            .await?;
+        book.save_to_buffer().map_err(xlsx)
+    }
+}
