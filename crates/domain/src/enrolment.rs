@@ -53,14 +53,9 @@ pub fn months_between(from: NaiveDate, to: NaiveDate) -> i64 {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EnrolmentChange {
     /// 纳入: paid from its month, for these members.
-    Enrolled {
-        amount_fen: i64,
-        members: Vec<i64>,
-    },
+    Enrolled { amount_fen: i64, members: Vec<i64> },
     /// 调整金额: the monthly amount from this month.
-    Adjusted {
-        amount_fen: i64,
-    },
+    Adjusted { amount_fen: i64 },
     /// 增加保障人口.
     MemberAdded { person_id: i64 },
     /// 减少保障人口 (a death, a marriage out, a move).
@@ -227,10 +222,7 @@ pub fn state_in(changes: &[DatedChange], month: NaiveDate) -> MonthState {
 }
 
 /// Why a change cannot be recorded on an enrolment with these changes: the field and the reason.
-pub fn refuse_change(
-    changes: &[DatedChange],
-    new: &DatedChange,
-) -> Option<(&'static str, String)> {
+pub fn refuse_change(changes: &[DatedChange], new: &DatedChange) -> Option<(&'static str, String)> {
     let start = changes
         .iter()
         .filter(|c| matches!(c.change, EnrolmentChange::Enrolled { .. }))
@@ -320,12 +312,20 @@ mod tests {
         let mut c = enrolled();
         c.push(at(
             m(2025, 9),
-            EnrolmentChange::Adjusted { amount_fen: 120_000 },
+            EnrolmentChange::Adjusted {
+                amount_fen: 120_000,
+            },
         ));
-        c.push(at(m(2026, 1), EnrolmentChange::MemberRemoved { person_id: 3 }));
+        c.push(at(
+            m(2026, 1),
+            EnrolmentChange::MemberRemoved { person_id: 3 },
+        ));
         assert_eq!(state_in(&c, m(2025, 2)).status, MonthStatus::NotYet);
         let march = state_in(&c, m(2025, 3));
-        assert_eq!((march.status, march.amount.fen()), (MonthStatus::Paid, 150_000));
+        assert_eq!(
+            (march.status, march.amount.fen()),
+            (MonthStatus::Paid, 150_000)
+        );
         assert_eq!(state_in(&c, m(2025, 8)).amount.fen(), 150_000);
         assert_eq!(state_in(&c, m(2025, 9)).amount.fen(), 120_000);
         assert_eq!(state_in(&c, m(2026, 1)).members, vec![1, 2]);
@@ -342,7 +342,10 @@ mod tests {
             (MonthStatus::GradualExit, 1, 5)
         );
         let sixth = state_in(&c, m(2026, 6));
-        assert_eq!((sixth.status, sixth.exit_months_left), (MonthStatus::GradualExit, 0));
+        assert_eq!(
+            (sixth.status, sixth.exit_months_left),
+            (MonthStatus::GradualExit, 0)
+        );
         assert_eq!(sixth.amount.fen(), 150_000);
         let after = state_in(&c, m(2026, 7));
         assert_eq!(after.status, MonthStatus::Ended);
@@ -377,9 +380,10 @@ mod tests {
         let back = at(m(2025, 6), EnrolmentChange::Adjusted { amount_fen: 1 });
         assert!(refuse_change(&c, &back).unwrap().1.contains("不改写"));
         assert!(refuse_change(&enrolled(), &at(m(2025, 4), EnrolmentChange::Resumed)).is_some());
-        assert!(
-            refuse_change(&enrolled(), &at(m(2025, 4), EnrolmentChange::MemberRemoved { person_id: 2 }))
-                .is_none()
-        );
+        assert!(refuse_change(
+            &enrolled(),
+            &at(m(2025, 4), EnrolmentChange::MemberRemoved { person_id: 2 })
+        )
+        .is_none());
     }
 }

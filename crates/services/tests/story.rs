@@ -570,6 +570,7 @@ async fn the_catalogue_is_edited_by_the_bureau_only(db: TestDb) {
         materials: vec!["申请人居民身份证".into(), "法律援助申请表".into()],
         guide: item.guide.clone(),
         revision: item.revision,
+        recurring: None,
     };
     assert!(matches!(
         db.services

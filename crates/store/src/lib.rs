@@ -60,13 +60,13 @@ pub use people::{NewPersonRow, PersonFilter, PersonRecord, PersonSummary};
 pub use policy::{
     EvaluationRecord, NewEvaluation, NewPolicyValue, PolicyValueRecord, SimulationRow,
 };
-pub use regions::Region;
-pub use registry_scan::{RegistryScan, ScanPerson};
-pub use schema::MIGRATIONS;
 pub use recipients::{
     AwardRecord, ChangeRecord, EnrolmentPerson, EnrolmentRecord, PlanRecord, ReviewRecord,
     VisitRecord,
 };
+pub use regions::Region;
+pub use registry_scan::{RegistryScan, ScanPerson};
+pub use schema::MIGRATIONS;
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, TokenUse, TotpRecord, UserRecord};
 
 /// The database file readable by its owner only: it holds names, illnesses, court cases and

@@ -291,8 +291,7 @@ impl Tx {
         let sql = format!(
             "SELECT {CHANGE_COLUMNS} FROM enrolment_changes WHERE enrolment_id = $1 ORDER BY id"
         );
-        let rows =
-            on_tx!(self, c => sqlx::query_as(&sql).bind(enrolment_id).fetch_all(c).await)?;
+        let rows = on_tx!(self, c => sqlx::query_as(&sql).bind(enrolment_id).fetch_all(c).await)?;
         Ok(rows)
     }
 
@@ -365,8 +364,7 @@ impl Tx {
         let sql = format!(
             "SELECT {REVIEW_COLUMNS} FROM enrolment_reviews WHERE enrolment_id = $1 ORDER BY id"
         );
-        let rows =
-            on_tx!(self, c => sqlx::query_as(&sql).bind(enrolment_id).fetch_all(c).await)?;
+        let rows = on_tx!(self, c => sqlx::query_as(&sql).bind(enrolment_id).fetch_all(c).await)?;
         Ok(rows)
     }
 
@@ -428,9 +426,14 @@ impl Tx {
     pub async fn plans_of(&mut self, household_id: i64) -> Result<Vec<PlanRecord>> {
         let sql =
             format!("SELECT {PLAN_COLUMNS} FROM plans WHERE household_id = $1 ORDER BY version");
-        let rows =
-            on_tx!(self, c => sqlx::query_as(&sql).bind(household_id).fetch_all(c).await)?;
+        let rows = on_tx!(self, c => sqlx::query_as(&sql).bind(household_id).fetch_all(c).await)?;
         Ok(rows)
+    }
+
+    pub async fn plan(&mut self, id: i64) -> Result<Option<PlanRecord>> {
+        let sql = format!("SELECT {PLAN_COLUMNS} FROM plans WHERE id = $1");
+        let row = on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?;
+        Ok(row)
     }
 
     pub async fn approve_plan(&mut self, id: i64, by: &str, at: DateTime<Utc>) -> Result<bool> {
@@ -466,8 +469,7 @@ impl Tx {
         let sql = format!(
             "SELECT {VISIT_COLUMNS} FROM visits WHERE household_id = $1 ORDER BY visit_date DESC, id DESC"
         );
-        let rows =
-            on_tx!(self, c => sqlx::query_as(&sql).bind(household_id).fetch_all(c).await)?;
+        let rows = on_tx!(self, c => sqlx::query_as(&sql).bind(household_id).fetch_all(c).await)?;
         Ok(rows)
     }
 

@@ -317,7 +317,12 @@ impl Households<'_> {
         Ok(view)
     }
 
-    async fn household_view(&self, tx: &mut Tx, actor: &Actor, id: i64) -> Result<HouseholdView> {
+    pub(crate) async fn household_view(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        id: i64,
+    ) -> Result<HouseholdView> {
         let household = in_scope(tx, actor, id).await?;
         let region_name = self.region_name(tx, &household.region_code).await?;
         let head_name = household

@@ -183,8 +183,9 @@ impl Policy<'_> {
                 basis.push(described);
                 basis.extend(crate::verification::apply_report(&mut household, report));
             }
-            None => basis
-                .push("尚无核对报告：存款、证券、车辆、医疗支出按零计，收入按申报".to_string()),
+            None => {
+                basis.push("尚无核对报告：存款、证券、车辆、医疗支出按零计，收入按申报".to_string())
+            }
         }
         let book = self.book();
         let ps = book.params(&jurisdiction, month, &Overrides::default())?;

@@ -10,7 +10,13 @@ mod plans;
 mod register;
 mod reviews;
 
+pub use file::{AwardView, CaseFile, EnrolmentFile, HouseholdFile};
+pub use plans::{
+    cause_label, Measure, Need, NeedView, PlanInput, PlanView, VisitDue, VisitInput, VisitView,
+    HARDSHIP_CAUSES,
+};
 pub use register::{RegisterQuery, RegisterRow, RegisterTotal, RegisterView};
+pub use reviews::{BatchReview, DueReview, ReviewDecision, ReviewOutcome, ReviewView};
 
 use std::collections::HashMap;
 
@@ -141,7 +147,12 @@ pub(crate) fn dated(changes: &[ChangeRecord]) -> Result<Vec<DatedChange>> {
 }
 
 fn describe(change: &EnrolmentChange, names: &HashMap<i64, String>) -> String {
-    let name = |id: &i64| names.get(id).cloned().unwrap_or_else(|| format!("人员{id}"));
+    let name = |id: &i64| {
+        names
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| format!("人员{id}"))
+    };
     match change {
         EnrolmentChange::Enrolled {
             amount_fen,
@@ -559,7 +570,9 @@ impl Recipients<'_> {
         actor.require(Permission::ReadPeople)?;
         let mut tx = self.store.begin().await?;
         let e = self.enrolment_in_scope(&mut tx, actor, id).await?;
-        let view = self.enrolment_view(&mut tx, e, month_of(self.today())).await?;
+        let view = self
+            .enrolment_view(&mut tx, e, month_of(self.today()))
+            .await?;
         tx.append_audit(&actor.audit(
             "enrolment.read",
             "enrolment",
@@ -661,7 +674,11 @@ impl Recipients<'_> {
                             amount_fen: e.amount_fen,
                             members,
                         },
-                        if note.is_empty() { "审核确认" } else { note },
+                        if note.is_empty() {
+                            "审核确认"
+                        } else {
+                            note
+                        },
                         &actor.username,
                     )
                     .await?;
@@ -712,7 +729,10 @@ impl Recipients<'_> {
         let mut tx = self.store.begin().await?;
         let e = self.enrolment_in_scope(&mut tx, actor, id).await?;
         if e.stage != EnrolmentStage::Confirmed.code() {
-            return Err(ServiceError::invalid("stage", "该保障尚未确认纳入，不能变更"));
+            return Err(ServiceError::invalid(
+                "stage",
+                "该保障尚未确认纳入，不能变更",
+            ));
         }
         let changes = dated(&tx.changes_of(id).await?)?;
         let new = DatedChange {

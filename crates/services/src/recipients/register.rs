@@ -150,7 +150,9 @@ impl Recipients<'_> {
                 township: name_of(9),
                 village: name_of(12),
                 name,
-                id_number_masked: person.map(|p| p.id_number_masked.clone()).unwrap_or_default(),
+                id_number_masked: person
+                    .map(|p| p.id_number_masked.clone())
+                    .unwrap_or_default(),
                 persons: state.members.len(),
                 amount_fen: state.amount.fen(),
                 status_label: state.status.label().to_string(),
@@ -304,7 +306,11 @@ impl Recipients<'_> {
             .write_string_with_format(last, 1, "合计", &bold)
             .map_err(xlsx)?;
         sheet
-            .write_number(last, 6, rows.iter().map(|r| r.persons).sum::<usize>() as f64)
+            .write_number(
+                last,
+                6,
+                rows.iter().map(|r| r.persons).sum::<usize>() as f64,
+            )
             .map_err(xlsx)?;
         let total: i64 = rows.iter().map(|r| r.amount_fen).sum();
         sheet

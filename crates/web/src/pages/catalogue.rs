@@ -40,6 +40,8 @@ pub struct ItemForm {
     materials: String,
     guide: String,
     revision: i64,
+    /// The checkbox: present when ticked.
+    recurring: Option<String>,
 }
 
 async fn render_form(
@@ -64,6 +66,7 @@ async fn render_form(
         materials: item.materials.join("\n"),
         guide: item.guide.clone(),
         revision: item.revision,
+        recurring: item.recurring.then(|| "on".to_string()),
     });
     let html = state.templates.render(
         "item_form.html",
@@ -95,6 +98,7 @@ pub async fn update(
                 materials: form.materials.lines().map(str::to_string).collect(),
                 guide: form.guide.clone(),
                 revision: form.revision,
+                recurring: Some(form.recurring.is_some()),
             };
             state
                 .services
