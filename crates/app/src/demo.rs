@@ -86,7 +86,7 @@ async fn feeds(services: &Services, households: usize, seed: u64) -> Result<()> 
 
 fn print_report(r: &DemoReport) {
     println!(
-        "已生成示范城市“{}”：{}个乡镇（街道）、{}个村（社区）、{}户、{}人、{}条收入记录、{}件救助申请，用时{:.1}秒",
+        "已生成示范城市“{}”：{}个乡镇（街道）、{}个村（社区）、{}户、{}人、{}条收入记录、{}件救助申请、{}户（人）救助对象，用时{:.1}秒",
         r.county,
         r.townships,
         r.villages,
@@ -94,6 +94,7 @@ fn print_report(r: &DemoReport) {
         r.persons,
         r.incomes,
         r.cases,
+        r.enrolments,
         r.elapsed.as_secs_f64()
     );
     println!("示范账号（密码均为 {}）：", r.password);

@@ -106,6 +106,8 @@ pub struct DemoReport {
     pub incomes: usize,
     /// Applications in every state of the one-window journey, some of them overdue.
     pub cases: usize,
+    /// Households and persons enrolled in recurring programs, with their histories.
+    pub enrolments: usize,
     pub users: Vec<DemoUser>,
     pub password: &'static str,
     pub elapsed: Duration,
@@ -519,6 +521,7 @@ pub async fn generate(
         used_ids: HashSet::new(),
     };
     let (mut persons, mut incomes) = (0usize, 0usize);
+    let mut candidates = Vec::new();
     const CHUNK: usize = 2000;
     let mut done = 0;
     while done < households {
@@ -584,6 +587,42 @@ pub async fn generate(
                 }
             }
         }
+        // Some households are in assistance: picked here, written after the cases.
+        let mut cursor = 0;
+        for ((v, ms, _), hid) in batch.iter().zip(&household_ids) {
+            let income: i64 = ms
+                .iter()
+                .flat_map(|m| m.incomes.iter().map(|(_, a)| a.fen()))
+                .sum();
+            let per_capita = income / ms.len().max(1) as i64;
+            // Poor households are the ones in assistance; a few others get disability
+            // subsidies or the like.
+            let pick = if per_capita < crate::recipients::POOR_PER_CAPITA_FEN {
+                generator
+                    .rng
+                    .gen_ratio(crate::recipients::POOR_PER_THOUSAND, 1000)
+            } else {
+                generator.rng.gen_ratio(3, 1000)
+            };
+            if pick {
+                candidates.push(crate::recipients::Candidate {
+                    household_id: *hid,
+                    income_fen: income,
+                    region_code: villages[*v].0.to_string(),
+                    members: ms
+                        .iter()
+                        .enumerate()
+                        .map(|(i, m)| {
+                            (
+                                ids[cursor + i],
+                                jiuzhu_domain::age_between(m.person.birth_date(), today),
+                            )
+                        })
+                        .collect(),
+                });
+            }
+            cursor += ms.len();
+        }
         tx.add_members(&memberships).await?;
         tx.insert_incomes(&income_rows).await?;
         tx.commit().await?;
@@ -594,6 +633,8 @@ pub async fn generate(
     }
     organisations(services).await?;
     let cases = cases(services, &mut generator.rng, households, today).await?;
+    let enrolments =
+        crate::recipients::write(services, &mut generator.rng, &candidates, today).await?;
     let mut tx = services.store.begin().await?;
     tx.set_setting("demo_seed", &seed.to_string()).await?;
     tx.commit().await?;
@@ -608,6 +649,7 @@ pub async fn generate(
         persons,
         incomes,
         cases,
+        enrolments,
         users: users
             .iter()
             .map(|u| DemoUser {

@@ -4,5 +4,6 @@
 
 pub mod city;
 pub mod feeds;
+mod recipients;
 
 pub use city::{generate, DemoReport, DemoUser, COUNTY_CODE, COUNTY_NAME, DEMO_PASSWORD};

@@ -43,6 +43,11 @@ pub fn add_months(month: NaiveDate, n: u32) -> NaiveDate {
         .expect("dates stay in range")
 }
 
+/// The last day of the month `date` falls in.
+pub fn month_end(date: NaiveDate) -> NaiveDate {
+    add_months(date, 1).pred_opt().expect("dates stay in range")
+}
+
 /// Whole months from `from` to `to` (both firsts of months); negative when `to` is earlier.
 pub fn months_between(from: NaiveDate, to: NaiveDate) -> i64 {
     (to.year() as i64 - from.year() as i64) * 12 + to.month() as i64 - from.month() as i64

@@ -39,6 +39,32 @@ impl Regions<'_> {
 }
 
 impl Regions<'_> {
+    /// A region's name as people say it: "杨舍镇 东湖村", "杨舍镇", "张家港市".
+    pub async fn name_of(&self, code: &str) -> Result<String> {
+        if let Some(n) = self.region_names.read().expect("region lock").get(code) {
+            if jiuzhu_domain::RegionCode::parse(code)
+                .is_ok_and(|r| r.level() == jiuzhu_domain::RegionLevel::County)
+            {
+                return Ok(n.clone());
+            }
+        }
+        let mut tx = self.store.begin_read().await?;
+        let name = self.region_name(&mut tx, code).await?;
+        if !name.is_empty() {
+            return Ok(name);
+        }
+        let county = tx
+            .get_region(code)
+            .await?
+            .map(|r| r.name)
+            .unwrap_or_default();
+        self.region_names
+            .write()
+            .expect("region lock")
+            .insert(code.to_string(), county.clone());
+        Ok(county)
+    }
+
     /// The county (or county-level city) the installation serves: the root of its region tree.
     pub async fn county(&self) -> Result<Option<jiuzhu_domain::RegionCode>> {
         let mut tx = self.store.begin_read().await?;

@@ -507,3 +507,108 @@ impl Tx {
         Ok(rows)
     }
 }
+
+/// Many rows at once, for the demo city and migrations of a bureau's existing register.
+impl Tx {
+    /// Inserts enrolments; each row's (household, program, person) must be distinct within the
+    /// call. Returns their ids in the order given.
+    pub async fn insert_enrolments(&mut self, rows: &[EnrolmentRecord]) -> Result<Vec<i64>> {
+        let mut ids = Vec::with_capacity(rows.len());
+        for chunk in rows.chunks(1000) {
+            let sql = format!(
+                "INSERT INTO enrolments (household_id, person_id, program, region_code, case_id,
+                    evaluation_id, report_id, amount_fen, members, first_month, stage, granted_by,
+                    reviewed_by, reviewed_at, review_note, confirmed_by, confirmed_at, next_review,
+                    created_at)
+                 VALUES {} RETURNING id, household_id, program, person_id",
+                crate::value_rows(self.backend(), chunk.len(), 19)
+            );
+            let got: Vec<(i64, i64, String, Option<i64>)> = on_tx!(self, c => {
+                let mut q = sqlx::query_as(&sql);
+                for e in chunk {
+                    q = q.bind(e.household_id).bind(e.person_id).bind(&e.program)
+                        .bind(&e.region_code).bind(e.case_id).bind(e.evaluation_id)
+                        .bind(e.report_id).bind(e.amount_fen).bind(&e.members)
+                        .bind(e.first_month).bind(&e.stage).bind(&e.granted_by)
+                        .bind(&e.reviewed_by).bind(e.reviewed_at).bind(&e.review_note)
+                        .bind(&e.confirmed_by).bind(e.confirmed_at).bind(e.next_review)
+                        .bind(e.created_at);
+                }
+                q.fetch_all(c).await
+            })?;
+            let by_key: std::collections::HashMap<(i64, String, Option<i64>), i64> = got
+                .into_iter()
+                .map(|(id, h, p, person)| ((h, p, person), id))
+                .collect();
+            for e in chunk {
+                ids.push(
+                    *by_key
+                        .get(&(e.household_id, e.program.clone(), e.person_id))
+                        .ok_or(crate::StoreError::NotFound)?,
+                );
+            }
+        }
+        Ok(ids)
+    }
+
+    pub async fn insert_changes(&mut self, rows: &[ChangeRecord]) -> Result<()> {
+        for chunk in rows.chunks(1000) {
+            let sql = format!(
+                "INSERT INTO enrolment_changes (enrolment_id, region_code, month, kind, body,
+                    reason, recorded_by, approved_by, created_at) VALUES {}",
+                crate::value_rows(self.backend(), chunk.len(), 9)
+            );
+            on_tx!(self, c => {
+                let mut q = sqlx::query(&sql);
+                for r in chunk {
+                    q = q.bind(r.enrolment_id).bind(&r.region_code).bind(r.month).bind(&r.kind)
+                        .bind(&r.body).bind(&r.reason).bind(&r.recorded_by)
+                        .bind(&r.approved_by).bind(r.created_at);
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(())
+    }
+
+    pub async fn insert_visits(&mut self, rows: &[VisitRecord]) -> Result<()> {
+        for chunk in rows.chunks(1000) {
+            let sql = format!(
+                "INSERT INTO visits (household_id, region_code, visit_date, visitor, findings,
+                    follow_up, recorded_by, created_at) VALUES {}",
+                crate::value_rows(self.backend(), chunk.len(), 8)
+            );
+            on_tx!(self, c => {
+                let mut q = sqlx::query(&sql);
+                for v in chunk {
+                    q = q.bind(v.household_id).bind(&v.region_code).bind(v.visit_date)
+                        .bind(&v.visitor).bind(&v.findings).bind(&v.follow_up)
+                        .bind(&v.recorded_by).bind(v.created_at);
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(())
+    }
+
+    pub async fn insert_plans(&mut self, rows: &[PlanRecord]) -> Result<()> {
+        for chunk in rows.chunks(1000) {
+            let sql = format!(
+                "INSERT INTO plans (household_id, region_code, version, causes, needs, changes,
+                    based_on, status, created_by, created_at, approved_by, approved_at) VALUES {}",
+                crate::value_rows(self.backend(), chunk.len(), 12)
+            );
+            on_tx!(self, c => {
+                let mut q = sqlx::query(&sql);
+                for p in chunk {
+                    q = q.bind(p.household_id).bind(&p.region_code).bind(p.version)
+                        .bind(&p.causes).bind(&p.needs).bind(&p.changes).bind(&p.based_on)
+                        .bind(&p.status).bind(&p.created_by).bind(p.created_at)
+                        .bind(&p.approved_by).bind(p.approved_at);
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(())
+    }
+}

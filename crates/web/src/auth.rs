@@ -89,6 +89,8 @@ fn forwarded_client(peer: IpAddr, headers: &HeaderMap, config: &crate::WebConfig
 #[derive(Debug, Clone)]
 pub struct WebUser {
     pub actor: Actor,
+    /// Where the user works, by name, for the page header.
+    pub region_name: String,
     pub csrf: String,
     pub session_token: String,
 }
@@ -120,7 +122,14 @@ impl FromRequestParts<AppState> for WebUser {
         if resolved.must_change_password && !matches!(parts.uri.path(), "/password" | "/logout") {
             return Err(PageError::ChangePassword);
         }
+        let region_name = state
+            .services
+            .regions()
+            .name_of(resolved.actor.region.as_str())
+            .await
+            .unwrap_or_default();
         Ok(WebUser {
+            region_name,
             actor: resolved.actor,
             csrf: resolved.csrf_token,
             session_token: token,

@@ -75,6 +75,12 @@ impl Templates {
             "feed_file.html",
             "verification.html",
             "verification_body.html",
+            "recipients.html",
+            "enrolments.html",
+            "enrolment.html",
+            "reviews.html",
+            "household_file.html",
+            "visits.html",
         );
         env.add_filter("yuan", yuan);
         env.add_filter("capital", capital);
@@ -131,6 +137,22 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
         a.role.allows(Permission::ReadPeople) || liaison,
     );
     add("/register", "登记表", a.role.allows(Permission::ReadPeople));
+    add(
+        "/recipients",
+        "救助对象",
+        a.role.allows(Permission::ReadPeople),
+    );
+    add(
+        "/enrolments",
+        "待审批",
+        a.role.allows(Permission::ApproveAssistance),
+    );
+    add(
+        "/reviews",
+        "定期复核",
+        a.role.allows(Permission::ReadPeople),
+    );
+    add("/visits", "走访", a.role.allows(Permission::ReadPeople));
     add("/people", "人员", a.role.allows(Permission::ReadPeople));
     add("/households", "家庭", a.role.allows(Permission::ReadPeople));
     add("/catalogue", "救助事项", true);
@@ -167,7 +189,7 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
             username => a.username,
             role => a.role.label(),
             role_code => a.role.code(),
-            region => a.region.as_str(),
+            region => user.region_name,
             can_write_people => a.role.allows(Permission::WritePeople),
             can_edit_catalogue => a.role.allows(Permission::EditCatalogue),
             can_manage_calendar => a.role.allows(Permission::ManageCalendar),
@@ -196,6 +218,25 @@ pub fn qr_svg(text: &str) -> String {
     format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {size} {size}\" width=\"220\" height=\"220\" role=\"img\" aria-label=\"绑定动态口令的二维码\" shape-rendering=\"crispEdges\"><rect width=\"100%\" height=\"100%\" fill=\"#fff\"/><path d=\"{path}\" fill=\"#000\"/></svg>"
     )
+}
+
+/// A workbook as a download.
+pub fn xlsx_download(bytes: Vec<u8>, file_name: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

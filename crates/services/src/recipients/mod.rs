@@ -179,7 +179,7 @@ fn describe(change: &EnrolmentChange, names: &HashMap<i64, String>) -> String {
 /// Display names of users by username, for showing who did what.
 pub(crate) async fn display_names(
     tx: &mut Tx,
-    usernames: impl IntoIterator<Item = &str>,
+    usernames: Vec<&str>,
 ) -> Result<HashMap<String, String>> {
     let mut names = HashMap::new();
     for u in usernames {

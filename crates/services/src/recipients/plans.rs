@@ -213,14 +213,9 @@ impl Recipients<'_> {
             .await?
             .ok_or(ServiceError::NotFound)?;
         let plans = tx.plans_of(household_id).await?;
-        let names = display_names(
-            &mut tx,
-            plans
-                .iter()
-                .flat_map(|p| [Some(p.created_by.as_str()), p.approved_by.as_deref()])
-                .flatten(),
-        )
-        .await?;
+        let mut users: Vec<&str> = plans.iter().map(|p| p.created_by.as_str()).collect();
+        users.extend(plans.iter().filter_map(|p| p.approved_by.as_deref()));
+        let names = display_names(&mut tx, users).await?;
         Ok(plans
             .into_iter()
             .map(|p| self.plan_view(p, &names))
@@ -442,7 +437,7 @@ impl Recipients<'_> {
             .get_household(household_id, actor.scope())
             .await?
             .ok_or(ServiceError::NotFound)?;
-        let visitor = display_names(&mut tx, [actor.username.as_str()])
+        let visitor = display_names(&mut tx, vec![actor.username.as_str()])
             .await?
             .remove(&actor.username)
             .unwrap_or_default();

@@ -15,6 +15,7 @@ mod households;
 mod organisations;
 mod people;
 mod policy;
+mod recipients;
 mod users;
 
 use std::sync::OnceLock;
@@ -58,6 +59,7 @@ type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
         (name = "calendar", description = "法定工作日历"),
         (name = "policy", description = "救助政策参数、家庭测算（含每步依据）与调整模拟"),
         (name = "feeds", description = "部门数据导入与家庭经济状况核对报告"),
+        (name = "recipients", description = "救助对象：纳入审核确认、保障变更、名册、定期复核、一户一档一策、走访"),
     )
 )]
 struct ApiDoc;
@@ -89,6 +91,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(organisations::routes())
         .merge(policy::routes())
         .merge(feeds::routes())
+        .merge(recipients::routes())
         .route("/openapi.json", get(openapi))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在", None)

@@ -38,7 +38,7 @@ pub async fn list(
     )
 }
 
-fn relations() -> BTreeMap<&'static str, &'static str> {
+pub(crate) fn relations() -> BTreeMap<&'static str, &'static str> {
     Relation::ALL
         .iter()
         .map(|r| (r.code(), r.label()))

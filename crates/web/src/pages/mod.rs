@@ -8,6 +8,7 @@ mod feeds;
 mod households;
 mod people;
 mod policy;
+mod recipients;
 mod session;
 
 use std::collections::BTreeMap;
@@ -63,6 +64,25 @@ pub fn routes() -> Router<AppState> {
         .route("/register", get(cases::register_page))
         .route("/register.xlsx", get(cases::register_xlsx))
         .route("/status", get(cases::status))
+        .route("/recipients", get(recipients::register))
+        .route("/recipients.xlsx", get(recipients::register_xlsx))
+        .route("/enrolments", get(recipients::awaiting))
+        .route("/enrolments/{id}", get(recipients::enrolment))
+        .route("/enrolments/{id}/decision", post(recipients::decide))
+        .route("/enrolments/{id}/changes", post(recipients::change))
+        .route(
+            "/reviews",
+            get(recipients::reviews).post(recipients::propose),
+        )
+        .route("/reviews/{id}/decision", post(recipients::decide_review))
+        .route("/households/{id}/file", get(recipients::household_file))
+        .route("/households/{id}/plans", post(recipients::save_plan))
+        .route(
+            "/households/{id}/plans/{plan}/approval",
+            post(recipients::approve_plan),
+        )
+        .route("/households/{id}/visits", post(recipients::record_visit))
+        .route("/visits", get(recipients::visits))
         .route("/catalogue", get(catalogue::list))
         .route("/catalogue/{code}", get(catalogue::show))
         .route(
