@@ -39,6 +39,16 @@ pub enum Command {
         cases: i64,
     },
     Policy(crate::bench_policy::Args),
+    /// The register of those in assistance for the whole city — its first page and its `.xlsx`
+    /// — then a review of every enrolment paid now (which leaves proposals to confirm).
+    Recipients {
+        /// Times the register page is built (the median is reported).
+        #[arg(long, default_value_t = 5)]
+        pages: usize,
+        /// Skip the review (it writes a proposal per enrolment).
+        #[arg(long)]
+        no_review: bool,
+    },
 }
 
 pub struct LoadOptions {
@@ -55,7 +65,44 @@ pub async fn run_on(services: Services, command: Command) -> Result<()> {
             verify(services, actor, cases).await
         }
         Command::Policy(args) => crate::bench_policy::run(args),
+        Command::Recipients { pages, no_review } => recipients(services, pages, no_review).await,
     }
+}
+
+async fn recipients(services: Services, pages: usize, no_review: bool) -> Result<()> {
+    let actor = crate::cli_actor(&services).await?;
+    let r = services.recipients();
+    let query = jiuzhu_services::recipients::RegisterQuery::default();
+    let mut times = Vec::new();
+    let mut view = None;
+    for _ in 0..pages.max(1) {
+        let started = Instant::now();
+        view = Some(r.register(&actor, &query).await?);
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let view = view.expect("at least one page");
+    println!(
+        "名册（全市，{}）：{}户、{}人、月发放{}元；生成一页 中位数{:.0}毫秒，最慢{:.0}毫秒（{}次）",
+        view.month,
+        view.households,
+        view.persons,
+        jiuzhu_domain::Money::from_fen(view.amount_fen),
+        times[times.len() / 2],
+        times[times.len() - 1],
+        times.len()
+    );
+    let started = Instant::now();
+    let xlsx = r.register_xlsx(&actor, &query).await?;
+    println!(
+        "花名册 .xlsx（全市）：{:.1} MB，用时{:.2}秒",
+        xlsx.len() as f64 / 1_048_576.0,
+        started.elapsed().as_secs_f64()
+    );
+    if !no_review {
+        crate::review::review(&services, crate::review::ReviewArgs::everything()).await?;
+    }
+    Ok(())
 }
 
 #[derive(serde::Serialize)]

@@ -63,9 +63,12 @@ enum Command {
     /// Import a department's feed file (CSV in UTF-8, GBK or GB18030): good rows become facts,
     /// bad rows are listed with row, field and reason; the same file twice changes nothing.
     Import(import::Args),
-    /// Annual or semi-annual review (复核): verify households against the department facts and
-    /// write one line per household; those whose facts need a look are counted.
-    Review(review::Args),
+    /// Periodic review (定期复核) of those in assistance: verify and evaluate every enrolment
+    /// due (or all), proposing each outcome for a reviewer to confirm.
+    Review(review::ReviewArgs),
+    /// Verify households against the department facts and write one line per household; those
+    /// whose facts need a look are counted.
+    CheckHouseholds(review::Args),
     /// Write department files (CSV, GBK and UTF-8) about the people of the database's city and
     /// other residents, with the malformed rows real files have, for demonstration and benchmarks.
     GenerateFeeds(generate_feeds::Args),
@@ -144,7 +147,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Demo(args) => demo::run(&services, args).await,
         Command::Calendar { command } => calendar::run(&services, command).await,
         Command::Import(args) => import::run(&services, args).await,
-        Command::Review(args) => review::run(&services, args).await,
+        Command::Review(args) => review::review(&services, args).await,
+        Command::CheckHouseholds(args) => review::run(&services, args).await,
         Command::GenerateFeeds(args) => generate_feeds::run(&services, args).await,
         Command::Simulate(args) => simulate::run(&services, args).await,
         Command::Audit { command } => audit::run(&services, command).await,

@@ -1,5 +1,6 @@
-//! `jiuzhu review`: the annual or semi-annual review of households against the department facts,
-//! one CSV line each.
+//! `jiuzhu review`: the periodic review of those in assistance — every enrolment due (or all),
+//! verified and evaluated, each outcome proposed for a person to confirm on the 定期复核 page.
+//! `jiuzhu check-households`: the department facts of any households, one CSV line each.
 
 use std::path::PathBuf;
 
@@ -8,6 +9,117 @@ use jiuzhu_services::export::spreadsheet_safe;
 use jiuzhu_services::{clock, Services};
 
 use crate::cli_actor;
+
+#[derive(clap::Args)]
+pub struct ReviewArgs {
+    /// A township's division code; the whole city without it.
+    #[arg(long)]
+    region: Option<String>,
+    /// Enrolments whose review falls due by the end of this month, YYYY-MM (this month by
+    /// default).
+    #[arg(long)]
+    month: Option<String>,
+    /// Every enrolment paid now, whenever its review is due.
+    #[arg(long)]
+    all: bool,
+    /// Also write the proposals to this CSV (UTF-8 with BOM).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+impl ReviewArgs {
+    /// Every enrolment paid now, in the whole city.
+    pub fn everything() -> ReviewArgs {
+        ReviewArgs {
+            region: None,
+            month: None,
+            all: true,
+            out: None,
+        }
+    }
+}
+
+/// Reviews enrolments and leaves each outcome waiting for confirmation.
+pub async fn review(services: &Services, args: ReviewArgs) -> Result<()> {
+    let county = cli_actor(services).await?;
+    let region = match &args.region {
+        Some(code) => {
+            jiuzhu_domain::RegionCode::parse(code).map_err(|e| anyhow::anyhow!("--region：{e}"))?
+        }
+        None => county.region.clone(),
+    };
+    // The command line proposes as the system; a reviewer confirms each proposal.
+    let actor = jiuzhu_services::Actor {
+        role: jiuzhu_domain::Role::WindowClerk,
+        display_name: "系统（批量复核）".into(),
+        region,
+        ..county
+    };
+    let month = match (&args.month, args.all) {
+        (_, true) => clock::today()
+            .checked_add_months(chrono::Months::new(1200))
+            .expect("a date"),
+        (Some(m), false) => {
+            jiuzhu_policy::household::parse_month(m).map_err(|e| anyhow::anyhow!("--month：{e}"))?
+        }
+        (None, false) => clock::today(),
+    };
+    let started = std::time::Instant::now();
+    let batch = services.recipients().review_due(&actor, month).await?;
+    let outcomes: Vec<String> = batch
+        .outcomes
+        .iter()
+        .map(|(label, n)| format!("{label}{n}户"))
+        .collect();
+    println!(
+        "复核{}户（{}），跳过{}户；用时{:.1}秒。结果待审核员在“定期复核”页确认。",
+        batch.reviewed,
+        if outcomes.is_empty() {
+            "无".to_string()
+        } else {
+            outcomes.join("，")
+        },
+        batch.skipped.len(),
+        started.elapsed().as_secs_f64()
+    );
+    if let Some(out) = args.out {
+        let proposals = services.recipients().proposals(&actor).await?;
+        let mut file =
+            std::fs::File::create(&out).with_context(|| format!("无法写入 {}", out.display()))?;
+        std::io::Write::write_all(&mut file, "\u{feff}".as_bytes())?;
+        let mut w = csv::Writer::from_writer(file);
+        w.write_record([
+            "复核编号",
+            "户主",
+            "项目",
+            "复核结果",
+            "变更",
+            "现发（元）",
+            "测算（元）",
+            "依据",
+        ])?;
+        for p in &proposals {
+            let yuan = |f: i64| jiuzhu_domain::Money::from_fen(f).to_string();
+            w.write_record([
+                p.id.to_string(),
+                spreadsheet_safe(&p.head_name).into_owned(),
+                p.program_name.clone(),
+                p.outcome_label.clone(),
+                spreadsheet_safe(&p.change).into_owned(),
+                yuan(p.current_fen),
+                p.evaluated_fen.map(yuan).unwrap_or_default(),
+                spreadsheet_safe(&p.basis.join("；")).into_owned(),
+            ])?;
+        }
+        w.flush()?;
+        println!(
+            "待确认的复核结果{}条已写入{}",
+            proposals.len(),
+            out.display()
+        );
+    }
+    Ok(())
+}
 
 #[derive(clap::Args)]
 pub struct Args {

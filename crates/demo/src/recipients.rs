@@ -65,20 +65,26 @@ pub(crate) async fn write(
     today: NaiveDate,
 ) -> Result<usize> {
     let this_month = month_of(today);
-    let standard = match candidates.first() {
+    // What the jurisdiction's rules give: the 低保 standard, and the 特困 amount of a fully
+    // self-caring person supported at home (basic standard plus care).
+    let (standard, tekun) = match candidates.first() {
         Some(c) => {
             let region = jiuzhu_domain::RegionCode::parse(&c.region_code)
                 .map_err(|e| jiuzhu_services::ServiceError::invalid("region", e.to_string()))?;
             let policy = services.policy();
             let book = policy.book();
-            book.params(
+            let ps = book.params(
                 &policy.jurisdiction_of(&region)?,
                 today,
                 &jiuzhu_policy::Overrides::default(),
-            )?
-            .get("dibao.standard")?
-            .money()
-            .fen()
+            )?;
+            let standard = ps.get("dibao.standard")?.money();
+            let basic = ps.get("tekun.basic_ratio")?.ratio().of(standard);
+            let care = ps
+                .get("tekun.care_dispersed_full")?
+                .ratio()
+                .of(ps.get("tekun.care_subsidy")?.money());
+            (standard.fen(), (basic + care).fen())
         }
         None => return Ok(0),
     };
@@ -88,20 +94,23 @@ pub(crate) async fn write(
         let elderly_alone = c.members.len() == 1 && c.members[0].1 >= 60;
         let gap = standard * size - c.income_fen;
         let roll = rng.gen_range(0..100);
-        let (program, person, amount) = if elderly_alone && gap > 0 && roll < 40 {
-            ("tekun", None, standard * 13 / 10 / 1000 * 1000)
-        } else if gap > 0 && roll < 75 {
-            // Paid as the difference, in whole yuan.
-            ("dibao", None, gap / 100 * 100)
-        } else if gap > -standard * size && roll < 88 {
-            ("near_dibao", None, rng.gen_range(10..30) * 1000)
-        } else {
+        let disability = |rng: &mut StdRng| {
             let (pid, _) = *c.members.choose(rng).expect("members");
             (
                 "disability_subsidies",
                 Some(pid),
                 rng.gen_range(9..19) * 1000,
             )
+        };
+        let (program, person, amount) = if elderly_alone && gap > 0 && roll < 40 {
+            ("tekun", None, tekun)
+        } else if gap > 0 && roll < 88 {
+            // Paid as the difference, in whole yuan.
+            ("dibao", None, gap / 100 * 100)
+        } else if gap <= 0 && gap > -standard * size / 2 && roll < 88 {
+            ("near_dibao", None, rng.gen_range(10..30) * 1000)
+        } else {
+            disability(rng)
         };
         let months_ago = rng.gen_range(1..=24u32);
         let first = add_months(this_month, 0)

@@ -163,7 +163,11 @@ impl Tx {
         let prefix = like_prefix(scope);
         on_tx!(self, c => {
             let sql = match household {
-                Some(_) => format!("{SCAN} AND m.household_id = $3 ORDER BY m.person_id"),
+                // One household: its members' incomes only, not the whole registry's summed.
+                Some(_) => format!("{SCAN} AND m.household_id = $3 ORDER BY m.person_id").replace(
+                    "FROM incomes WHERE since <= $2 GROUP BY person_id",
+                    "FROM incomes WHERE since <= $2 AND person_id IN (SELECT person_id FROM household_members WHERE household_id = $3) GROUP BY person_id",
+                ),
                 None => format!("{SCAN} ORDER BY m.household_id"),
             };
             let mut query = sqlx::query_as::<_, SimulationRow>(&sql).bind(&prefix).bind(until);

@@ -138,6 +138,7 @@ impl Policy<'_> {
         region_code: &str,
         month: NaiveDate,
         report: Option<(String, &jiuzhu_feeds::verify::Report)>,
+        no_supporter_established: bool,
     ) -> Result<Evaluation> {
         let region = RegionCode::parse(region_code)
             .map_err(|e| ServiceError::invalid("region", e.to_string()))?;
@@ -176,6 +177,11 @@ impl Policy<'_> {
             })
             .collect();
         registry_supporters(&mut members);
+        if no_supporter_established {
+            for m in &mut members {
+                m.has_supporter = false;
+            }
+        }
         let mut household = Household::registered(month, members);
         let mut basis = Vec::new();
         match report {
@@ -222,7 +228,7 @@ impl Policy<'_> {
             )
         });
         let evaluation = self
-            .evaluate_registered(case.household_id, &case.region_code, month, latest)
+            .evaluate_registered(case.household_id, &case.region_code, month, latest, false)
             .await?;
         if save {
             let result = serde_json::to_string(&evaluation).expect("evaluation serialises");

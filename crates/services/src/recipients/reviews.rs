@@ -308,9 +308,15 @@ impl Recipients<'_> {
                 &e.region_code,
                 month,
                 Some((format!("复核核对（{}）", report.month), report)),
+                // Having no one bound to support them was established when a 特困 person
+                // was enrolled; the registry does not record it.
+                e.program == "tekun",
             )
             .await?;
         basis.extend(evaluation.basis.iter().skip(1).cloned());
+        if e.program == "tekun" {
+            basis.push("无法定赡养、抚养、扶养义务人：纳入时已调查确认".into());
+        }
         let Some(decision) = evaluation.decision(program) else {
             return Ok(Proposal {
                 outcome: ReviewOutcome::Unchanged,
