@@ -174,11 +174,24 @@ fn generated_feeds_import_by_name_and_the_city_is_reviewed() {
     assert_eq!(again.matches("未作改动").count(), 16, "{again}");
 
     let out = dir.path().join("review.csv");
-    let said = run(&["review", "--out", out.to_str().unwrap()]);
+    let said = run(&["check-households", "--out", out.to_str().unwrap()]);
     assert!(said.contains("40户"), "{said}");
     let csv = std::fs::read_to_string(&out).unwrap();
     assert_eq!(csv.lines().count(), 41);
     assert!(csv.starts_with("\u{feff}household_id,"));
     // A quarter of the rows are about registered people: the review finds some of them.
     assert!(csv.contains("部门数据平均"), "{csv}");
+
+    // The periodic review of those in assistance proposes, and writes what it proposed.
+    let proposals = dir.path().join("proposals.csv");
+    let said = run(&["review", "--all", "--out", proposals.to_str().unwrap()]);
+    assert!(said.contains("待审核员"), "{said}");
+    let csv = std::fs::read_to_string(&proposals).unwrap();
+    assert!(
+        csv.starts_with("\u{feff}复核编号,户主,项目,复核结果"),
+        "{csv}"
+    );
+    // Run again, nothing new is proposed while the first proposals wait.
+    let again = run(&["review", "--all"]);
+    assert!(again.contains("复核0户"), "{again}");
 }

@@ -78,7 +78,16 @@ async fn the_demo_city_is_realistic(db: TestDb) {
         overview.persons > 700 && overview.persons < 2000,
         "{overview:?}"
     );
-    assert_eq!(overview.users, 12);
+    assert_eq!(overview.users, 14);
+    // Some households are in assistance, with histories: about 2–4% on 低保.
+    let mut tx = db.services.store.begin_read().await.unwrap();
+    let enrolled = tx.enrolments_in("", None).await.unwrap();
+    let changes = tx.changes_in("").await.unwrap();
+    drop(tx);
+    let dibao = enrolled.iter().filter(|e| e.program == "dibao").count();
+    assert!((4..=20).contains(&dibao), "{dibao} of 400 on 低保");
+    assert!(enrolled.iter().any(|e| e.program != "dibao"));
+    assert!(changes.len() > enrolled.len(), "histories beyond enrolment");
     let regions = db.services.regions().list(&admin).await.unwrap();
     assert_eq!(regions.iter().filter(|r| r.level == "township").count(), 9);
     assert!(regions.iter().filter(|r| r.level == "village").count() >= 100);

@@ -518,3 +518,57 @@ async fn the_security_administrator_resets_a_password_and_the_clerk_chooses_a_ne
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_found_by_the_clerk_is_confirmed_by_the_reviewer_and_the_file_shows_it() {
+    let app = common::app(200).await;
+    let (hid, enrolment, head) = common::enrolled_household(&app, 831).await;
+    let state = jiuzhu_web::AppState::new(app.services.clone(), jiuzhu_web::WebConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(jiuzhu_web::serve_on(state, listener));
+    let outcome = tokio::task::spawn_blocking(move || {
+        let Some(d) = Driver::start() else { return };
+        // The clerk finds the household among the reviews due and reviews it.
+        d.sign_in(&site, "clerk");
+        d.click("nav a[href='/reviews']");
+        d.wait_text("main h1", |t| t == "定期复核");
+        let due = d.text("main table:last-of-type");
+        assert!(due.contains(&head), "{due}");
+        d.screenshot("reviews-due");
+        d.click(&format!(
+            "form:has(input[name=enrolment_id][value='{enrolment}']) button"
+        ));
+        let notice = d.wait_text(".notice", |t| t.contains("已复核"));
+        assert!(notice.contains("调整救助金额1户"), "{notice}");
+        // The clerk proposed it: she cannot confirm it herself.
+        assert!(d.text("main table").contains("调整救助金额"));
+
+        // The township reviewer confirms the adjustment.
+        d.sign_in(&site, "reviewer");
+        d.click("nav a[href='/reviews']");
+        d.wait_text("main h1", |t| t == "定期复核");
+        let waiting = d.text("main table");
+        assert!(
+            waiting.contains(&head) && waiting.contains("月救助金调整为"),
+            "{waiting}"
+        );
+        d.screenshot("review-proposal");
+        d.click("form[action$='/decision'] button[value=yes]");
+        let done = d.wait_text(".notice", |t| t.contains("已确认"));
+        assert!(done.contains(&head), "{done}");
+
+        // The household file shows the change and the review.
+        d.goto(&format!("{site}/households/{hid}/file"));
+        d.wait_text("main h1", |t| t.starts_with("一户一档"));
+        let file = d.text("main");
+        assert!(file.contains("月救助金调整为"), "{file}");
+        assert!(file.contains("调整救助金额（已确认）"), "{file}");
+        d.screenshot("household-file");
+    })
+    .await;
+    server.abort();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}

@@ -275,10 +275,11 @@ async fn render_reviews(
     let r = state.services.recipients();
     let due = r.reviews_due(&user.actor, month).await?;
     let proposals = r.proposals(&user.actor).await?;
+    let to_review = due.iter().filter(|d| d.proposal_id.is_none()).count();
     let html = state.templates.render(
         "reviews.html",
         context! { ..frame(user, "/reviews"), ..context! {
-            due => due, proposals => proposals, month => month.format("%Y-%m").to_string(),
+            due => due, to_review => to_review, proposals => proposals, month => month.format("%Y-%m").to_string(),
             notice => notice, error => error,
             can_review => user.actor.role.allows(Permission::ManageRecipients),
             can_confirm => user.actor.role.allows(Permission::ApproveAssistance),

@@ -285,3 +285,128 @@ pub fn attribute_value(html: &str, name: &str) -> Option<String> {
     let end = html[start..].find('"')? + start;
     Some(html[start..end].to_string())
 }
+
+/// A household of 杨舍镇 on 低保 for thirteen months at 100.00 yuan a month — far below what the
+/// rules give a couple without income — with its review due today. Returns (household,
+/// enrolment, head's name).
+pub async fn enrolled_household(app: &App, seq: u16) -> (i64, i64, String) {
+    use chrono::{Months, NaiveDate, Utc};
+    use jiuzhu_domain::enrolment::{month_of, EnrolmentChange};
+    let s = &app.services;
+    let clerk = app.actor("clerk").await;
+    let village = s
+        .regions()
+        .list(&clerk)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.level == "village")
+        .unwrap()
+        .code;
+    let id = |y, m, d, n| {
+        jiuzhu_domain::IdNumber::from_parts("320582", NaiveDate::from_ymd_opt(y, m, d).unwrap(), n)
+            .unwrap()
+            .expose()
+            .to_string()
+    };
+    let person = |id_number: String, name: &str| jiuzhu_services::people::PersonInput {
+        id_number,
+        name: name.into(),
+        hukou_region: village.clone(),
+        residence_region: village.clone(),
+        residence_since: NaiveDate::from_ymd_opt(2001, 5, 1),
+        phone: None,
+        disability_grade: None,
+        disability_kind: None,
+        serious_illness: None,
+        labour_capacity: "partial".into(),
+        self_care: "full".into(),
+        residence_permit: false,
+    };
+    let head_name = "柏永康";
+    let head = s
+        .people()
+        .create(&clerk, &person(id(1962, 2, 2, seq), head_name))
+        .await
+        .unwrap();
+    let wife = s
+        .people()
+        .create(&clerk, &person(id(1964, 4, 4, seq + 1), "缪桂芳"))
+        .await
+        .unwrap();
+    let h = s
+        .households()
+        .create(
+            &clerk,
+            &jiuzhu_services::households::HouseholdInput {
+                region_code: village.clone(),
+                address: "河东村5组7号".into(),
+                head_person_id: head.id,
+                from_date: NaiveDate::from_ymd_opt(1988, 1, 1),
+            },
+        )
+        .await
+        .unwrap();
+    let hid = h.household.id;
+    s.households()
+        .add_member(
+            &clerk,
+            hid,
+            &jiuzhu_services::households::MemberInput {
+                person_id: wife.id,
+                relation: "spouse".into(),
+                from_date: NaiveDate::from_ymd_opt(1988, 1, 1),
+            },
+        )
+        .await
+        .unwrap();
+    let today = s.today();
+    let first = month_of(today).checked_sub_months(Months::new(13)).unwrap();
+    let members = vec![head.id, wife.id];
+    let mut tx = s.store.begin().await.unwrap();
+    let ids = tx
+        .insert_enrolments(&[jiuzhu_store::EnrolmentRecord {
+            id: 0,
+            household_id: hid,
+            person_id: None,
+            program: "dibao".into(),
+            region_code: village.clone(),
+            case_id: None,
+            evaluation_id: None,
+            report_id: None,
+            amount_fen: 10_000,
+            members: serde_json::to_string(&members).unwrap(),
+            first_month: first,
+            stage: "confirmed".into(),
+            granted_by: "liaison3".into(),
+            reviewed_by: Some("reviewer".into()),
+            reviewed_at: Some(Utc::now()),
+            review_note: String::new(),
+            confirmed_by: Some("approver".into()),
+            confirmed_at: Some(Utc::now()),
+            next_review: Some(today),
+            created_at: Utc::now(),
+        }])
+        .await
+        .unwrap();
+    let enrolled = EnrolmentChange::Enrolled {
+        amount_fen: 10_000,
+        members,
+    };
+    tx.insert_changes(&[jiuzhu_store::ChangeRecord {
+        id: 0,
+        enrolment_id: ids[0],
+        region_code: village,
+        month: first,
+        kind: "enrolled".into(),
+        body: serde_json::to_string(&enrolled).unwrap(),
+        reason: "审核确认".into(),
+        recorded_by: "approver".into(),
+        approved_by: "approver".into(),
+        created_at: Utc::now(),
+    }])
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    (hid, ids[0], head_name.to_string())
+}

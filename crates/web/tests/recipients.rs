@@ -1,0 +1,266 @@
+//! Those in assistance over HTTP: the register in scope and as a workbook, the two-person review,
+//! the household file, and the pages each role works on.
+
+mod common;
+
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+#[tokio::test]
+async fn the_register_the_review_and_the_file_through_the_api() {
+    let app = common::app(60).await;
+    let (hid, enrolment, head) = common::enrolled_household(&app, 811).await;
+    let clerk = app.token("clerk", false).await;
+    let clerk2 = app.token("clerk2", false).await;
+    let reviewer = app.token("reviewer", false).await;
+
+    // The register of this month: the household, masked, and only 杨舍镇 for its clerk.
+    let reg = app
+        .api(
+            Method::GET,
+            "/api/v1/register?program=dibao",
+            Some(&clerk),
+            None,
+        )
+        .await;
+    assert_eq!(reg.status, StatusCode::OK, "{}", reg.body);
+    let reg = reg.json();
+    let row = reg["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["household_id"] == hid)
+        .expect("the household is on the register");
+    assert_eq!(row["name"], head);
+    assert_eq!(row["amount_fen"], 10_000);
+    assert_eq!(row["persons"], 2);
+    assert!(row["id_number_masked"].as_str().unwrap().contains("****"));
+    assert!(reg["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["township"] == "杨舍镇"));
+    let other = app
+        .api(Method::GET, "/api/v1/register", Some(&clerk2), None)
+        .await
+        .json();
+    assert!(other["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["household_id"] != hid && r["township"] == "塘桥镇"));
+    let hidden = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/enrolments/{enrolment}"),
+            Some(&clerk2),
+            None,
+        )
+        .await;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+    let outside = app
+        .api(
+            Method::GET,
+            "/api/v1/register?region=320582101",
+            Some(&clerk),
+            None,
+        )
+        .await;
+    assert_eq!(outside.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(outside.json()["field"], "region");
+    let xlsx = app
+        .api(Method::GET, "/api/v1/register.xlsx", Some(&clerk), None)
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    assert!(xlsx.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("spreadsheetml"));
+
+    // A change before the enrolment began is refused with its field.
+    let early = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/enrolments/{enrolment}/changes"),
+            Some(&reviewer),
+            Some(json!({"month": "2001-01", "change": {"kind": "suspended"}, "reason": "外出"})),
+        )
+        .await;
+    assert_eq!(
+        early.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        early.body
+    );
+    assert_eq!(early.json()["field"], "month");
+
+    // Due today: the clerk reviews, the reviewer confirms the adjustment.
+    let due = app
+        .api(Method::GET, "/api/v1/reviews/due", Some(&clerk), None)
+        .await
+        .json();
+    assert!(due
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["enrolment_id"] == enrolment));
+    let r = app
+        .api(
+            Method::POST,
+            "/api/v1/reviews",
+            Some(&clerk),
+            Some(json!({"enrolment_ids": [enrolment]})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(r.json()["reviewed"], 1);
+    let proposals = app
+        .api(
+            Method::GET,
+            "/api/v1/reviews/proposals",
+            Some(&reviewer),
+            None,
+        )
+        .await
+        .json();
+    let p = proposals
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["enrolment_id"] == enrolment)
+        .unwrap()
+        .clone();
+    assert_eq!(p["outcome"], "adjust", "{p}");
+    let decision = format!("/api/v1/reviews/{}/decision", p["id"]);
+    let by_clerk = app
+        .api(
+            Method::POST,
+            &decision,
+            Some(&clerk),
+            Some(json!({"confirm": true})),
+        )
+        .await;
+    assert_eq!(by_clerk.status, StatusCode::FORBIDDEN);
+    let ok = app
+        .api(
+            Method::POST,
+            &decision,
+            Some(&reviewer),
+            Some(json!({"confirm": true})),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let twice = app
+        .api(
+            Method::POST,
+            &decision,
+            Some(&reviewer),
+            Some(json!({"confirm": true})),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT);
+
+    // The household file shows the adjustment and the review.
+    let file = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/households/{hid}/file"),
+            Some(&clerk),
+            None,
+        )
+        .await;
+    assert_eq!(file.status, StatusCode::OK, "{}", file.body);
+    let file = file.json();
+    let e = &file["enrolments"][0];
+    assert_eq!(e["changes"][1]["kind"], "adjusted");
+    assert_eq!(e["reviews"][0]["status"], "confirmed");
+
+    // A plan whose need has no measure nor reason is not approved.
+    let plan = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/households/{hid}/plans"),
+            Some(&clerk),
+            Some(json!({"causes": ["illness"], "needs": [{"need": "慢病用药"}]})),
+        )
+        .await;
+    assert_eq!(plan.status, StatusCode::CREATED, "{}", plan.body);
+    let approve = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/plans/{}/approval", plan.json()["id"]),
+            Some(&reviewer),
+            None,
+        )
+        .await;
+    assert_eq!(approve.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(approve.json()["field"], "needs[0]");
+}
+
+#[tokio::test]
+async fn each_role_reads_its_recipients_pages_in_chinese() {
+    let app = common::app(200).await;
+    let (hid, enrolment, head) = common::enrolled_household(&app, 821).await;
+    let (clerk, _) = app.login("clerk").await;
+    let (reviewer, _) = app.login("reviewer").await;
+    let (assistant, _) = app.login("assistant").await;
+    for (who, cookie, path, expect) in [
+        ("clerk", &clerk, "/recipients".to_string(), "救助对象名册"),
+        ("clerk", &clerk, "/reviews".to_string(), "到期的复核"),
+        (
+            "clerk",
+            &clerk,
+            format!("/households/{hid}/file"),
+            "一户一档",
+        ),
+        (
+            "clerk",
+            &clerk,
+            format!("/enrolments/{enrolment}"),
+            "保障变更记录",
+        ),
+        (
+            "reviewer",
+            &reviewer,
+            "/enrolments".to_string(),
+            "待审核、待确认",
+        ),
+        ("assistant", &assistant, "/visits".to_string(), "走访"),
+    ] {
+        let page = app.get(&path, cookie).await;
+        assert_eq!(page.status, StatusCode::OK, "{who} {path}: {}", page.body);
+        assert!(page.body.contains(expect), "{who} {path}");
+        // People read names and places, not codes (attributes may carry them for machines).
+        let text = visible(&page.body);
+        for code in ["dibao", "pending_review", "320582100", "confirmed"] {
+            assert!(!text.contains(code), "{who} {path} shows {code}: {text}");
+        }
+    }
+    let file = app.get(&format!("/households/{hid}/file"), &clerk).await;
+    assert!(file.body.contains(&head) && file.body.contains("最低生活保障"));
+    let roster = app.get("/recipients.xlsx", &clerk).await;
+    assert_eq!(roster.status, StatusCode::OK);
+    // Another township's clerk does not open the file.
+    let (clerk2, _) = app.login("clerk2").await;
+    assert_eq!(
+        app.get(&format!("/households/{hid}/file"), &clerk2)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+/// The text of a page as a person reads it: without tags, scripts or styles.
+fn visible(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
