@@ -402,12 +402,15 @@ async fn a_grant_enrols_and_reviews_keep_the_household_right(db: TestDb) {
         id_of(1970, 5, 5, 502),
         death_month.with_day(6).unwrap()
     );
-    s.feeds()
+    set_day(&db, death_month.checked_add_months(Months::new(1)).unwrap());
+    // The file itself asks the township: a review is proposed as it is imported.
+    let imported = s
+        .feeds()
         .import_bytes(&admin, "death", "死亡登记.csv", csv.as_bytes())
         .await
         .unwrap();
-    set_day(&db, death_month.checked_add_months(Months::new(1)).unwrap());
-    r.review(&clerk, &[id]).await.unwrap();
+    assert_eq!(imported.deaths_proposed, 1);
+    assert_eq!(r.review(&clerk, &[id]).await.unwrap().reviewed, 0);
     let p = r.reviews_of(&clerk, id).await.unwrap().pop().unwrap();
     assert_eq!(p.outcome_label, "减少保障人口", "{:?}", p.basis);
     r.decide_review(&reviewer, p.id, &confirm).await.unwrap();

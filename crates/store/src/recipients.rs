@@ -612,3 +612,27 @@ impl Tx {
         Ok(())
     }
 }
+
+impl Tx {
+    /// The person keys of a feed file's facts.
+    pub async fn fact_keys_of_file(&mut self, file_id: i64) -> Result<Vec<i64>> {
+        let rows = on_tx!(self, c => sqlx::query_scalar(
+            "SELECT DISTINCT person_key FROM facts WHERE file_id = $1")
+            .bind(file_id)
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Each confirmed enrolment's members' blind indexes: (enrolment, person, index).
+    pub async fn enrolled_indexes(&mut self) -> Result<Vec<(i64, i64, Option<String>)>> {
+        let rows = on_tx!(self, c => sqlx::query_as(
+            "SELECT e.id, p.id, p.id_number_index FROM enrolments e
+             JOIN household_members m ON m.household_id = e.household_id AND m.to_date IS NULL
+             JOIN persons p ON p.id = m.person_id
+             WHERE e.stage = 'confirmed'")
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+}

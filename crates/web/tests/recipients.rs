@@ -236,6 +236,16 @@ async fn each_role_reads_its_recipients_pages_in_chinese() {
             assert!(!text.contains(code), "{who} {path} shows {code}: {text}");
         }
     }
+    // The household has not been visited since it was enrolled: the supervisor's board says so.
+    let (supervisor, _) = app.login("supervisor").await;
+    let board = app.get("/overdue", &supervisor).await;
+    assert!(board.body.contains("逾期未走访"), "{}", board.body);
+    let due = app.get("/visits", &clerk).await;
+    assert!(
+        due.body.contains(&head) && due.body.contains("已逾期"),
+        "{}",
+        due.body
+    );
     let file = app.get(&format!("/households/{hid}/file"), &clerk).await;
     assert!(file.body.contains(&head) && file.body.contains("最低生活保障"));
     let roster = app.get("/recipients.xlsx", &clerk).await;

@@ -77,6 +77,10 @@ pub struct ImportReport {
     pub category_label: String,
     /// True when the same file had been imported before: nothing was changed.
     pub already_imported: bool,
+    /// Those in assistance the file names as dead: a review of each was proposed for the
+    /// township to confirm.
+    #[serde(default)]
+    pub deaths_proposed: usize,
     /// The rejected rows (all of them).
     pub rejections: Vec<FeedRejection>,
 }
@@ -156,6 +160,7 @@ impl Feeds<'_> {
             file: file.into(),
             category_label: label,
             already_imported: true,
+            deaths_proposed: 0,
             rejections: rejections.into_iter().map(Into::into).collect(),
         })
     }
@@ -247,6 +252,7 @@ impl Feeds<'_> {
                 file: file.into(),
                 category_label: c.label.to_string(),
                 already_imported: true,
+                deaths_proposed: 0,
                 rejections: rejections.into_iter().map(Into::into).collect(),
             });
         }
@@ -313,10 +319,18 @@ impl Feeds<'_> {
         let file = tx.feed_file(file_id).await?.ok_or(ServiceError::NotFound)?;
         tx.commit().await?;
         self.store.refresh_statistics(&["facts"]).await?;
+        // A death ends a recipient's part from the month after: the township is asked at once,
+        // not at the next scheduled review.
+        let deaths_proposed = if c.code == "death" && accepted > 0 {
+            self.recipients().review_deaths(file_id).await?
+        } else {
+            0
+        };
         Ok(ImportReport {
             file: file.into(),
             category_label: c.label.to_string(),
             already_imported: false,
+            deaths_proposed,
             rejections: rejections.into_iter().map(Into::into).collect(),
         })
     }

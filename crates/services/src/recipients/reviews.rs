@@ -526,6 +526,57 @@ impl Recipients<'_> {
         })
     }
 
+    /// Reviews the enrolments of those a death file names (the platform acting on the file, for
+    /// each township to confirm). Returns how many were proposed.
+    pub(crate) async fn review_deaths(&self, file_id: i64) -> Result<usize> {
+        let mut tx = self.store.begin_read().await?;
+        let keys: std::collections::HashSet<i64> =
+            tx.fact_keys_of_file(file_id).await?.into_iter().collect();
+        let mut hit: Vec<i64> = tx
+            .enrolled_indexes()
+            .await?
+            .into_iter()
+            .filter(|(_, _, index)| {
+                index
+                    .as_deref()
+                    .and_then(jiuzhu_store::blind_key_of_index)
+                    .is_some_and(|k| keys.contains(&k))
+            })
+            .map(|(e, _, _)| e)
+            .collect();
+        let county = tx
+            .regions_under("")
+            .await?
+            .into_iter()
+            .find(|r| r.level == "county")
+            .and_then(|r| jiuzhu_domain::RegionCode::parse(&r.code).ok());
+        hit.sort_unstable();
+        hit.dedup();
+        // Only those still paid: an enrolment already ended needs nothing.
+        let month = month_of(self.today());
+        let mut paying = Vec::with_capacity(hit.len());
+        for id in hit {
+            let state = state_in(&dated(&tx.changes_of(id).await?)?, month);
+            if matches!(
+                state.status,
+                MonthStatus::Paid | MonthStatus::Suspended | MonthStatus::GradualExit
+            ) {
+                paying.push(id);
+            }
+        }
+        let hit = paying;
+        drop(tx);
+        let Some(county) = county.filter(|_| !hit.is_empty()) else {
+            return Ok(0);
+        };
+        let actor = Actor {
+            role: jiuzhu_domain::Role::WindowClerk,
+            display_name: "系统（死亡信息比对）".into(),
+            ..Actor::system(county, jiuzhu_store::Interface::Cli)
+        };
+        Ok(self.review(&actor, &hit).await?.reviewed)
+    }
+
     /// Reviews every enrolment due by the end of `month` in the actor's region.
     pub async fn review_due(&self, actor: &Actor, month: NaiveDate) -> Result<BatchReview> {
         let due: Vec<i64> = self

@@ -412,7 +412,38 @@ pub async fn queue_page(
         "due" => "/overdue",
         _ => "/queue",
     };
-    state.templates.render("queue.html", context! { ..frame(user, active), ..context! { title => title, rows => rows, which => which }})
+    // Those in assistance left unvisited or unreviewed past their dates reach the board too.
+    let mut late_recipients: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    if which == "due" && a.role.allows(Permission::ReadPeople) {
+        let r = state.services.recipients();
+        let township = |name: &str| name.split(' ').next().unwrap_or(name).to_string();
+        for v in r.visits_due(a, today).await? {
+            if v.overdue {
+                late_recipients
+                    .entry(township(&v.region_name))
+                    .or_default()
+                    .0 += 1;
+            }
+        }
+        for d in r.reviews_due(a, today).await? {
+            if d.overdue && d.proposal_id.is_none() {
+                late_recipients
+                    .entry(township(&d.region_name))
+                    .or_default()
+                    .1 += 1;
+            }
+        }
+    }
+    let late_recipients: Vec<_> = late_recipients
+        .into_iter()
+        .map(|(t, (visits, reviews))| context! { township => t, visits => visits, reviews => reviews })
+        .collect();
+    state.templates.render(
+        "queue.html",
+        context! { ..frame(user, active), ..context! {
+            title => title, rows => rows, which => which, late_recipients => late_recipients,
+        }},
+    )
 }
 
 /// "剩余3个工作日", "今日到期", "逾期2个工作日".
