@@ -64,6 +64,8 @@ pub struct AwardRecord {
     pub region_code: String,
     pub amount_fen: i64,
     pub note: String,
+    /// JSON list of the payments in fen: one, or the stages of a staged grant (分期).
+    pub stages: String,
     pub granted_by: String,
     pub granted_at: DateTime<Utc>,
 }
@@ -311,8 +313,8 @@ impl Tx {
     pub async fn insert_award(&mut self, a: &AwardRecord) -> Result<i64> {
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO awards (household_id, case_id, item, region_code, amount_fen, note,
-                granted_by, granted_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id")
+                granted_by, granted_at, stages)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
             .bind(a.household_id)
             .bind(a.case_id)
             .bind(&a.item)
@@ -321,6 +323,7 @@ impl Tx {
             .bind(&a.note)
             .bind(&a.granted_by)
             .bind(a.granted_at)
+            .bind(&a.stages)
             .fetch_one(c)
             .await)?;
         Ok(id)
@@ -328,8 +331,8 @@ impl Tx {
 
     pub async fn awards_of_household(&mut self, household_id: i64) -> Result<Vec<AwardRecord>> {
         let rows = on_tx!(self, c => sqlx::query_as(
-            "SELECT id, household_id, case_id, item, region_code, amount_fen, note, granted_by,
-                granted_at FROM awards WHERE household_id = $1 ORDER BY id")
+            "SELECT id, household_id, case_id, item, region_code, amount_fen, note, stages,
+                granted_by, granted_at FROM awards WHERE household_id = $1 ORDER BY id")
             .bind(household_id)
             .fetch_all(c)
             .await)?;
@@ -634,5 +637,29 @@ impl Tx {
             .fetch_all(c)
             .await)?;
         Ok(rows)
+    }
+}
+
+impl Tx {
+    /// Full identity numbers of these persons, decrypted (for an audited reveal).
+    pub async fn identity_numbers(&mut self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, id_number_cipher FROM persons WHERE id IN {}",
+                crate::value_rows(self.backend(), 1, chunk.len())
+            );
+            let rows: Vec<(i64, Vec<u8>)> = on_tx!(self, c => {
+                let mut q = sqlx::query_as(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(c).await
+            })?;
+            for (id, blob) in rows {
+                out.push((id, self.cipher().decrypt(crate::people::ID_CONTEXT, &blob)?));
+            }
+        }
+        Ok(out)
     }
 }

@@ -555,6 +555,7 @@ CREATE TABLE awards (
     region_code TEXT NOT NULL,
     amount_fen BIGINT NOT NULL,
     note TEXT NOT NULL,
+    stages TEXT NOT NULL,
     granted_by TEXT NOT NULL,
     granted_at {ts} NOT NULL
 );

@@ -68,6 +68,48 @@ async fn the_register_the_review_and_the_file_through_the_api() {
         .await;
     assert_eq!(outside.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(outside.json()["field"], "region");
+    // The full numbers of a page only on request, by a role that may, and recorded.
+    let revealed = app
+        .api(
+            Method::GET,
+            "/api/v1/register?program=dibao&reveal=true",
+            Some(&clerk),
+            None,
+        )
+        .await
+        .json();
+    let shown = revealed["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["household_id"] == hid)
+        .unwrap()["id_number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(shown.len(), 18);
+    assert!(!shown.contains('*'));
+    let admin = app.token("admin", false).await;
+    let refused = app
+        .api(
+            Method::GET,
+            "/api/v1/register?reveal=true",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let mut tx = app.services.store.begin_read().await.unwrap();
+    let (reveals, _) = tx
+        .search_audit(&jiuzhu_store::AuditFilter {
+            action_prefix: Some("register.reveal".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    drop(tx);
+    assert_eq!(reveals.len(), 1);
     let xlsx = app
         .api(Method::GET, "/api/v1/register.xlsx", Some(&clerk), None)
         .await;

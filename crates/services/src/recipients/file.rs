@@ -22,6 +22,8 @@ pub struct AwardView {
     pub case_id: Option<i64>,
     pub item_name: String,
     pub amount_fen: i64,
+    /// The payments in fen: one, or the stages of a staged grant.
+    pub stages_fen: Vec<i64>,
     pub note: String,
     pub granted_at: DateTime<Utc>,
 }
@@ -90,6 +92,7 @@ impl Recipients<'_> {
                     .item(&a.item)
                     .map_or_else(|| a.item.clone(), |i| i.name.clone()),
                 amount_fen: a.amount_fen,
+                stages_fen: serde_json::from_str(&a.stages).unwrap_or_default(),
                 note: a.note,
                 granted_at: a.granted_at,
             })

@@ -296,6 +296,28 @@ impl Services {
         let recurring = catalogue.item(item).is_some_and(|i| i.recurring);
         let now = self.now();
         if !(recurring && monthly) {
+            // A staged grant (临时救助 分期) pays as its evaluation staged it, when the amounts
+            // agree; otherwise in one payment.
+            let stages: Vec<i64> = tx
+                .case_evaluations(case_id)
+                .await?
+                .into_iter()
+                .max_by_key(|e| e.id)
+                .and_then(|e| serde_json::from_str::<serde_json::Value>(&e.result).ok())
+                .and_then(|v| {
+                    v["decisions"].as_array()?.iter().find_map(|d| {
+                        let stages: Vec<i64> = d["stages_fen"]
+                            .as_array()?
+                            .iter()
+                            .filter_map(|x| x.as_i64())
+                            .collect();
+                        (d["program"] == "temporary"
+                            && item == "temporary_assistance"
+                            && stages.iter().sum::<i64>() == amount.fen())
+                        .then_some(stages)
+                    })
+                })
+                .unwrap_or_else(|| vec![amount.fen()]);
             tx.insert_award(&jiuzhu_store::AwardRecord {
                 id: 0,
                 household_id,
@@ -304,6 +326,7 @@ impl Services {
                 region_code: region.to_string(),
                 amount_fen: amount.fen(),
                 note: note.to_string(),
+                stages: serde_json::to_string(&stages).expect("amounts serialise"),
                 granted_by: actor.username.clone(),
                 granted_at: now,
             })

@@ -29,6 +29,8 @@ pub struct RegisterQuery {
     pub q: Option<String>,
     /// 1-based page.
     pub page: Option<usize>,
+    /// Show the page's full identity numbers (roles that may; each reveal is recorded).
+    pub reveal: Option<bool>,
 }
 
 /// One line of the register.
@@ -42,7 +44,11 @@ pub struct RegisterRow {
     pub village: String,
     /// The head of household, or the person for individual enrolments.
     pub name: String,
+    /// The person listed (the head, or the one covered).
+    pub person_id: i64,
     pub id_number_masked: String,
+    /// The full number, only when revealed.
+    pub id_number: Option<String>,
     pub persons: usize,
     pub amount_fen: i64,
     pub status_label: String,
@@ -150,9 +156,11 @@ impl Recipients<'_> {
                 township: name_of(9),
                 village: name_of(12),
                 name,
+                person_id: person.map_or(0, |p| p.person_id),
                 id_number_masked: person
                     .map(|p| p.id_number_masked.clone())
                     .unwrap_or_default(),
+                id_number: None,
                 persons: state.members.len(),
                 amount_fen: state.amount.fen(),
                 status_label: state.status.label().to_string(),
@@ -202,11 +210,30 @@ impl Recipients<'_> {
             rows.iter().map(|r| r.persons).sum(),
             rows.iter().map(|r| r.amount_fen).sum(),
         );
-        let shown: Vec<RegisterRow> = rows
+        let mut shown: Vec<RegisterRow> = rows
             .into_iter()
             .skip((page - 1) * PAGE_SIZE)
             .take(PAGE_SIZE)
             .collect();
+        if q.reveal == Some(true) {
+            actor.require(Permission::RevealIdentity)?;
+            let ids: Vec<i64> = shown.iter().map(|r| r.person_id).collect();
+            let mut tx = self.store.begin().await?;
+            let numbers: std::collections::HashMap<i64, String> =
+                tx.identity_numbers(&ids).await?.into_iter().collect();
+            tx.append_audit(&actor.audit(
+                "register.reveal",
+                "region",
+                actor.scope(),
+                Some(actor.scope()),
+                json!({"month": month.format("%Y-%m").to_string(), "persons": ids}),
+            ))
+            .await?;
+            tx.commit().await?;
+            for r in &mut shown {
+                r.id_number = numbers.get(&r.person_id).cloned();
+            }
+        }
         self.reads
             .record(actor.audit(
                 "register.read",

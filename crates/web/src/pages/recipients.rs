@@ -92,6 +92,7 @@ pub async fn register(
         context! { ..frame(&user, "/recipients"), ..context! {
             view => view, error => error, month => month, q => q, programs => PROGRAMS,
             places => places, query => query,
+            can_reveal => a.role.allows(Permission::RevealIdentity),
         }},
     )?;
     Ok(page_reply(
