@@ -217,6 +217,91 @@ async fn the_register_the_review_and_the_file_through_the_api() {
     assert_eq!(e["changes"][1]["kind"], "adjusted");
     assert_eq!(e["reviews"][0]["status"], "confirmed");
 
+    // The state of any month: before the enrolment nothing, in its first month the first amount.
+    let first = app
+        .services
+        .today()
+        .checked_sub_months(chrono::Months::new(13))
+        .unwrap();
+    let then = app
+        .api(
+            Method::GET,
+            &format!(
+                "/api/v1/enrolments/{enrolment}?month={}",
+                first.format("%Y-%m")
+            ),
+            Some(&clerk),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(
+        (then["status"].as_str(), then["amount_fen"].as_i64()),
+        (Some("paid"), Some(10_000))
+    );
+    let before = first.checked_sub_months(chrono::Months::new(1)).unwrap();
+    let none = app
+        .api(
+            Method::GET,
+            &format!(
+                "/api/v1/enrolments/{enrolment}?month={}",
+                before.format("%Y-%m")
+            ),
+            Some(&clerk),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(none["status"], "not_yet");
+
+    // Entered by hand: an overlapping 低保 is refused; 低保边缘 waits for two other people.
+    let next = app
+        .services
+        .today()
+        .checked_add_months(chrono::Months::new(1))
+        .unwrap();
+    let month = next.format("%Y-%m").to_string();
+    let twice = app
+        .api(
+            Method::POST,
+            "/api/v1/enrolments",
+            Some(&clerk),
+            Some(json!({"household_id": hid, "program": "dibao", "amount_fen": 50_000, "first_month": month, "note": "旧名册移交"})),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::CONFLICT, "{}", twice.body);
+    let manual = app
+        .api(
+            Method::POST,
+            "/api/v1/enrolments",
+            Some(&clerk),
+            Some(json!({"household_id": hid, "program": "near_dibao", "amount_fen": 20_000, "first_month": month, "note": "镇联席评审会议纪要第12号"})),
+        )
+        .await;
+    assert_eq!(manual.status, StatusCode::CREATED, "{}", manual.body);
+    let id = manual.json()["id"].as_i64().unwrap();
+    let decide = format!("/api/v1/enrolments/{id}/decision");
+    let yes = json!({"approve": true, "note": ""});
+    for (who, token, status) in [
+        ("reviewer reviews", &reviewer, StatusCode::OK),
+        (
+            "reviewer confirms her own review",
+            &reviewer,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    ] {
+        let r = app
+            .api(Method::POST, &decide, Some(token), Some(yes.clone()))
+            .await;
+        assert_eq!(r.status, status, "{who}: {}", r.body);
+    }
+    let reviewer2 = app.token("reviewer2", false).await;
+    let confirmed = app
+        .api(Method::POST, &decide, Some(&reviewer2), Some(yes.clone()))
+        .await;
+    assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+    assert_eq!(confirmed.json()["first_month"], month);
+
     // A plan whose need has no measure nor reason is not approved.
     let plan = app
         .api(

@@ -115,6 +115,24 @@ pub struct ChangeInput {
     pub reason: String,
 }
 
+/// An enrolment entered by hand (an application decided on paper, a household carried over
+/// from the bureau's old register): it is reviewed and confirmed like a grant.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct EnrolInput {
+    pub household_id: i64,
+    /// A recurring catalogue item: dibao, tekun, near_dibao, disability_subsidies.
+    pub program: String,
+    /// The one person covered, for individual items (the disability subsidies).
+    pub person_id: Option<i64>,
+    /// Monthly amount in fen.
+    pub amount_fen: i64,
+    /// YYYY-MM of the first payment.
+    pub first_month: String,
+    /// Why, and on what decision.
+    pub note: String,
+}
+
 /// The decision on an enrolment waiting for review or confirmation.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default)]
@@ -276,6 +294,49 @@ impl Services {
         Ok(add_months(from, months.clamp(1, 120) as u32))
     }
 
+    /// 应保尽保, not twice: refused when the household (or the person) already has an
+    /// enrolment in the program waiting for a decision, or one not ended by `from`.
+    pub(crate) async fn refuse_overlap(
+        &self,
+        tx: &mut Tx,
+        household_id: i64,
+        program: &str,
+        person: Option<i64>,
+        from: NaiveDate,
+        field: &str,
+    ) -> Result<()> {
+        let catalogue = self.catalogue_now(tx).await?;
+        for other in tx.enrolments_of_household(household_id).await? {
+            if other.program != program || (person.is_some() && other.person_id != person) {
+                continue;
+            }
+            let open = match EnrolmentStage::from_code(&other.stage) {
+                Some(EnrolmentStage::PendingReview | EnrolmentStage::PendingConfirmation) => true,
+                Some(EnrolmentStage::Confirmed) => {
+                    let changes = dated(&tx.changes_of(other.id).await?)?;
+                    let later = changes.iter().map(|c| c.month).max().unwrap_or(from);
+                    // Ended by `from`, and nothing after: the months do not overlap.
+                    let ended = state_in(&changes, from.max(later));
+                    !(ended.status == MonthStatus::Ended
+                        && ended.ended_from.is_some_and(|m| m <= from))
+                }
+                _ => false,
+            };
+            if open {
+                return Err(ServiceError::Conflict {
+                    field: Some(field.into()),
+                    message: format!(
+                        "该{}已在{}保障中（第{}号），月份重叠，不能重复纳入；如需调整金额请办理保障变更",
+                        if person.is_some() { "人员" } else { "家庭" },
+                        catalogue.item(program).map_or(program, |i| i.name.as_str()),
+                        other.id
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// A department granted an item with money (inside the grant's transaction): a recurring
     /// item paid monthly enrols the household (or the person); anything else is a one-off award.
     #[allow(clippy::too_many_arguments)]
@@ -344,31 +405,15 @@ impl Services {
             household.current_members().map(|m| m.person_id).collect()
         };
         let month = month_of(self.today());
-        // 应保尽保, not twice: one enrolment per household (or person) and program at a time.
-        for other in tx.enrolments_of_household(household_id).await? {
-            if other.program != item || (individual && other.person_id != Some(applicant_id)) {
-                continue;
-            }
-            let open = match EnrolmentStage::from_code(&other.stage) {
-                Some(EnrolmentStage::PendingReview | EnrolmentStage::PendingConfirmation) => true,
-                Some(EnrolmentStage::Confirmed) => {
-                    let changes = dated(&tx.changes_of(other.id).await?)?;
-                    state_in(&changes, add_months(month, 1)).status != MonthStatus::Ended
-                }
-                _ => false,
-            };
-            if open {
-                return Err(ServiceError::Conflict {
-                    field: Some("item".into()),
-                    message: format!(
-                        "该{}已在{}保障中（第{}号），不能重复纳入；如需调整金额请办理保障变更",
-                        if individual { "人员" } else { "家庭" },
-                        catalogue.item(item).map_or(item, |i| i.name.as_str()),
-                        other.id
-                    ),
-                });
-            }
-        }
+        self.refuse_overlap(
+            tx,
+            household_id,
+            item,
+            individual.then_some(applicant_id),
+            add_months(month, 1),
+            "item",
+        )
+        .await?;
         let evaluation_id = tx
             .case_evaluations(case_id)
             .await?
@@ -590,12 +635,20 @@ impl Services {
 impl Recipients<'_> {
     /// One enrolment, with its history and its state this month.
     pub async fn enrolment(&self, actor: &Actor, id: i64) -> Result<EnrolmentView> {
+        self.enrolment_at(actor, id, self.today()).await
+    }
+
+    /// One enrolment as it stood (or will stand) in the month of `on`: what was paid, to whom.
+    pub async fn enrolment_at(
+        &self,
+        actor: &Actor,
+        id: i64,
+        on: NaiveDate,
+    ) -> Result<EnrolmentView> {
         actor.require(Permission::ReadPeople)?;
         let mut tx = self.store.begin().await?;
         let e = self.enrolment_in_scope(&mut tx, actor, id).await?;
-        let view = self
-            .enrolment_view(&mut tx, e, month_of(self.today()))
-            .await?;
+        let view = self.enrolment_view(&mut tx, e, month_of(on)).await?;
         tx.append_audit(&actor.audit(
             "enrolment.read",
             "enrolment",
@@ -606,6 +659,95 @@ impl Recipients<'_> {
         .await?;
         tx.commit().await?;
         Ok(view)
+    }
+
+    /// Enters an enrolment by hand, waiting for review and confirmation. The household's
+    /// current members are covered (or the one person, for individual items); one overlapping an
+    /// enrolment in the same program is refused.
+    pub async fn enrol(&self, actor: &Actor, input: &EnrolInput) -> Result<EnrolmentView> {
+        actor.require(Permission::ManageRecipients)?;
+        if actor.read_only {
+            return Err(ServiceError::Forbidden);
+        }
+        let first_month = parse_month("first_month", &input.first_month)?;
+        if !(1..=crate::cases::MAX_GRANT.fen()).contains(&input.amount_fen) {
+            return Err(ServiceError::invalid(
+                "amount_fen",
+                format!("救助金额应在0.01元至{}元之间", crate::cases::MAX_GRANT),
+            ));
+        }
+        let note = crate::cases::text("note", &input.note, "纳入依据")?;
+        let mut tx = self.store.begin().await?;
+        let catalogue = self.catalogue_now(&mut tx).await?;
+        let item = catalogue
+            .item(&input.program)
+            .filter(|i| i.recurring)
+            .ok_or_else(|| {
+                ServiceError::invalid(
+                    "program",
+                    format!("“{}”不是按月发放的救助项目", input.program),
+                )
+            })?;
+        let household = tx
+            .get_household(input.household_id, actor.scope())
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let current: Vec<i64> = household.current_members().map(|m| m.person_id).collect();
+        let individual = INDIVIDUAL_ITEMS.contains(&item.code.as_str());
+        let members = match (individual, input.person_id) {
+            (true, Some(p)) if current.contains(&p) => vec![p],
+            (true, _) => {
+                return Err(ServiceError::invalid(
+                    "person_id",
+                    "个人救助项目须指定本户现有成员",
+                ))
+            }
+            (false, _) => current,
+        };
+        self.refuse_overlap(
+            &mut tx,
+            household.id,
+            &item.code,
+            individual.then(|| members[0]),
+            first_month,
+            "program",
+        )
+        .await?;
+        let now = self.now();
+        let id = tx
+            .insert_enrolment(&EnrolmentRecord {
+                id: 0,
+                household_id: household.id,
+                person_id: individual.then(|| members[0]),
+                program: item.code.clone(),
+                region_code: household.region_code.clone(),
+                case_id: None,
+                evaluation_id: None,
+                report_id: None,
+                amount_fen: input.amount_fen,
+                members: serde_json::to_string(&members).expect("ids serialise"),
+                first_month,
+                stage: EnrolmentStage::PendingReview.code().to_string(),
+                granted_by: actor.username.clone(),
+                reviewed_by: None,
+                reviewed_at: None,
+                review_note: note.clone(),
+                confirmed_by: None,
+                confirmed_at: None,
+                next_review: None,
+                created_at: now,
+            })
+            .await?;
+        tx.append_audit(&actor.audit(
+            "enrolment.create",
+            "enrolment",
+            id,
+            Some(&household.region_code),
+            json!({"program": item.code, "amount_fen": input.amount_fen, "first_month": input.first_month, "note": note}),
+        ))
+        .await?;
+        tx.commit().await?;
+        self.enrolment(actor, id).await
     }
 
     /// 审核 and 确认 of an enrolment waiting for them. The township reviews; the county bureau
@@ -647,10 +789,10 @@ impl Recipients<'_> {
                 }
             }
             Some(EnrolmentStage::PendingConfirmation) => {
-                let delegated =
-                    self.count_param(&e.region_code, "approval.delegated", self.today())? == 1;
+                let delegated = !CONFIRMED_PROGRAMS.contains(&e.program.as_str())
+                    || self.count_param(&e.region_code, "approval.delegated", self.today())? == 1;
                 let may = if delegated {
-                    actor.role == Role::TownshipReviewer
+                    matches!(actor.role, Role::TownshipReviewer | Role::CountyApprover)
                 } else {
                     actor.role == Role::CountyApprover
                 };
@@ -670,7 +812,12 @@ impl Recipients<'_> {
                         "审核人不能确认自己审核的保障：须由另一人确认",
                     ));
                 }
-                let first_month = add_months(month_of(self.today()), 1);
+                // A grant pays from the month after confirmation; an enrolment entered by hand
+                // from the month it names.
+                let first_month = match e.case_id {
+                    Some(_) => add_months(month_of(self.today()), 1),
+                    None => e.first_month,
+                };
                 let done = if decision.approve {
                     let mut confirmed = e.clone();
                     confirmed.first_month = first_month;

@@ -7,9 +7,9 @@ use axum::response::Response;
 use axum::Json;
 use chrono::NaiveDate;
 use jiuzhu_services::recipients::{
-    BatchReview, ChangeInput, DecisionInput, DueReview, EnrolmentView, HouseholdFile, PlanInput,
-    PlanView, RegisterQuery, RegisterView, ReviewDecision, ReviewView, VisitDue, VisitInput,
-    VisitView,
+    BatchReview, ChangeInput, DecisionInput, DueReview, EnrolInput, EnrolmentView, HouseholdFile,
+    PlanInput, PlanView, RegisterQuery, RegisterView, ReviewDecision, ReviewView, VisitDue,
+    VisitInput, VisitView,
 };
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -23,6 +23,7 @@ use crate::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(awaiting))
+        .routes(routes!(enrol))
         .routes(routes!(enrolment))
         .routes(routes!(decide))
         .routes(routes!(change))
@@ -48,14 +49,32 @@ pub async fn awaiting(
     Ok(Json(s.services.recipients().awaiting(&a).await?))
 }
 
+#[utoipa::path(post, path = "/enrolments", tag = "recipients", request_body = EnrolInput,
+    responses((status = 201, body = EnrolmentView, description = "手工录入的纳入（纸质审批、旧名册移交），待审核确认；与同一项目月份重叠的予以拒绝")))]
+pub async fn enrol(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(e): ApiJson<EnrolInput>,
+) -> Created<EnrolmentView> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.recipients().enrol(&a, &e).await?),
+    ))
+}
+
 #[utoipa::path(get, path = "/enrolments/{id}", tag = "recipients",
-    params(("id" = i64, Path)), responses((status = 200, body = EnrolmentView)))]
+    params(("id" = i64, Path), MonthQuery),
+    responses((status = 200, body = EnrolmentView, description = "某月（默认本月）的保障状态、金额和保障人口，以及全部变更")))]
 pub async fn enrolment(
     State(s): State<AppState>,
     ApiUser(a): ApiUser,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<EnrolmentView> {
-    Ok(Json(s.services.recipients().enrolment(&a, id).await?))
+    let on = month_or_now(&s, &q)?;
+    Ok(Json(
+        s.services.recipients().enrolment_at(&a, id, on).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/enrolments/{id}/decision", tag = "recipients",
