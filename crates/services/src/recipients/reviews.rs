@@ -131,6 +131,9 @@ pub struct ReviewDecision {
     pub note: String,
 }
 
+/// Households weighed side by side and written in one transaction during a batch review.
+const REVIEW_GROUP: usize = 64;
+
 /// What was found for a household: the proposal, its change and its basis.
 struct Proposal {
     outcome: ReviewOutcome,
@@ -469,48 +472,75 @@ impl Recipients<'_> {
         let mut outcomes: HashMap<&'static str, usize> = HashMap::new();
         let mut skipped = Vec::new();
         let mut reviewed = 0;
-        for e in &enrolments {
+        let mut todo = Vec::new();
+        for e in enrolments {
             if waiting.contains(&e.id) {
                 skipped.push((e.household_id, "已有待确认的复核结果".to_string()));
                 continue;
             }
-            let Some(report) = reports.get(&e.household_id) else {
-                skipped.push((e.household_id, "该户当前没有成员".to_string()));
-                continue;
-            };
-            let p = self.propose_for(e, report, month).await?;
+            match reports.get(&e.household_id) {
+                Some(report) => todo.push((e, (*report).clone())),
+                None => skipped.push((e.household_id, "该户当前没有成员".to_string())),
+            }
+        }
+        // Households are weighed a few at a time, side by side; each group's proposals are
+        // written in one transaction, so an interruption leaves every household reviewed or not.
+        for group in todo.chunks(REVIEW_GROUP) {
+            let mut running = tokio::task::JoinSet::new();
+            for (i, (e, report)) in group.iter().enumerate() {
+                let services = crate::Services::clone(self);
+                let (e, report) = (e.clone(), report.clone());
+                running.spawn(async move {
+                    let p = services.recipients().propose_for(&e, &report, month).await;
+                    (i, p)
+                });
+            }
+            let mut proposals: Vec<(usize, Proposal)> = Vec::with_capacity(group.len());
+            while let Some(done) = running.join_next().await {
+                let (i, p) = done.map_err(|e| {
+                    ServiceError::Internal(jiuzhu_store::StoreError::Corrupt(format!(
+                        "复核中断：{e}"
+                    )))
+                })?;
+                proposals.push((i, p?));
+            }
+            proposals.sort_by_key(|(i, _)| *i);
             let mut tx = self.store.begin().await?;
-            let id = tx
-                .insert_review(&ReviewRecord {
-                    id: 0,
-                    enrolment_id: e.id,
-                    region_code: e.region_code.clone(),
-                    month,
-                    outcome: p.outcome.code().to_string(),
-                    change_body: p
-                        .change
-                        .as_ref()
-                        .map(|c| serde_json::to_string(c).expect("changes serialise")),
-                    basis: json!({"lines": p.basis, "evaluated_fen": p.evaluated_fen}).to_string(),
-                    proposed_by: actor.username.clone(),
-                    proposed_at: self.now(),
-                    status: "proposed".into(),
-                    decided_by: None,
-                    decided_at: None,
-                    decision_note: String::new(),
-                })
+            for (i, p) in &proposals {
+                let e = &group[*i].0;
+                let id = tx
+                    .insert_review(&ReviewRecord {
+                        id: 0,
+                        enrolment_id: e.id,
+                        region_code: e.region_code.clone(),
+                        month,
+                        outcome: p.outcome.code().to_string(),
+                        change_body: p
+                            .change
+                            .as_ref()
+                            .map(|c| serde_json::to_string(c).expect("changes serialise")),
+                        basis: json!({"lines": p.basis, "evaluated_fen": p.evaluated_fen})
+                            .to_string(),
+                        proposed_by: actor.username.clone(),
+                        proposed_at: self.now(),
+                        status: "proposed".into(),
+                        decided_by: None,
+                        decided_at: None,
+                        decision_note: String::new(),
+                    })
+                    .await?;
+                tx.append_audit(&actor.audit(
+                    "review.propose",
+                    "enrolment",
+                    e.id,
+                    Some(&e.region_code),
+                    json!({"review": id, "outcome": p.outcome.code()}),
+                ))
                 .await?;
-            tx.append_audit(&actor.audit(
-                "review.propose",
-                "enrolment",
-                e.id,
-                Some(&e.region_code),
-                json!({"review": id, "outcome": p.outcome.code()}),
-            ))
-            .await?;
+                *outcomes.entry(p.outcome.label()).or_default() += 1;
+                reviewed += 1;
+            }
             tx.commit().await?;
-            *outcomes.entry(p.outcome.label()).or_default() += 1;
-            reviewed += 1;
         }
         let mut outcomes: Vec<(String, usize)> = outcomes
             .into_iter()
