@@ -283,6 +283,47 @@ impl Tx {
             .await)?)
     }
 
+    /// The current members of these households within `scope`, as `review_members` gives them.
+    pub async fn review_members_of(
+        &mut self,
+        scope: &str,
+        households: &[i64],
+    ) -> Result<Vec<ReviewMember>> {
+        let mut out = Vec::new();
+        for chunk in households.chunks(500) {
+            let sql = format!(
+                "SELECT m.household_id, h.region_code, p.id AS person_id, p.name, p.id_number_index
+                 FROM household_members m
+                 JOIN households h ON h.id = m.household_id
+                 JOIN persons p ON p.id = m.person_id
+                 WHERE m.to_date IS NULL AND h.region_code LIKE {} AND m.household_id IN {}
+                 ORDER BY m.household_id, p.id",
+                match self.backend() {
+                    crate::Backend::Sqlite => "?".to_string(),
+                    crate::Backend::Postgres => "$1".to_string(),
+                },
+                match self.backend() {
+                    crate::Backend::Sqlite => value_rows(self.backend(), 1, chunk.len()),
+                    crate::Backend::Postgres => {
+                        let list: Vec<String> =
+                            (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+                        format!("({})", list.join(", "))
+                    }
+                }
+            );
+            let rows: Vec<ReviewMember> = on_tx!(self, c => {
+                let mut q = sqlx::query_as(&sql).bind(like_prefix(scope));
+                for h in chunk {
+                    q = q.bind(*h);
+                }
+                q.fetch_all(c).await
+            })?;
+            out.extend(rows);
+        }
+        out.sort_by_key(|m| (m.household_id, m.person_id));
+        Ok(out)
+    }
+
     /// Every fact stored under these person keys.
     pub async fn facts_by_keys(&mut self, keys: &[i64]) -> Result<Vec<KeyedFact>> {
         let mut out = Vec::new();

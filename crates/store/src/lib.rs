@@ -61,8 +61,8 @@ pub use policy::{
     EvaluationRecord, NewEvaluation, NewPolicyValue, PolicyValueRecord, SimulationRow,
 };
 pub use recipients::{
-    AwardRecord, ChangeRecord, EnrolmentPerson, EnrolmentRecord, PlanRecord, ReviewRecord,
-    VisitRecord,
+    AwardRecord, ChangeRecord, EnrolmentLine, EnrolmentPerson, EnrolmentRecord, PlanRecord,
+    ReviewRecord, VisitRecord,
 };
 pub use regions::Region;
 pub use registry_scan::{RegistryScan, ScanPerson};

@@ -663,3 +663,82 @@ impl Tx {
         Ok(out)
     }
 }
+
+/// An enrolment as the register lists it: what the month's state is derived for.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct EnrolmentLine {
+    pub id: i64,
+    pub household_id: i64,
+    pub person_id: Option<i64>,
+    pub program: String,
+    pub region_code: String,
+    pub first_month: NaiveDate,
+    pub next_review: Option<NaiveDate>,
+}
+
+impl Tx {
+    /// Confirmed enrolments within a region, optionally of one program: the register's lines,
+    /// read with only the columns it needs (a city's register reads tens of thousands).
+    pub async fn enrolment_lines(
+        &mut self,
+        scope: &str,
+        program: Option<&str>,
+    ) -> Result<Vec<EnrolmentLine>> {
+        let rows = on_tx!(self, c => sqlx::query_as(
+            "SELECT id, household_id, person_id, program, region_code, first_month, next_review
+             FROM enrolments WHERE region_code LIKE $1 AND stage = 'confirmed'
+               AND ($2 IS NULL OR program = $2)")
+            .bind(like_prefix(scope))
+            .bind(program)
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Every change within a region: (enrolment, month, change as JSON).
+    pub async fn change_bodies(&mut self, scope: &str) -> Result<Vec<(i64, NaiveDate, String)>> {
+        let rows = on_tx!(self, c => sqlx::query_as(
+            "SELECT enrolment_id, month, body FROM enrolment_changes WHERE region_code LIKE $1
+             ORDER BY enrolment_id, id")
+            .bind(like_prefix(scope))
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// The persons these enrolments are listed under.
+    pub async fn enrolment_people_of(&mut self, ids: &[i64]) -> Result<Vec<EnrolmentPerson>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT e.id AS enrolment_id, p.id AS person_id, p.name, p.id_number_masked
+                 FROM enrolments e JOIN households h ON h.id = e.household_id
+                 JOIN persons p ON p.id = COALESCE(e.person_id, h.head_person_id)
+                 WHERE e.id IN {}",
+                crate::value_rows(self.backend(), 1, chunk.len())
+            );
+            let rows: Vec<EnrolmentPerson> = on_tx!(self, c => {
+                let mut q = sqlx::query_as(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(c).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+
+    /// Enrolments within a region listed under a person whose name contains `part`.
+    pub async fn enrolments_named(&mut self, scope: &str, part: &str) -> Result<Vec<i64>> {
+        let rows = on_tx!(self, c => sqlx::query_scalar(
+            "SELECT e.id FROM enrolments e JOIN households h ON h.id = e.household_id
+             JOIN persons p ON p.id = COALESCE(e.person_id, h.head_person_id)
+             WHERE e.region_code LIKE $1 AND p.name LIKE $2")
+            .bind(like_prefix(scope))
+            .bind(format!("%{}%", part.replace(['%', '_'], "")))
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+}

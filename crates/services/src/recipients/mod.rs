@@ -967,6 +967,28 @@ fn already_decided() -> ServiceError {
     }
 }
 
+/// The state of each enrolment in a month, from (enrolment, month, change) rows.
+pub(crate) fn states_from(
+    changes: &[(i64, NaiveDate, String)],
+    month: NaiveDate,
+) -> Result<HashMap<i64, MonthState>> {
+    let mut by: HashMap<i64, Vec<DatedChange>> = HashMap::new();
+    for (id, m, body) in changes {
+        let change = serde_json::from_str(body).map_err(|e| {
+            ServiceError::Internal(jiuzhu_store::StoreError::Corrupt(format!(
+                "保障{id}的变更：{e}"
+            )))
+        })?;
+        by.entry(*id)
+            .or_default()
+            .push(DatedChange { month: *m, change });
+    }
+    Ok(by
+        .into_iter()
+        .map(|(id, cs)| (id, state_in(&cs, month)))
+        .collect())
+}
+
 /// The state of each enrolment in a month, from changes already loaded.
 pub(crate) fn states_in(
     changes: &[ChangeRecord],

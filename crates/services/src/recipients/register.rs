@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use jiuzhu_domain::enrolment::{month_of, EnrolmentStage, MonthStatus};
+use jiuzhu_domain::enrolment::{month_of, MonthStatus};
 use jiuzhu_domain::{Money, Permission};
 use rust_xlsxwriter::{Format, Workbook};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::{parse_month, states_in};
+use super::parse_month;
 use crate::{Actor, Recipients, Result, ServiceError};
 
 /// Rows a page shows.
@@ -82,6 +82,26 @@ pub struct RegisterView {
 }
 
 impl Recipients<'_> {
+    /// Fills in the person each row is listed under: the head, or the one covered.
+    async fn named(&self, rows: &mut [RegisterRow]) -> Result<()> {
+        let ids: Vec<i64> = rows.iter().map(|r| r.enrolment_id).collect();
+        let mut tx = self.store.begin_read().await?;
+        let people: HashMap<i64, jiuzhu_store::EnrolmentPerson> = tx
+            .enrolment_people_of(&ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.enrolment_id, p))
+            .collect();
+        for r in rows {
+            if let Some(p) = people.get(&r.enrolment_id) {
+                r.name = p.name.clone();
+                r.person_id = p.person_id;
+                r.id_number_masked = p.id_number_masked.clone();
+            }
+        }
+        Ok(())
+    }
+
     /// Every line of the register for a month: enrolments paid (or in their gradual exit)
     /// that month, suspended ones shown with nothing paid.
     async fn register_lines(
@@ -106,14 +126,18 @@ impl Recipients<'_> {
         };
         let program = q.program.as_deref().filter(|p| !p.is_empty());
         let mut tx = self.store.begin_read().await?;
-        let enrolments = tx.enrolments_in(&scope, program).await?;
-        let changes = tx.changes_in(&scope).await?;
-        let people: HashMap<i64, jiuzhu_store::EnrolmentPerson> = tx
-            .enrolment_people(&scope)
-            .await?
-            .into_iter()
-            .map(|p| (p.enrolment_id, p))
-            .collect();
+        let enrolments = tx.enrolment_lines(&scope, program).await?;
+        let changes = tx.change_bodies(&scope).await?;
+        let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let named: Option<std::collections::HashSet<i64>> = match search {
+            Some(part) => Some(
+                tx.enrolments_named(&scope, part)
+                    .await?
+                    .into_iter()
+                    .collect(),
+            ),
+            None => None,
+        };
         let regions: HashMap<String, String> = tx
             .regions_under(actor.scope())
             .await?
@@ -122,22 +146,16 @@ impl Recipients<'_> {
             .collect();
         let catalogue = self.catalogue_now(&mut tx).await?;
         drop(tx);
-        let states = states_in(&changes, month)?;
-        let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+        let states = super::states_from(&changes, month)?;
         let mut rows = Vec::new();
         for e in enrolments {
-            if e.stage != EnrolmentStage::Confirmed.code() {
-                continue;
-            }
             let Some(state) = states.get(&e.id) else {
                 continue;
             };
             if matches!(state.status, MonthStatus::NotYet | MonthStatus::Ended) {
                 continue;
             }
-            let person = people.get(&e.id);
-            let name = person.map(|p| p.name.clone()).unwrap_or_default();
-            if search.is_some_and(|s| !name.contains(s)) {
+            if named.as_ref().is_some_and(|n| !n.contains(&e.id)) {
                 continue;
             }
             let name_of = |len: usize| {
@@ -155,11 +173,10 @@ impl Recipients<'_> {
                 program: e.program,
                 township: name_of(9),
                 village: name_of(12),
-                name,
-                person_id: person.map_or(0, |p| p.person_id),
-                id_number_masked: person
-                    .map(|p| p.id_number_masked.clone())
-                    .unwrap_or_default(),
+                // Names are read for the rows shown (`named`).
+                name: String::new(),
+                person_id: e.person_id.unwrap_or(0),
+                id_number_masked: String::new(),
                 id_number: None,
                 persons: state.members.len(),
                 amount_fen: state.amount.fen(),
@@ -215,6 +232,7 @@ impl Recipients<'_> {
             .skip((page - 1) * PAGE_SIZE)
             .take(PAGE_SIZE)
             .collect();
+        self.named(&mut shown).await?;
         if q.reveal == Some(true) {
             actor.require(Permission::RevealIdentity)?;
             let ids: Vec<i64> = shown.iter().map(|r| r.person_id).collect();
@@ -258,7 +276,8 @@ impl Recipients<'_> {
 
     /// The 花名册 as an `.xlsx` workbook: one sheet of lines, one of totals.
     pub async fn register_xlsx(&self, actor: &Actor, q: &RegisterQuery) -> Result<Vec<u8>> {
-        let (month, rows) = self.register_lines(actor, q).await?;
+        let (month, mut rows) = self.register_lines(actor, q).await?;
+        self.named(&mut rows).await?;
         let region_name = {
             let mut tx = self.store.begin_read().await?;
             self.region_name(&mut tx, actor.scope()).await?

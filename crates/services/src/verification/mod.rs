@@ -175,10 +175,12 @@ impl Verification<'_> {
         let started = std::time::Instant::now();
         let month = month.with_day(1).expect("first of the month");
         let mut tx = self.store.begin_read().await?;
-        let mut members = tx.review_members(actor.scope()).await?;
+        // Households listed: only theirs are read, not the whole region's.
+        let members = match only {
+            Some(ids) => tx.review_members_of(actor.scope(), ids).await?,
+            None => tx.review_members(actor.scope()).await?,
+        };
         if let Some(ids) = only {
-            let wanted: std::collections::HashSet<i64> = ids.iter().copied().collect();
-            members.retain(|m| wanted.contains(&m.household_id));
             if let Some(missing) = ids
                 .iter()
                 .find(|id| !members.iter().any(|m| m.household_id == **id))
@@ -189,7 +191,13 @@ impl Verification<'_> {
                 ));
             }
         }
-        let incomes = tx.scope_incomes(actor.scope()).await?;
+        let incomes = match only {
+            Some(_) => {
+                let persons: Vec<i64> = members.iter().map(|m| m.person_id).collect();
+                tx.incomes_of(&persons).await?
+            }
+            None => tx.scope_incomes(actor.scope()).await?,
+        };
         let mut incomes_by_person: HashMap<i64, Vec<IncomeRecord>> = HashMap::new();
         for i in incomes {
             incomes_by_person.entry(i.person_id).or_default().push(i);
