@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
-use jiuzhu_store::FieldCipher;
+use jiuzhu_store::{FieldAlgorithm, FieldCipher, IndexAlgorithm};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,6 +27,11 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Older setting: a proxy on this machine (127.0.0.1, ::1) when no list is given.
     pub trust_proxy: bool,
+    /// `aes-256-gcm` (default) or `sm4-gcm` (国密): the cipher new values are encrypted with.
+    pub field_cipher: String,
+    /// `hmac-sha256` (default) or `hmac-sm3` (国密): the blind index, fixed when the database
+    /// is created.
+    pub blind_index: String,
     /// Log filter, e.g. `info` or `jiuzhu=debug,sqlx=warn`.
     pub log: String,
     /// `text` for people, `json` (one object a line) for a log collector.
@@ -51,6 +56,8 @@ impl Default for Config {
             secure_cookies: false,
             trusted_proxies: Vec::new(),
             trust_proxy: false,
+            field_cipher: "aes-256-gcm".into(),
+            blind_index: "hmac-sha256".into(),
             log: "info,sqlx=warn,tower_http=warn".into(),
             log_format: LogFormat::Text,
         }
@@ -85,17 +92,15 @@ impl Config {
             .context("配置无效")
     }
 
-    /// The field-encryption key: configured, read from its file, or, for a SQLite database
-    /// only, kept in a file beside the database and created on first use.
-    pub fn cipher(&self) -> Result<FieldCipher> {
-        if let Some(key) = &self.encryption_key {
-            return FieldCipher::from_base64(key, 1).context("JIUZHU_ENCRYPTION_KEY 无效");
+    /// Where the keys are kept: the configured file, or, for a SQLite database only, a file
+    /// beside the database (created on first use). None when the key comes from the
+    /// environment.
+    pub fn key_file(&self) -> Result<Option<PathBuf>> {
+        if self.encryption_key.is_some() {
+            return Ok(None);
         }
         if let Some(path) = &self.encryption_key_file {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("读取密钥文件 {}", path.display()))?;
-            return FieldCipher::from_base64(&text, 1)
-                .with_context(|| format!("密钥文件 {} 无效", path.display()));
+            return Ok(Some(path.clone()));
         }
         let Some(db) = self
             .database_url
@@ -105,18 +110,42 @@ impl Config {
             bail!("使用 PostgreSQL 时必须配置加密主密钥（encryption_key_file 或 JIUZHU_ENCRYPTION_KEY）；可用 `jiuzhu keygen` 生成");
         };
         let db = db.split('?').next().unwrap_or(db);
-        let path = PathBuf::from(format!("{db}.key"));
-        if !path.exists() {
-            write_private(&path, &FieldCipher::generate_key())?;
-            eprintln!(
-                "已生成加密主密钥 {}（请备份；丢失后无法解密身份证号和电话）",
-                path.display()
-            );
-        }
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("读取密钥文件 {}", path.display()))?;
-        FieldCipher::from_base64(&text, 1)
-            .with_context(|| format!("密钥文件 {} 无效", path.display()))
+        Ok(Some(PathBuf::from(format!("{db}.key"))))
+    }
+
+    /// The field-encryption keys: configured, read from their file, or, for a SQLite database
+    /// only, kept in a file beside the database and created on first use. A file may hold
+    /// several keys (`ID:BASE64` lines, as `jiuzhu key add` writes them): the highest encrypts.
+    pub fn cipher(&self) -> Result<FieldCipher> {
+        let algorithm = FieldAlgorithm::parse(&self.field_cipher).with_context(|| {
+            format!(
+                "field_cipher“{}”无效：应为 aes-256-gcm 或 sm4-gcm",
+                self.field_cipher
+            )
+        })?;
+        let index = IndexAlgorithm::parse(&self.blind_index).with_context(|| {
+            format!(
+                "blind_index“{}”无效：应为 hmac-sha256 或 hmac-sm3",
+                self.blind_index
+            )
+        })?;
+        let text = match (&self.encryption_key, self.key_file()?) {
+            (Some(key), _) => key.clone(),
+            (None, Some(path)) => {
+                if self.encryption_key_file.is_none() && !path.exists() {
+                    write_private(&path, &FieldCipher::generate_key())?;
+                    eprintln!(
+                        "已生成加密主密钥 {}（请备份；丢失后无法解密身份证号和电话）",
+                        path.display()
+                    );
+                }
+                std::fs::read_to_string(&path)
+                    .with_context(|| format!("读取密钥文件 {}", path.display()))?
+            }
+            (None, None) => unreachable!("a key from the environment or a file"),
+        };
+        let keys = FieldCipher::parse_keys(&text).context("加密主密钥无效")?;
+        Ok(FieldCipher::with_keys(&keys, algorithm, index))
     }
 }
 

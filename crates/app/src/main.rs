@@ -10,6 +10,7 @@ mod demo;
 mod evaluate;
 mod generate_feeds;
 mod import;
+mod keys;
 mod review;
 mod serve;
 mod simulate;
@@ -55,6 +56,14 @@ enum Command {
     },
     /// Print a new random encryption key (Base64) for `encryption_key_file`.
     Keygen,
+    /// Encryption keys: add one for a rotation.
+    Key {
+        #[command(subcommand)]
+        command: keys::Command,
+    },
+    /// Re-encrypt every encrypted field under the newest key and the configured cipher, while
+    /// the platform serves; resumes where an interrupted run stopped.
+    Rekey(keys::RekeyArgs),
     /// Evaluate one household (JSON) under every program of its jurisdiction, with the trace.
     Evaluate(evaluate::Args),
     /// What-if: the households in the database under changed parameters, compared with the
@@ -133,9 +142,12 @@ async fn run(cli: Cli) -> Result<()> {
         config::LogFormat::Text => logs.init(),
         config::LogFormat::Json => logs.json().flatten_event(true).init(),
     }
-    if let Command::Restore(args) = cli.command {
+    match cli.command {
         // The database is replaced, not opened.
-        return backup::restore(&config, args).await;
+        Command::Restore(args) => return backup::restore(&config, args).await,
+        // Only the key file is touched.
+        Command::Key { command } => return keys::run(&config, command),
+        _ => {}
     }
     let services = open(&config).await?;
     match cli.command {
@@ -155,7 +167,8 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Backup(args) => backup::backup(&services, args).await,
         Command::User { command } => user::run(&services, command).await,
         Command::Bench { command } => bench::run_on(services, command).await,
-        Command::Keygen | Command::Evaluate(_) | Command::Restore(_) => {
+        Command::Rekey(args) => keys::rekey(&services, args).await,
+        Command::Keygen | Command::Key { .. } | Command::Evaluate(_) | Command::Restore(_) => {
             unreachable!("run before the database opens")
         }
     }

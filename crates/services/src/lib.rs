@@ -17,6 +17,7 @@ mod error;
 pub mod export;
 pub mod feeds;
 pub mod households;
+pub mod keys;
 pub mod organisations;
 pub mod people;
 pub mod policy;
@@ -112,6 +113,8 @@ areas! {
     verification => Verification,
     /// Those in assistance: enrolments, the register, reviews, plans and visits (`recipients/`).
     recipients => Recipients,
+    /// Rotation of the field-encryption keys (`keys.rs`).
+    keys => Keys,
 }
 
 /// Sizes of what the database holds, for the home page and the health check.

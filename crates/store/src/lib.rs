@@ -26,6 +26,7 @@ mod policy;
 mod recipients;
 mod regions;
 mod registry_scan;
+mod rekey;
 mod schema;
 mod settings;
 mod users;
@@ -46,7 +47,7 @@ pub use cases::{
     CaseItemFilter, CaseItemRow, CaseRow, ItemProjection, NewCase, Organisation, WorkCounts,
 };
 pub use catalogue::ItemUpdate;
-pub use crypto::{blind_key_of_index, FieldCipher, KeyError};
+pub use crypto::{blind_key_of_index, FieldAlgorithm, FieldCipher, IndexAlgorithm, KeyError};
 pub use error::StoreError;
 pub use feeds::{
     push_iso_date, FactWriter, FeedFileRecord, FeedRejection, KeyedFact, MemberFact, NewFact,
@@ -66,6 +67,7 @@ pub use recipients::{
 };
 pub use regions::Region;
 pub use registry_scan::{RegistryScan, ScanPerson};
+pub use rekey::ENCRYPTED;
 pub use schema::MIGRATIONS;
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, TokenUse, TotpRecord, UserRecord};
 

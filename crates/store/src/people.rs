@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::{bind_params, like_prefix, on_tx, value_rows, Param, Result, StoreError, Tx, Where};
 
 pub(crate) const ID_CONTEXT: &str = "persons.id_number";
-const PHONE_CONTEXT: &str = "persons.phone";
+pub(crate) const PHONE_CONTEXT: &str = "persons.phone";
 
 /// A person as stored, with the full identity and phone numbers decrypted.
 #[derive(Debug, Clone)]
