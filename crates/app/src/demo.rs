@@ -1,8 +1,6 @@
 //! `jiuzhu demo` (and `serve --demo`): the demo city and its departments' files, written into an
 //! empty database.
 
-use std::time::Instant;
-
 use anyhow::{bail, Context, Result};
 use jiuzhu_demo::DemoReport;
 use jiuzhu_services::{clock, Services};
@@ -32,19 +30,13 @@ async fn city(services: &Services, households: usize, seed: u64) -> Result<DemoR
     if households == 0 {
         bail!("--households 应大于0");
     }
-    let started = Instant::now();
-    let mut last = Instant::now();
+    let mut progress = crate::progress::Progress::new("示范数据", "户");
     let report =
         jiuzhu_demo::generate(services, households, seed, clock::today(), |done, total| {
-            if last.elapsed().as_secs() >= 5 || done == total {
-                eprintln!(
-                    "示范数据：{done}/{total} 户（{:.0} 秒）",
-                    started.elapsed().as_secs_f64()
-                );
-                last = Instant::now();
-            }
+            progress.set(done, total)
         })
         .await?;
+    progress.finish();
     Ok(report)
 }
 

@@ -23,12 +23,19 @@ pub async fn run(services: &Services, Args { category, files }: Args) -> Result<
     let actor = cli_actor(services).await?;
     let all = Instant::now();
     let mut rows = 0;
-    for file in &files {
+    let mut progress = (files.len() > 1).then(|| crate::progress::Progress::new("导入", "个文件"));
+    for (i, file) in files.iter().enumerate() {
         let code = match &category {
             Some(c) => c.clone(),
             None => category_of(file)?,
         };
         rows += import_one(services, &actor, &code, file).await?;
+        if let Some(p) = progress.as_mut() {
+            p.set(i + 1, files.len());
+        }
+    }
+    if let Some(p) = progress {
+        p.finish();
     }
     if files.len() > 1 {
         println!(

@@ -11,6 +11,7 @@ mod evaluate;
 mod generate_feeds;
 mod import;
 mod keys;
+mod progress;
 mod review;
 mod serve;
 mod simulate;

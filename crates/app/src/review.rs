@@ -65,7 +65,12 @@ pub async fn review(services: &Services, args: ReviewArgs) -> Result<()> {
         (None, false) => clock::today(),
     };
     let started = std::time::Instant::now();
-    let batch = services.recipients().review_due(&actor, month).await?;
+    let mut progress = crate::progress::Progress::new("复核", "户");
+    let batch = services
+        .recipients()
+        .review_due_with(&actor, month, |done, total| progress.set(done, total))
+        .await?;
+    progress.finish();
     let outcomes: Vec<String> = batch
         .outcomes
         .iter()

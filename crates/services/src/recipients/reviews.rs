@@ -420,6 +420,16 @@ impl Recipients<'_> {
     /// proposal is written on its own, so an interruption leaves each reviewed or not; one with
     /// a proposal waiting is skipped.
     pub async fn review(&self, actor: &Actor, enrolment_ids: &[i64]) -> Result<BatchReview> {
+        self.review_with(actor, enrolment_ids, |_, _| {}).await
+    }
+
+    /// As [`Self::review`], telling `progress` (households done, households to do) as it goes.
+    pub async fn review_with(
+        &self,
+        actor: &Actor,
+        enrolment_ids: &[i64],
+        mut progress: impl FnMut(usize, usize) + Send,
+    ) -> Result<BatchReview> {
         actor.require(Permission::ManageRecipients)?;
         if actor.read_only {
             return Err(ServiceError::Forbidden);
@@ -541,6 +551,7 @@ impl Recipients<'_> {
                 reviewed += 1;
             }
             tx.commit().await?;
+            progress(reviewed, todo.len());
         }
         let mut outcomes: Vec<(String, usize)> = outcomes
             .into_iter()
@@ -609,6 +620,16 @@ impl Recipients<'_> {
 
     /// Reviews every enrolment due by the end of `month` in the actor's region.
     pub async fn review_due(&self, actor: &Actor, month: NaiveDate) -> Result<BatchReview> {
+        self.review_due_with(actor, month, |_, _| {}).await
+    }
+
+    /// As [`Self::review_due`], with progress.
+    pub async fn review_due_with(
+        &self,
+        actor: &Actor,
+        month: NaiveDate,
+        progress: impl FnMut(usize, usize) + Send,
+    ) -> Result<BatchReview> {
         let due: Vec<i64> = self
             .reviews_due(actor, month)
             .await?
@@ -616,7 +637,7 @@ impl Recipients<'_> {
             .filter(|d| d.proposal_id.is_none())
             .map(|d| d.enrolment_id)
             .collect();
-        self.review(actor, &due).await
+        self.review_with(actor, &due, progress).await
     }
 
     async fn review_view(&self, tx: &mut jiuzhu_store::Tx, r: ReviewRecord) -> Result<ReviewView> {
