@@ -510,6 +510,8 @@ pub async fn generate(
             department_code: u.4.as_deref(),
             password_hash: &hash,
             system_account: u.0.ends_with("_system"),
+            // The demo's printed password stays, so anyone can try the platform.
+            must_change_password: false,
         })
         .await?;
     }

@@ -946,6 +946,18 @@ async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb
     };
     let u = s.users().create(&admin, &ok).await.unwrap();
     assert_eq!(u.role_label, "窗口受理员");
+    // The password the administrator chose is replaced by its user at the first sign-in.
+    let session = s
+        .auth()
+        .login("clerk9", "window2026ab", "127.0.0.1", Interface::Web)
+        .await
+        .unwrap();
+    let resolved = s
+        .auth()
+        .resolve_session(&session.token, "127.0.0.1", Interface::Web)
+        .await
+        .unwrap();
+    assert!(resolved.must_change_password);
     db.finish().await;
 }
 

@@ -86,6 +86,8 @@ pub struct NewUser<'a> {
     pub department_code: Option<&'a str>,
     pub password_hash: &'a str,
     pub system_account: bool,
+    /// The password was chosen by someone else: its user chooses their own at first sign-in.
+    pub must_change_password: bool,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -141,7 +143,7 @@ impl Tx {
             "INSERT INTO users (username, display_name, role, region_code, department_code,
                 password_hash, failed_logins, active, created_at, system_account,
                 password_changed_at, must_change_password)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, TRUE, $7, $8, $7, FALSE) RETURNING id")
+             VALUES ($1, $2, $3, $4, $5, $6, 0, TRUE, $7, $8, $7, $9) RETURNING id")
             .bind(u.username)
             .bind(u.display_name)
             .bind(u.role.code())
@@ -150,6 +152,7 @@ impl Tx {
             .bind(u.password_hash)
             .bind(Utc::now())
             .bind(u.system_account)
+            .bind(u.must_change_password)
             .fetch_one(c)
             .await)?;
         Ok(id)

@@ -125,6 +125,8 @@ impl Users<'_> {
                 department_code: department,
                 password_hash: &hash,
                 system_account: input.system_account,
+                // Whoever set the password knows it: the user replaces it at first sign-in.
+                must_change_password: !input.system_account,
             })
             .await?;
         tx.append_audit(&actor.audit(
