@@ -455,6 +455,8 @@ async fn a_department_uploads_a_file_and_downloads_its_rejected_rows() {
         assert!(hint.contains("缴费月份*"), "{hint}");
         d.type_into("#file", &file);
         d.click("#upload button[type=submit]");
+        // The upload page's own text speaks of 接收 too: wait for the file's page first.
+        d.wait_text("main h1", |t| t.ends_with(".csv"));
         let summary = d.wait_text("main p", |t| t.contains("接收"));
         assert!(
             summary.contains("接收1行")

@@ -452,3 +452,31 @@ async fn administrators_sign_in_with_a_password_and_a_one_time_code() {
     }
     assert!(actions.iter().filter(|a| *a == "login.failed").count() >= 6);
 }
+
+#[tokio::test]
+async fn pages_with_personal_data_are_not_cached_framed_or_sniffed() {
+    let app = common::app(20).await;
+    let (hid, _, _) = common::enrolled_household(&app, 841).await;
+    let cookie = sign_in(&app, "clerk", "jiuzhu2026").await.unwrap();
+    for path in [
+        "/people".to_string(),
+        format!("/households/{hid}/file"),
+        "/recipients".into(),
+    ] {
+        let page = app.get(&path, &cookie).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        let h = |name: &str| {
+            page.headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default()
+        };
+        assert_eq!(h("cache-control"), "no-store", "{path}");
+        assert_eq!(h("x-frame-options"), "DENY", "{path}");
+        assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
+        assert!(
+            h("content-security-policy").contains("frame-ancestors 'none'"),
+            "{path}"
+        );
+    }
+}
