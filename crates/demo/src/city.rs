@@ -610,6 +610,11 @@ pub async fn generate(
                 candidates.push(crate::recipients::Candidate {
                     household_id: *hid,
                     income_fen: income,
+                    names: ms
+                        .iter()
+                        .enumerate()
+                        .map(|(i, m)| (ids[cursor + i], m.person.name.clone()))
+                        .collect(),
                     region_code: villages[*v].0.to_string(),
                     members: ms
                         .iter()

@@ -15,6 +15,8 @@ pub(crate) struct Candidate {
     pub household_id: i64,
     /// Declared monthly income of the household, in fen.
     pub income_fen: i64,
+    /// Members' names, for the payee's account holder.
+    pub names: std::collections::HashMap<i64, String>,
     pub region_code: String,
     pub members: Vec<(i64, u32)>,
 }
@@ -288,6 +290,38 @@ pub(crate) async fn write(
             });
         }
     }
+    // Most are paid to the head's 一卡通; a few have no account yet.
+    let banks = [
+        "张家港农村商业银行",
+        "中国农业银行张家港支行",
+        "中国工商银行张家港支行",
+    ];
+    let mut payees = Vec::new();
+    for ((e, id), c) in rows.iter().zip(&ids).zip(candidates) {
+        if rng.gen_ratio(1, 20) {
+            continue;
+        }
+        let person = e.person_id.unwrap_or(c.members[0].0);
+        let account = format!("622202{:013}", rng.gen_range(0..10_000_000_000_000u64));
+        payees.push(jiuzhu_store::PayeeRecord {
+            id: 0,
+            enrolment_id: Some(*id),
+            award_id: None,
+            household_id: e.household_id,
+            region_code: e.region_code.clone(),
+            person_id: person,
+            holder_name: c.names.get(&person).cloned().unwrap_or_default(),
+            bank: banks.choose(rng).expect("banks").to_string(),
+            account_cipher: services
+                .store
+                .cipher()
+                .encrypt(jiuzhu_store::ACCOUNT_CONTEXT, &account),
+            account_masked: jiuzhu_domain::payment::mask_account(&account),
+            updated_by: "clerk".into(),
+            updated_at: at(e.first_month),
+        });
+    }
+    tx.insert_payees(&payees).await?;
     tx.insert_changes(&changes).await?;
     tx.insert_visits(&visits).await?;
     tx.insert_plans(&plans).await?;

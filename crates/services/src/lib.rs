@@ -19,6 +19,7 @@ pub mod feeds;
 pub mod households;
 pub mod keys;
 pub mod organisations;
+pub mod payments;
 pub mod people;
 pub mod policy;
 pub mod recipients;
@@ -115,6 +116,8 @@ areas! {
     recipients => Recipients,
     /// Rotation of the field-encryption keys (`keys.rs`).
     keys => Keys,
+    /// Payees, monthly rolls, bank files and returns (`payments/`).
+    payments => Payments,
 }
 
 /// Sizes of what the database holds, for the home page and the health check.

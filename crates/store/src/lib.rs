@@ -21,6 +21,7 @@ mod error;
 mod feeds;
 mod households;
 mod incomes;
+mod payments;
 mod people;
 mod policy;
 mod recipients;
@@ -57,6 +58,7 @@ pub use households::{
     HouseholdFilter, HouseholdRecord, HouseholdSummary, MemberRecord, NewHousehold,
 };
 pub use incomes::{IncomeRecord, NewIncome};
+pub use payments::{PayeeRecord, RollLine, RollRecord, ACCOUNT_CONTEXT};
 pub use people::{NewPersonRow, PersonFilter, PersonRecord, PersonSummary};
 pub use policy::{
     EvaluationRecord, NewEvaluation, NewPolicyValue, PolicyValueRecord, SimulationRow,

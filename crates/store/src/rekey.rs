@@ -5,10 +5,16 @@
 use crate::{on_tx, Result, Tx};
 
 /// The encrypted columns: (table, column, the context the values are bound to).
-pub const ENCRYPTED: [(&str, &str, &str); 3] = [
+pub const ENCRYPTED: [(&str, &str, &str); 5] = [
     ("persons", "id_number_cipher", crate::people::ID_CONTEXT),
     ("persons", "phone_cipher", crate::people::PHONE_CONTEXT),
     ("users", "totp_secret", "users.totp_secret"),
+    ("payees", "account_cipher", crate::payments::ACCOUNT_CONTEXT),
+    (
+        "roll_lines",
+        "account_cipher",
+        crate::payments::ACCOUNT_CONTEXT,
+    ),
 ];
 
 impl Tx {

@@ -610,6 +610,86 @@ CREATE INDEX visits_region ON visits(region_code);
         extra: no_extra,
         append_only: &["enrolment_changes", "awards", "visits"],
     },
+    Migration {
+        version: 13,
+        name: "payments: payees, monthly rolls and their lines, bank returns",
+        sql: r#"
+CREATE TABLE payees (
+    id {id},
+    enrolment_id BIGINT REFERENCES enrolments(id),
+    award_id BIGINT REFERENCES awards(id),
+    household_id BIGINT NOT NULL REFERENCES households(id),
+    region_code TEXT NOT NULL,
+    person_id BIGINT NOT NULL REFERENCES persons(id),
+    holder_name TEXT NOT NULL,
+    bank TEXT NOT NULL,
+    account_cipher {blob} NOT NULL,
+    account_masked TEXT NOT NULL,
+    updated_by TEXT NOT NULL,
+    updated_at {ts} NOT NULL
+);
+CREATE UNIQUE INDEX payees_enrolment ON payees(enrolment_id);
+CREATE UNIQUE INDEX payees_award ON payees(award_id);
+CREATE TABLE rolls (
+    id {id},
+    month {date} NOT NULL,
+    program TEXT,
+    region_code TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    lines BIGINT NOT NULL,
+    total_fen BIGINT NOT NULL,
+    digest TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    checked_by TEXT,
+    checked_at {ts},
+    approved_by TEXT,
+    approved_at {ts},
+    sent_at {ts},
+    closed_at {ts}
+);
+CREATE INDEX rolls_region ON rolls(region_code, month);
+CREATE TABLE roll_lines (
+    id {id},
+    roll_id BIGINT NOT NULL REFERENCES rolls(id),
+    seq BIGINT NOT NULL,
+    enrolment_id BIGINT REFERENCES enrolments(id),
+    award_id BIGINT REFERENCES awards(id),
+    household_id BIGINT NOT NULL,
+    program TEXT NOT NULL,
+    month {date} NOT NULL,
+    region_code TEXT NOT NULL,
+    person_id BIGINT NOT NULL,
+    holder_name TEXT NOT NULL,
+    account_cipher {blob} NOT NULL,
+    account_masked TEXT NOT NULL,
+    amount_fen BIGINT NOT NULL,
+    reissue_of BIGINT,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    locked BOOLEAN NOT NULL
+);
+CREATE UNIQUE INDEX roll_lines_seq ON roll_lines(roll_id, seq);
+CREATE UNIQUE INDEX roll_lines_enrolment_once ON roll_lines(enrolment_id, month)
+    WHERE locked AND status <> 'failed' AND enrolment_id IS NOT NULL;
+CREATE UNIQUE INDEX roll_lines_award_once ON roll_lines(award_id)
+    WHERE locked AND status <> 'failed' AND award_id IS NOT NULL;
+CREATE TABLE bank_returns (
+    id {id},
+    roll_id BIGINT NOT NULL REFERENCES rolls(id),
+    sha256 TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    paid BIGINT NOT NULL,
+    failed BIGINT NOT NULL,
+    errors TEXT NOT NULL,
+    imported_by TEXT NOT NULL,
+    imported_at {ts} NOT NULL
+);
+CREATE UNIQUE INDEX bank_returns_once ON bank_returns(roll_id, sha256);
+"#,
+        extra: no_extra,
+        append_only: &["bank_returns"],
+    },
 ];
 
 fn no_extra(_: Backend) -> &'static [&'static str] {

@@ -81,6 +81,8 @@ impl Templates {
             "reviews.html",
             "household_file.html",
             "visits.html",
+            "rolls.html",
+            "roll.html",
         );
         env.add_filter("yuan", yuan);
         env.add_filter("capital", capital);
@@ -153,6 +155,7 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
         a.role.allows(Permission::ReadPeople),
     );
     add("/visits", "走访", a.role.allows(Permission::ReadPeople));
+    add("/rolls", "发放", a.role.allows(Permission::ReadPeople));
     add("/people", "人员", a.role.allows(Permission::ReadPeople));
     add("/households", "家庭", a.role.allows(Permission::ReadPeople));
     add("/catalogue", "救助事项", true);

@@ -13,6 +13,7 @@ mod extract;
 mod feeds;
 mod households;
 mod organisations;
+mod payments;
 mod people;
 mod policy;
 mod recipients;
@@ -59,6 +60,7 @@ type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
         (name = "calendar", description = "法定工作日历"),
         (name = "policy", description = "救助政策参数、家庭测算（含每步依据）与调整模拟"),
         (name = "feeds", description = "部门数据导入与家庭经济状况核对报告"),
+        (name = "payments", description = "发放：收款账户、月度发放花名册（审核、审批）、银行批量代发文件与回盘对账、补发"),
         (name = "recipients", description = "救助对象：纳入审核确认、保障变更、名册、定期复核、一户一档一策、走访"),
     )
 )]
@@ -92,6 +94,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(policy::routes())
         .merge(feeds::routes())
         .merge(recipients::routes())
+        .merge(payments::routes())
         .route("/openapi.json", get(openapi))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在", None)

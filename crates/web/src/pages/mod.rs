@@ -6,6 +6,7 @@ mod cases;
 mod catalogue;
 mod feeds;
 mod households;
+mod payments;
 mod people;
 mod policy;
 mod recipients;
@@ -83,6 +84,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/households/{id}/visits", post(recipients::record_visit))
         .route("/visits", get(recipients::visits))
+        .route("/enrolments/{id}/payee", post(payments::set_payee))
+        .route("/rolls", get(payments::rolls).post(payments::generate))
+        .route("/rolls/{id}", get(payments::roll))
+        .route("/rolls/{id}/bank-file", get(payments::bank_file))
+        .route("/rolls/{id}/{step}", post(payments::advance))
         .route("/catalogue", get(catalogue::list))
         .route("/catalogue/{code}", get(catalogue::show))
         .route(

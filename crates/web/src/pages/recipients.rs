@@ -171,6 +171,17 @@ pub async fn enrolment(
     render_enrolment(&state, &user, id, None, &Fields::new()).await
 }
 
+/// The enrolment's page again, with a refused form's reason and what was typed.
+pub(crate) async fn enrolment_with_error(
+    state: &AppState,
+    user: &WebUser,
+    id: i64,
+    error: String,
+    typed: &Fields,
+) -> Result<Response, PageError> {
+    render_enrolment(state, user, id, Some(error), typed).await
+}
+
 async fn render_enrolment(
     state: &AppState,
     user: &WebUser,
@@ -181,6 +192,7 @@ async fn render_enrolment(
     let r = state.services.recipients();
     let e = r.enrolment(&user.actor, id).await?;
     let reviews = r.reviews_of(&user.actor, id).await?;
+    let payee = state.services.payments().payee(&user.actor, id).await?;
     let next = jiuzhu_domain::enrolment::add_months(month_of(state.services.today()), 1);
     let typed: std::collections::BTreeMap<&str, &str> = typed
         .iter()
@@ -189,7 +201,8 @@ async fn render_enrolment(
     let html = state.templates.render(
         "enrolment.html",
         context! { ..frame(user, "/recipients"), ..context! {
-            e => e, reviews => reviews, error => error, causes => exit_causes(),
+            e => e, reviews => reviews, error => error, causes => exit_causes(), payee => payee,
+            can_manage => user.actor.role.allows(Permission::ManageRecipients),
             next_month => next.format("%Y-%m").to_string(), typed => typed,
             can_change => user.actor.role.allows(Permission::ApproveAssistance),
         }},

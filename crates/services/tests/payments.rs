@@ -1,0 +1,349 @@
+//! The monthly payment: the roll from the register, two people to approve it, the bank file, a
+//! return with three failures, those three paid again next month once their accounts are
+//! corrected, nothing paid twice, and a death that stops the next roll. On SQLite and PostgreSQL.
+
+mod common;
+
+use chrono::{Datelike, Months, NaiveDate, TimeZone, Utc};
+use common::TestDb;
+use jiuzhu_domain::enrolment::{month_of, EnrolmentChange, ExitCause};
+use jiuzhu_domain::payment::parse_batch;
+use jiuzhu_services::payments::{PayeeInput, RollInput};
+use jiuzhu_services::recipients::ChangeInput;
+use jiuzhu_services::ServiceError;
+
+/// Five couples of 杨舍镇 on 低保 since last month at 1,000.00 yuan, each with a payee account.
+async fn enrolled(db: &TestDb) -> Vec<(i64, String)> {
+    let s = &db.services;
+    let clerk = db.actor("clerk").await;
+    let village = s
+        .regions()
+        .list(&clerk)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.level == "village")
+        .unwrap()
+        .code;
+    let first = month_of(s.today())
+        .checked_sub_months(Months::new(1))
+        .unwrap();
+    let mut out = Vec::new();
+    for i in 0..5u16 {
+        let id = jiuzhu_domain::IdNumber::from_parts(
+            "320582",
+            NaiveDate::from_ymd_opt(1960, 1 + u32::from(i), 9).unwrap(),
+            900 + i,
+        )
+        .unwrap();
+        let name = format!("付{}", ["建国", "秀兰", "德明", "桂香", "永福"][i as usize]);
+        let head = s
+            .people()
+            .create(
+                &clerk,
+                &jiuzhu_services::people::PersonInput {
+                    id_number: id.expose().to_string(),
+                    name: name.clone(),
+                    hukou_region: village.clone(),
+                    residence_region: village.clone(),
+                    residence_since: NaiveDate::from_ymd_opt(2000, 1, 1),
+                    phone: None,
+                    disability_grade: None,
+                    disability_kind: None,
+                    serious_illness: None,
+                    labour_capacity: "partial".into(),
+                    self_care: "full".into(),
+                    residence_permit: false,
+                },
+            )
+            .await
+            .unwrap();
+        let h = s
+            .households()
+            .create(
+                &clerk,
+                &jiuzhu_services::households::HouseholdInput {
+                    region_code: village.clone(),
+                    address: format!("付家宅{i}号"),
+                    head_person_id: head.id,
+                    from_date: NaiveDate::from_ymd_opt(1990, 1, 1),
+                },
+            )
+            .await
+            .unwrap();
+        let mut tx = s.store.begin().await.unwrap();
+        let ids = tx
+            .insert_enrolments(&[jiuzhu_store::EnrolmentRecord {
+                id: 0,
+                household_id: h.household.id,
+                person_id: None,
+                program: "dibao".into(),
+                region_code: village.clone(),
+                case_id: None,
+                evaluation_id: None,
+                report_id: None,
+                amount_fen: 100_000,
+                members: format!("[{}]", head.id),
+                first_month: first,
+                stage: "confirmed".into(),
+                granted_by: "liaison3".into(),
+                reviewed_by: Some("reviewer".into()),
+                reviewed_at: Some(Utc::now()),
+                review_note: String::new(),
+                confirmed_by: Some("approver".into()),
+                confirmed_at: Some(Utc::now()),
+                next_review: None,
+                created_at: Utc::now(),
+            }])
+            .await
+            .unwrap();
+        let change = EnrolmentChange::Enrolled {
+            amount_fen: 100_000,
+            members: vec![head.id],
+        };
+        tx.insert_changes(&[jiuzhu_store::ChangeRecord {
+            id: 0,
+            enrolment_id: ids[0],
+            region_code: village.clone(),
+            month: first,
+            kind: "enrolled".into(),
+            body: serde_json::to_string(&change).unwrap(),
+            reason: "审核确认".into(),
+            recorded_by: "approver".into(),
+            approved_by: "approver".into(),
+            created_at: Utc::now(),
+        }])
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        s.payments()
+            .set_payee(
+                &clerk,
+                ids[0],
+                &PayeeInput {
+                    person_id: head.id,
+                    holder_name: name.clone(),
+                    bank: "张家港农村商业银行".into(),
+                    account: format!("62220211020034{:05}", 10 + i),
+                },
+            )
+            .await
+            .unwrap();
+        out.push((ids[0], name));
+    }
+    out
+}
+
+fn ym(d: NaiveDate) -> String {
+    d.format("%Y-%m").to_string()
+}
+
+async fn a_month_is_paid_failures_are_paid_again_and_nothing_twice(db: TestDb) {
+    let db = db.with_demo(20).await;
+    let s = &db.services;
+    let p = s.payments();
+    let (clerk, reviewer, approver) = (
+        db.actor("clerk").await,
+        db.actor("reviewer").await,
+        db.actor("approver").await,
+    );
+    let people = enrolled(&db).await;
+    let mine: Vec<i64> = people.iter().map(|(e, _)| *e).collect();
+    let month = month_of(s.today());
+    let input = RollInput {
+        month: ym(month),
+        program: Some("dibao".into()),
+        region: None,
+    };
+
+    // The draft follows the register: the five, 1,000.00 each; again, the same digest.
+    let roll = p.generate(&clerk, &input).await.unwrap();
+    let ours: Vec<_> = roll
+        .items
+        .iter()
+        .filter(|l| l.enrolment_id.is_some_and(|e| mine.contains(&e)))
+        .collect();
+    assert_eq!(ours.len(), 5);
+    assert!(ours.iter().all(|l| l.amount_fen == 100_000));
+    assert!(ours[0].account_masked.starts_with("6222 **** **** "));
+    let again = p.generate(&clerk, &input).await.unwrap();
+    assert_eq!((again.id, &again.digest), (roll.id, &roll.digest));
+
+    // Two people: the checker cannot approve.
+    p.advance(&reviewer, roll.id, "check").await.unwrap();
+    let refused = p.advance(&reviewer, roll.id, "approve").await;
+    assert!(
+        matches!(refused, Err(ServiceError::Invalid { ref field, .. }) if field == "approved_by")
+    );
+    let approved = p.advance(&approver, roll.id, "approve").await.unwrap();
+    assert_eq!(approved.stage_label, "已审批");
+    assert!(matches!(
+        p.advance(&approver, roll.id, "approve").await,
+        Err(ServiceError::Conflict { .. })
+    ));
+    // A roll made after it for the same month pays none of them again.
+    let supplement = p.generate(&clerk, &input).await.unwrap();
+    assert_ne!(supplement.id, roll.id);
+    assert!(supplement
+        .items
+        .iter()
+        .all(|l| !l.enrolment_id.is_some_and(|e| mine.contains(&e))));
+
+    // The bank file: GBK, its count and total those of the roll.
+    let gbk = p.bank_file(&approver, roll.id, "320582MZJ").await.unwrap();
+    let sent = p.roll(&approver, roll.id).await.unwrap();
+    assert_eq!(sent.stage_label, "已送银行");
+    let (text, _, bad) = encoding_rs::GBK.decode(&gbk);
+    assert!(!bad);
+    let (header, lines) = parse_batch(&text).unwrap();
+    assert_eq!(header.count as i64, approved.lines);
+    assert_eq!(header.total_fen, approved.total_fen);
+    assert!(lines
+        .iter()
+        .any(|l| l.name == people[0].1 && l.id_number.len() == 18));
+
+    // The return: three failures of three kinds, the rest paid.
+    let reasons = ["户名不符", "账户已销户", "账户冻结"];
+    let failing: Vec<&str> = people[..3].iter().map(|(_, n)| n.as_str()).collect();
+    let mut body = format!(
+        "{}|320582MZJ|{}|{}\n",
+        s.today().format("%Y%m%d"),
+        lines.len(),
+        jiuzhu_domain::Money::from_fen(header.total_fen).to_plain_yuan()
+    );
+    for l in &lines {
+        let fail = failing.iter().position(|n| *n == l.name);
+        body.push_str(&format!(
+            "{}|{}|{}|{}|{}|{}\n",
+            l.seq,
+            l.name,
+            l.account,
+            jiuzhu_domain::Money::from_fen(l.amount_fen).to_plain_yuan(),
+            if fail.is_some() { "失败" } else { "成功" },
+            fail.map_or("", |i| reasons[i])
+        ));
+    }
+    let (ret, _, _) = encoding_rs::GBK.encode(&body);
+    let report = p
+        .import_return(&approver, roll.id, "回盘.txt", &ret)
+        .await
+        .unwrap();
+    assert_eq!((report.failed, report.errors.len()), (3, 0), "{report:?}");
+    assert!(report.closed);
+    let twice = p
+        .import_return(&approver, roll.id, "回盘.txt", &ret)
+        .await
+        .unwrap();
+    assert!(twice.already_imported);
+    let closed = p.roll(&approver, roll.id).await.unwrap();
+    assert_eq!(
+        (closed.stage_label.as_str(), closed.failed),
+        ("已对账结清", 3)
+    );
+    let why: Vec<&str> = closed
+        .items
+        .iter()
+        .filter(|l| l.status_label == "发放失败")
+        .map(|l| l.reason.as_str())
+        .collect();
+    assert_eq!(why.len(), 3);
+    for r in reasons {
+        assert!(why.contains(&r), "{why:?}");
+    }
+
+    // Next month: the accounts of the three are corrected; the fifth died this month.
+    let next = month.checked_add_months(Months::new(1)).unwrap();
+    s.set_clock(Some(Utc.from_utc_datetime(
+        &next.with_day(3).unwrap().and_hms_opt(2, 0, 0).unwrap(),
+    )));
+    for (i, (e, name)) in people[..3].iter().enumerate() {
+        let head = s.recipients().enrolment(&clerk, *e).await.unwrap().members[0].person_id;
+        p.set_payee(
+            &clerk,
+            *e,
+            &PayeeInput {
+                person_id: head,
+                holder_name: name.clone(),
+                bank: "中国农业银行张家港支行".into(),
+                account: format!("62284801180077{:05}", 20 + i),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    s.recipients()
+        .change(
+            &reviewer,
+            people[4].0,
+            &ChangeInput {
+                month: ym(next),
+                change: EnrolmentChange::Ended {
+                    cause: ExitCause::Death,
+                },
+                reason: "户主于上月病故".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let following = p
+        .generate(
+            &clerk,
+            &RollInput {
+                month: ym(next),
+                program: Some("dibao".into()),
+                region: None,
+            },
+        )
+        .await
+        .unwrap();
+    let ours: Vec<_> = following
+        .items
+        .iter()
+        .filter(|l| l.enrolment_id.is_some_and(|e| mine.contains(&e)))
+        .collect();
+    // Four paid for the new month (not the dead), three paid again for the month before.
+    assert_eq!(ours.iter().filter(|l| !l.reissue).count(), 4);
+    let reissued: Vec<_> = ours.iter().filter(|l| l.reissue).collect();
+    assert_eq!(reissued.len(), 3);
+    assert!(reissued.iter().all(|l| l.month == ym(month)));
+    assert!(!ours
+        .iter()
+        .any(|l| l.enrolment_id == Some(people[4].0) && l.month == ym(next)));
+    p.advance(&reviewer, following.id, "check").await.unwrap();
+    p.advance(&approver, following.id, "approve").await.unwrap();
+
+    // A return naming a line the roll does not have, and one with another amount: both kept as
+    // errors, neither applied, the roll not closed.
+    let gbk = p
+        .bank_file(&approver, following.id, "320582MZJ")
+        .await
+        .unwrap();
+    let (text, _, _) = encoding_rs::GBK.decode(&gbk);
+    let (header, lines) = parse_batch(&text).unwrap();
+    let first = &lines[0];
+    let yuan = |f: i64| jiuzhu_domain::Money::from_fen(f).to_plain_yuan();
+    let wrong = format!(
+        "{}|320582MZJ|2|{}\n{}|{}|{}|{}|成功|\n9999|无名|6222000000001234|{}|成功|\n",
+        s.today().format("%Y%m%d"),
+        yuan(first.amount_fen + 100 + first.amount_fen),
+        first.seq,
+        first.name,
+        first.account,
+        yuan(first.amount_fen + 100),
+        yuan(first.amount_fen)
+    );
+    let report = p
+        .import_return(&approver, following.id, "回盘-有误.txt", wrong.as_bytes())
+        .await
+        .unwrap();
+    assert_eq!(report.errors.len(), 2, "{report:?}");
+    assert!(report.errors[0].contains("金额") && report.errors[1].contains("序号9999"));
+    assert!(!report.closed);
+    let still = p.roll(&approver, following.id).await.unwrap();
+    assert_eq!((still.paid, still.stage_label.as_str()), (0, "已送银行"));
+    assert_eq!(still.total_fen, header.total_fen);
+    s.set_clock(None);
+    db.finish().await;
+}
+
+stories!(a_month_is_paid_failures_are_paid_again_and_nothing_twice);

@@ -1,0 +1,149 @@
+//! Payments: payees, monthly rolls, the bank's batch file and its return.
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use jiuzhu_services::payments::{PayeeInput, PayeeView, ReturnReport, RollInput, RollView};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{ApiJson, ApiPath, ApiQuery, ApiResult, Created};
+use crate::auth::ApiUser;
+use crate::error::ApiError;
+use crate::AppState;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(set_payee))
+        .routes(routes!(rolls, generate))
+        .routes(routes!(roll))
+        .routes(routes!(check))
+        .routes(routes!(approve))
+        .routes(routes!(bank_file))
+        .routes(routes!(bank_return))
+}
+
+#[utoipa::path(put, path = "/enrolments/{id}/payee", tag = "payments",
+    params(("id" = i64, Path)), request_body = PayeeInput,
+    responses((status = 200, body = PayeeView, description = "收款人及一卡通账号（加密保存，显示时遮蔽）；已审批的花名册不受影响")))]
+pub async fn set_payee(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(p): ApiJson<PayeeInput>,
+) -> ApiResult<PayeeView> {
+    Ok(Json(s.services.payments().set_payee(&a, id, &p).await?))
+}
+
+#[utoipa::path(get, path = "/rolls", tag = "payments",
+    responses((status = 200, body = Vec<RollView>, description = "发放花名册（不含明细）")))]
+pub async fn rolls(State(s): State<AppState>, ApiUser(a): ApiUser) -> ApiResult<Vec<RollView>> {
+    Ok(Json(s.services.payments().rolls(&a).await?))
+}
+
+#[utoipa::path(post, path = "/rolls", tag = "payments", request_body = RollInput,
+    responses((status = 201, body = RollView, description = "按救助对象名册生成（或重新生成）某月草稿；已审批花名册已发的不再列入，发放失败且已更正账户的补发")))]
+pub async fn generate(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(r): ApiJson<RollInput>,
+) -> Created<RollView> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.payments().generate(&a, &r).await?),
+    ))
+}
+
+#[utoipa::path(get, path = "/rolls/{id}", tag = "payments",
+    params(("id" = i64, Path)), responses((status = 200, body = RollView)))]
+pub async fn roll(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<RollView> {
+    Ok(Json(s.services.payments().roll(&a, id).await?))
+}
+
+#[utoipa::path(post, path = "/rolls/{id}/check", tag = "payments",
+    params(("id" = i64, Path)), responses((status = 200, body = RollView, description = "审核")))]
+pub async fn check(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<RollView> {
+    Ok(Json(s.services.payments().advance(&a, id, "check").await?))
+}
+
+#[utoipa::path(post, path = "/rolls/{id}/approve", tag = "payments",
+    params(("id" = i64, Path)),
+    responses((status = 200, body = RollView, description = "审批（不能是审核人）；审批后锁定，同一对象同月不重复发放")))]
+pub async fn approve(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<RollView> {
+    Ok(Json(
+        s.services.payments().advance(&a, id, "approve").await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct BankFileQuery {
+    /// The paying unit's code at the bank (代发单位代码).
+    pub unit: Option<String>,
+    /// The return file's name, for the record.
+    pub file_name: Option<String>,
+}
+
+#[utoipa::path(get, path = "/rolls/{id}/bank-file", tag = "payments",
+    params(("id" = i64, Path), BankFileQuery),
+    responses((status = 200, description = "批量代发文件：GBK，首行“日期|单位代码|笔数|总金额”，明细“序号|姓名|账号|金额|证件类型|证件号码|摘要”", content_type = "text/plain")))]
+pub async fn bank_file(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<BankFileQuery>,
+) -> Result<Response, ApiError> {
+    let unit = q.unit.unwrap_or_else(|| a.region.as_str().to_string());
+    let bytes = s.services.payments().bank_file(&a, id, &unit).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/plain; charset=GBK".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"roll-{id}.txt\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+#[utoipa::path(post, path = "/rolls/{id}/returns", tag = "payments",
+    params(("id" = i64, Path), BankFileQuery),
+    request_body(content = String, content_type = "text/plain", description = "银行回盘文件（GBK 或 UTF-8）：首行汇总，明细“序号|姓名|账号|金额|成功或失败|原因”"),
+    responses((status = 201, body = ReturnReport), (status = 200, body = ReturnReport, description = "同一回盘文件已导入过，未作改动")))]
+pub async fn bank_return(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<BankFileQuery>,
+    body: axum::body::Bytes,
+) -> Created<ReturnReport> {
+    let name = q
+        .file_name
+        .unwrap_or_else(|| format!("roll-{id}-return.txt"));
+    let report = s
+        .services
+        .payments()
+        .import_return(&a, id, &name, &body)
+        .await?;
+    let status = if report.already_imported {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(report)))
+}
