@@ -242,7 +242,7 @@ impl Tx {
         let sql = format!(
             "SELECT {LINE_COLUMNS} FROM roll_lines l WHERE l.status = 'failed' AND l.locked
                AND l.region_code LIKE $1
-               AND NOT EXISTS (SELECT 1 FROM roll_lines r WHERE r.reissue_of = l.id)
+               AND NOT EXISTS (SELECT 1 FROM roll_lines r WHERE r.reissue_of = l.id AND r.locked)
              ORDER BY l.id"
         );
         let rows =
@@ -347,5 +347,125 @@ impl Tx {
         );
         let rows = on_tx!(self, c => sqlx::query_as(&sql).bind(household_id).fetch_all(c).await)?;
         Ok(rows)
+    }
+}
+
+/// Money to be recovered (应追回), and what was recovered of it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ReceivableRecord {
+    pub id: i64,
+    pub household_id: i64,
+    pub enrolment_id: Option<i64>,
+    pub line_id: Option<i64>,
+    pub region_code: String,
+    pub month: Option<NaiveDate>,
+    pub amount_fen: i64,
+    pub cause: String,
+    pub created_by: String,
+    pub created_at: DateTime<Utc>,
+    pub recovered_fen: i64,
+}
+
+const RECEIVABLE_SELECT: &str = "SELECT r.id, r.household_id, r.enrolment_id, r.line_id,
+    r.region_code, r.month, r.amount_fen, r.cause, r.created_by, r.created_at,
+    CAST(COALESCE((SELECT SUM(v.amount_fen) FROM recoveries v WHERE v.receivable_id = r.id), 0) AS BIGINT)
+        AS recovered_fen
+    FROM receivables r";
+
+impl Tx {
+    /// Locked lines that pay (or paid) an enrolment, not failed.
+    pub async fn paid_lines_of_enrolment(&mut self, enrolment_id: i64) -> Result<Vec<RollLine>> {
+        let sql = format!(
+            "SELECT {LINE_COLUMNS} FROM roll_lines WHERE enrolment_id = $1 AND locked
+               AND status <> 'failed' ORDER BY month"
+        );
+        let rows = on_tx!(self, c => sqlx::query_as(&sql).bind(enrolment_id).fetch_all(c).await)?;
+        Ok(rows)
+    }
+
+    /// A receivable; false when the line already has one.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn insert_receivable(
+        &mut self,
+        household_id: i64,
+        enrolment_id: Option<i64>,
+        line_id: Option<i64>,
+        region_code: &str,
+        month: Option<NaiveDate>,
+        amount_fen: i64,
+        cause: &str,
+        by: &str,
+    ) -> Result<Option<i64>> {
+        if let Some(line) = line_id {
+            let seen: Option<i64> = on_tx!(self, c => sqlx::query_scalar(
+                "SELECT id FROM receivables WHERE line_id = $1")
+                .bind(line)
+                .fetch_optional(c)
+                .await)?;
+            if seen.is_some() {
+                return Ok(None);
+            }
+        }
+        let id: i64 = on_tx!(self, c => sqlx::query_scalar(
+            "INSERT INTO receivables (household_id, enrolment_id, line_id, region_code, month,
+                amount_fen, cause, created_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+            .bind(household_id)
+            .bind(enrolment_id)
+            .bind(line_id)
+            .bind(region_code)
+            .bind(month)
+            .bind(amount_fen)
+            .bind(cause)
+            .bind(by)
+            .bind(Utc::now())
+            .fetch_one(c)
+            .await)?;
+        Ok(Some(id))
+    }
+
+    pub async fn receivable(&mut self, id: i64) -> Result<Option<ReceivableRecord>> {
+        let sql = format!("{RECEIVABLE_SELECT} WHERE r.id = $1");
+        let row = on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?;
+        Ok(row)
+    }
+
+    pub async fn receivables_in(&mut self, scope: &str) -> Result<Vec<ReceivableRecord>> {
+        let sql = format!("{RECEIVABLE_SELECT} WHERE r.region_code LIKE $1 ORDER BY r.id DESC");
+        let rows =
+            on_tx!(self, c => sqlx::query_as(&sql).bind(like_prefix(scope)).fetch_all(c).await)?;
+        Ok(rows)
+    }
+
+    pub async fn receivables_of_household(
+        &mut self,
+        household_id: i64,
+    ) -> Result<Vec<ReceivableRecord>> {
+        let sql = format!("{RECEIVABLE_SELECT} WHERE r.household_id = $1 ORDER BY r.id");
+        let rows = on_tx!(self, c => sqlx::query_as(&sql).bind(household_id).fetch_all(c).await)?;
+        Ok(rows)
+    }
+
+    pub async fn insert_recovery(
+        &mut self,
+        receivable_id: i64,
+        region_code: &str,
+        amount_fen: i64,
+        method: &str,
+        note: &str,
+        by: &str,
+    ) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO recoveries (receivable_id, region_code, amount_fen, method, note,
+                recorded_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+            .bind(receivable_id)
+            .bind(region_code)
+            .bind(amount_fen)
+            .bind(method)
+            .bind(note)
+            .bind(by)
+            .bind(Utc::now())
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
     }
 }

@@ -686,9 +686,34 @@ CREATE TABLE bank_returns (
     imported_at {ts} NOT NULL
 );
 CREATE UNIQUE INDEX bank_returns_once ON bank_returns(roll_id, sha256);
+CREATE TABLE receivables (
+    id {id},
+    household_id BIGINT NOT NULL REFERENCES households(id),
+    enrolment_id BIGINT REFERENCES enrolments(id),
+    line_id BIGINT REFERENCES roll_lines(id),
+    region_code TEXT NOT NULL,
+    month {date},
+    amount_fen BIGINT NOT NULL,
+    cause TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE UNIQUE INDEX receivables_line ON receivables(line_id);
+CREATE INDEX receivables_region ON receivables(region_code);
+CREATE TABLE recoveries (
+    id {id},
+    receivable_id BIGINT NOT NULL REFERENCES receivables(id),
+    region_code TEXT NOT NULL,
+    amount_fen BIGINT NOT NULL,
+    method TEXT NOT NULL,
+    note TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at {ts} NOT NULL
+);
+CREATE INDEX recoveries_receivable ON recoveries(receivable_id);
 "#,
         extra: no_extra,
-        append_only: &["bank_returns"],
+        append_only: &["bank_returns", "receivables", "recoveries"],
     },
 ];
 

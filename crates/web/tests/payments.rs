@@ -137,6 +137,39 @@ async fn a_roll_is_made_approved_sent_and_reconciled_through_the_api() {
     assert_eq!(ret.status, StatusCode::CREATED, "{}", ret.body);
     assert_eq!(ret.json()["closed"], true, "{}", ret.body);
 
+    // Money obtained by concealing an income: a receivable, recovered in full.
+    let owed = app
+        .api(
+            Method::POST,
+            "/api/v1/receivables",
+            Some(&approver),
+            Some(json!({"household_id": hid, "amount_fen": 5_000, "cause": "隐瞒子女工资收入（复核发现）"})),
+        )
+        .await;
+    assert_eq!(owed.status, StatusCode::CREATED, "{}", owed.body);
+    let rid = owed.json()["id"].as_i64().unwrap();
+    let back = app
+        .api(
+            Method::POST,
+            &format!("/api/v1/receivables/{rid}/recoveries"),
+            Some(&clerk),
+            Some(json!({"amount_fen": 5_000, "method": "refund", "note": "本人到镇民政办退回"})),
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::CREATED, "{}", back.body);
+    assert_eq!(back.json()["cleared"], true);
+    let file = app
+        .api(
+            Method::GET,
+            &format!("/api/v1/households/{hid}/file"),
+            Some(&clerk),
+            None,
+        )
+        .await
+        .json();
+    assert_eq!(file["payments"][0]["status_label"], "已发放");
+    assert_eq!(file["receivables"][0]["cleared"], true);
+
     // The pages: the rolls and this one, in Chinese.
     let (cookie, _) = app.login("approver").await;
     let list = app.get("/rolls", &cookie).await;

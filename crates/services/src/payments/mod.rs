@@ -120,6 +120,24 @@ pub struct ReturnReport {
     pub closed: bool,
 }
 
+impl From<&RollLine> for LineView {
+    fn from(l: &RollLine) -> Self {
+        LineView {
+            seq: l.seq,
+            household_id: l.household_id,
+            enrolment_id: l.enrolment_id,
+            program: l.program.clone(),
+            month: l.month.format("%Y-%m").to_string(),
+            holder_name: l.holder_name.clone(),
+            account_masked: l.account_masked.clone(),
+            amount_fen: l.amount_fen,
+            status_label: status_label(&l.status).into(),
+            reason: l.reason.clone(),
+            reissue: l.reissue_of.is_some(),
+        }
+    }
+}
+
 fn status_label(status: &str) -> &'static str {
     match status {
         "paid" => "已发放",
@@ -425,22 +443,7 @@ impl Payments<'_> {
             approved_by: r.approved_by.as_deref().map(shown),
             paid: lines.iter().filter(|l| l.status == "paid").count(),
             failed: lines.iter().filter(|l| l.status == "failed").count(),
-            items: lines
-                .iter()
-                .map(|l| LineView {
-                    seq: l.seq,
-                    household_id: l.household_id,
-                    enrolment_id: l.enrolment_id,
-                    program: l.program.clone(),
-                    month: l.month.format("%Y-%m").to_string(),
-                    holder_name: l.holder_name.clone(),
-                    account_masked: l.account_masked.clone(),
-                    amount_fen: l.amount_fen,
-                    status_label: status_label(&l.status).into(),
-                    reason: l.reason.clone(),
-                    reissue: l.reissue_of.is_some(),
-                })
-                .collect(),
+            items: lines.iter().map(LineView::from).collect(),
             missing_accounts: Vec::new(),
         })
     }
@@ -502,6 +505,43 @@ impl Payments<'_> {
                     return Err(ServiceError::Conflict {
                         field: Some("digest".into()),
                         message: "花名册明细与审核时不一致，请重新生成并审核".into(),
+                    });
+                }
+                // A death or exit recorded since the draft stops its payment: the draft must be
+                // made again before it can be approved.
+                let states_now: HashMap<
+                    NaiveDate,
+                    HashMap<i64, jiuzhu_domain::enrolment::MonthState>,
+                > = {
+                    let bodies = tx.change_bodies(&r.region_code).await?;
+                    let mut by = HashMap::new();
+                    for m in lines.iter().map(|l| l.month).collect::<HashSet<_>>() {
+                        by.insert(m, crate::recipients::states_from(&bodies, m)?);
+                    }
+                    by
+                };
+                let stale: Vec<String> = lines
+                    .iter()
+                    .filter(|l| l.reissue_of.is_none())
+                    .filter(|l| {
+                        let due = l
+                            .enrolment_id
+                            .and_then(|e| states_now.get(&l.month)?.get(&e))
+                            .filter(|s| {
+                                matches!(s.status, MonthStatus::Paid | MonthStatus::GradualExit)
+                            })
+                            .map_or(0, |s| s.amount.fen());
+                        l.enrolment_id.is_some() && due != l.amount_fen
+                    })
+                    .map(|l| format!("第{}行（{}）", l.seq, l.holder_name))
+                    .collect();
+                if !stale.is_empty() {
+                    return Err(ServiceError::Conflict {
+                        field: Some("lines".into()),
+                        message: format!(
+                            "以下明细与救助对象名册已不一致（如已死亡、退出或调整），请重新生成草稿并审核：{}",
+                            stale.join("、")
+                        ),
                     });
                 }
                 let paid: HashSet<(i64, NaiveDate)> = tx
@@ -759,6 +799,198 @@ impl Payments<'_> {
             errors,
             closed,
         })
+    }
+}
+
+/// Money to be recovered, as shown.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReceivableView {
+    pub id: i64,
+    pub household_id: i64,
+    pub enrolment_id: Option<i64>,
+    pub month: Option<String>,
+    pub amount_fen: i64,
+    pub recovered_fen: i64,
+    pub outstanding_fen: i64,
+    pub cause: String,
+    pub cleared: bool,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&jiuzhu_store::ReceivableRecord> for ReceivableView {
+    fn from(r: &jiuzhu_store::ReceivableRecord) -> Self {
+        ReceivableView {
+            id: r.id,
+            household_id: r.household_id,
+            enrolment_id: r.enrolment_id,
+            month: r.month.map(|m| m.format("%Y-%m").to_string()),
+            amount_fen: r.amount_fen,
+            recovered_fen: r.recovered_fen,
+            outstanding_fen: r.amount_fen - r.recovered_fen,
+            cause: r.cause.clone(),
+            cleared: r.recovered_fen >= r.amount_fen,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// Money obtained wrongly, found by a review, a complaint or an inspection.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ReceivableInput {
+    pub household_id: i64,
+    pub amount_fen: i64,
+    /// The cause, e.g. 隐瞒家庭成员工资收入骗取低保金（2026年第3次复核发现）.
+    pub cause: String,
+}
+
+/// Money recovered.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct RecoveryInput {
+    pub amount_fen: i64,
+    /// bank_clawback (银行退回), refund (本人退回), deduction (从后续发放中扣减)
+    pub method: String,
+    pub note: String,
+}
+
+fn method_label(code: &str) -> Option<&'static str> {
+    match code {
+        "bank_clawback" => Some("银行退回"),
+        "refund" => Some("本人退回"),
+        "deduction" => Some("从后续发放中扣减"),
+        _ => None,
+    }
+}
+
+impl Payments<'_> {
+    pub async fn receivables(&self, actor: &Actor) -> Result<Vec<ReceivableView>> {
+        actor.require(Permission::ReadPeople)?;
+        let mut tx = self.store.begin_read().await?;
+        Ok(tx
+            .receivables_in(actor.scope())
+            .await?
+            .iter()
+            .map(ReceivableView::from)
+            .collect())
+    }
+
+    pub async fn receivables_of_household(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+    ) -> Result<Vec<ReceivableView>> {
+        actor.require(Permission::ReadPeople)?;
+        let mut tx = self.store.begin_read().await?;
+        tx.get_household(household_id, actor.scope())
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        Ok(tx
+            .receivables_of_household(household_id)
+            .await?
+            .iter()
+            .map(ReceivableView::from)
+            .collect())
+    }
+
+    /// Records money obtained wrongly (骗取 and the like) as a receivable with its cause.
+    pub async fn add_receivable(
+        &self,
+        actor: &Actor,
+        input: &ReceivableInput,
+    ) -> Result<ReceivableView> {
+        actor.require(Permission::ApproveAssistance)?;
+        if actor.read_only {
+            return Err(ServiceError::Forbidden);
+        }
+        if !(1..=crate::cases::MAX_GRANT.fen()).contains(&input.amount_fen) {
+            return Err(ServiceError::invalid(
+                "amount_fen",
+                "应追回金额应大于零且不超过100万元",
+            ));
+        }
+        let cause = crate::cases::text("cause", &input.cause, "追回原因")?;
+        let mut tx = self.store.begin().await?;
+        let h = tx
+            .get_household(input.household_id, actor.scope())
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        let id = tx
+            .insert_receivable(
+                h.id,
+                None,
+                None,
+                &h.region_code,
+                None,
+                input.amount_fen,
+                &cause,
+                &actor.username,
+            )
+            .await?
+            .expect("no line to collide on");
+        tx.append_audit(&actor.audit(
+            "receivable.create",
+            "household",
+            h.id,
+            Some(&h.region_code),
+            json!({"receivable": id, "amount_fen": input.amount_fen, "cause": cause}),
+        ))
+        .await?;
+        let r = tx.receivable(id).await?.ok_or(ServiceError::NotFound)?;
+        tx.commit().await?;
+        Ok(ReceivableView::from(&r))
+    }
+
+    /// Records a recovery; more than is outstanding is refused.
+    pub async fn recover(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &RecoveryInput,
+    ) -> Result<ReceivableView> {
+        actor.require(Permission::ManageRecipients)?;
+        if actor.read_only {
+            return Err(ServiceError::Forbidden);
+        }
+        let method = method_label(&input.method).ok_or_else(|| {
+            ServiceError::invalid("method", "追回方式应为银行退回、本人退回或从后续发放中扣减")
+        })?;
+        let mut tx = self.store.begin().await?;
+        let r = tx
+            .receivable(id)
+            .await?
+            .filter(|r| r.region_code.starts_with(actor.scope()))
+            .ok_or(ServiceError::NotFound)?;
+        let outstanding = r.amount_fen - r.recovered_fen;
+        if input.amount_fen <= 0 || input.amount_fen > outstanding {
+            return Err(ServiceError::invalid(
+                "amount_fen",
+                format!(
+                    "追回金额应大于零且不超过未追回的{}元",
+                    jiuzhu_domain::Money::from_fen(outstanding)
+                ),
+            ));
+        }
+        tx.insert_recovery(
+            id,
+            &r.region_code,
+            input.amount_fen,
+            &input.method,
+            input.note.trim(),
+            &actor.username,
+        )
+        .await?;
+        tx.append_audit(&actor.audit(
+            "receivable.recover",
+            "household",
+            r.household_id,
+            Some(&r.region_code),
+            json!({"receivable": id, "amount_fen": input.amount_fen, "method": method}),
+        ))
+        .await?;
+        let r = tx.receivable(id).await?.ok_or(ServiceError::NotFound)?;
+        tx.commit().await?;
+        Ok(ReceivableView::from(&r))
     }
 }
 

@@ -57,6 +57,10 @@ pub struct HouseholdFile {
     pub plans: Vec<PlanView>,
     /// Newest first.
     pub visits: Vec<VisitView>,
+    /// Every payment on an approved roll, newest first: paid, failed, re-issued.
+    pub payments: Vec<crate::payments::LineView>,
+    /// Money to be recovered, and how much was.
+    pub receivables: Vec<crate::payments::ReceivableView>,
 }
 
 impl Recipients<'_> {
@@ -97,6 +101,18 @@ impl Recipients<'_> {
                 granted_at: a.granted_at,
             })
             .collect();
+        let payments = tx
+            .lines_of_household(household_id)
+            .await?
+            .iter()
+            .map(crate::payments::LineView::from)
+            .collect();
+        let receivables = tx
+            .receivables_of_household(household_id)
+            .await?
+            .iter()
+            .map(crate::payments::ReceivableView::from)
+            .collect();
         drop(tx);
         let mut with_reviews = Vec::new();
         for (view, id) in enrolments {
@@ -112,6 +128,8 @@ impl Recipients<'_> {
             cases,
             enrolments: with_reviews,
             awards,
+            payments,
+            receivables,
         };
         self.reads
             .record(actor.audit(

@@ -516,7 +516,64 @@ impl Services {
             json!({"change": change, "month": month.format("%Y-%m").to_string(), "reason": reason}),
         ))
         .await?;
+        self.receivables_after_change(tx, actor, enrolment_id, change)
+            .await?;
         Ok(id)
+    }
+
+    /// Months already paid that the enrolment, as now changed, no longer pays (a death or an
+    /// exit recorded late, an amount lowered) become receivables (应追回), once per payment.
+    async fn receivables_after_change(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        enrolment_id: i64,
+        change: &EnrolmentChange,
+    ) -> Result<()> {
+        let lines = tx.paid_lines_of_enrolment(enrolment_id).await?;
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let changes = dated(&tx.changes_of(enrolment_id).await?)?;
+        let cause = match change {
+            EnrolmentChange::Ended { cause } => format!("{}后已发放", cause.label()),
+            EnrolmentChange::MemberRemoved { .. } => "减少保障人口后已发放".to_string(),
+            _ => "保障变更后多发放".to_string(),
+        };
+        for l in lines {
+            let state = state_in(&changes, l.month);
+            let due = match state.status {
+                MonthStatus::Paid | MonthStatus::GradualExit => state.amount.fen(),
+                _ => 0,
+            };
+            if l.amount_fen <= due {
+                continue;
+            }
+            let over = l.amount_fen - due;
+            let created = tx
+                .insert_receivable(
+                    l.household_id,
+                    Some(enrolment_id),
+                    Some(l.id),
+                    &l.region_code,
+                    Some(l.month),
+                    over,
+                    &format!("{}{}", l.month.format("%Y年%-m月"), cause),
+                    &actor.username,
+                )
+                .await?;
+            if let Some(id) = created {
+                tx.append_audit(&actor.audit(
+                    "receivable.create",
+                    "enrolment",
+                    enrolment_id,
+                    Some(&l.region_code),
+                    json!({"receivable": id, "line": l.id, "month": l.month.format("%Y-%m").to_string(), "amount_fen": over}),
+                ))
+                .await?;
+            }
+        }
+        Ok(())
     }
 
     pub(crate) async fn enrolment_view(

@@ -4,7 +4,10 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use jiuzhu_services::payments::{PayeeInput, PayeeView, ReturnReport, RollInput, RollView};
+use jiuzhu_services::payments::{
+    PayeeInput, PayeeView, ReceivableInput, ReceivableView, RecoveryInput, ReturnReport, RollInput,
+    RollView,
+};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -23,6 +26,45 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(approve))
         .routes(routes!(bank_file))
         .routes(routes!(bank_return))
+        .routes(routes!(receivables, add_receivable))
+        .routes(routes!(recover))
+}
+
+#[utoipa::path(get, path = "/receivables", tag = "payments",
+    responses((status = 200, body = Vec<ReceivableView>, description = "应追回款项及已追回金额")))]
+pub async fn receivables(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+) -> ApiResult<Vec<ReceivableView>> {
+    Ok(Json(s.services.payments().receivables(&a).await?))
+}
+
+#[utoipa::path(post, path = "/receivables", tag = "payments", request_body = ReceivableInput,
+    responses((status = 201, body = ReceivableView, description = "骗取等原因的应追回款项（死亡、退出后已发放的由系统自动生成）")))]
+pub async fn add_receivable(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(r): ApiJson<ReceivableInput>,
+) -> Created<ReceivableView> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.payments().add_receivable(&a, &r).await?),
+    ))
+}
+
+#[utoipa::path(post, path = "/receivables/{id}/recoveries", tag = "payments",
+    params(("id" = i64, Path)), request_body = RecoveryInput,
+    responses((status = 201, body = ReceivableView, description = "记录追回：银行退回、本人退回或从后续发放中扣减；不超过未追回金额")))]
+pub async fn recover(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(r): ApiJson<RecoveryInput>,
+) -> Created<ReceivableView> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.payments().recover(&a, id, &r).await?),
+    ))
 }
 
 #[utoipa::path(put, path = "/enrolments/{id}/payee", tag = "payments",
