@@ -574,3 +574,116 @@ async fn a_review_found_by_the_clerk_is_confirmed_by_the_reviewer_and_the_file_s
         std::panic::resume_unwind(e.into_panic());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clerk_makes_the_roll_the_director_approves_it_and_sees_the_failures() {
+    let app = common::app(200).await;
+    // Three more households on the town's register, each with its 一卡通.
+    let clerk = app.actor("clerk").await;
+    for seq in [861u16, 871, 881] {
+        let (hid, enrolment, head) = common::enrolled_household(&app, seq).await;
+        let person = app
+            .services
+            .households()
+            .get(&clerk, hid)
+            .await
+            .unwrap()
+            .household
+            .head_person_id;
+        app.services
+            .payments()
+            .set_payee(
+                &clerk,
+                enrolment,
+                &jiuzhu_services::payments::PayeeInput {
+                    person_id: person,
+                    holder_name: head,
+                    bank: "张家港农村商业银行".into(),
+                    account: format!("62220211020{seq:08}"),
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let services = app.services.clone();
+    let state = jiuzhu_web::AppState::new(app.services.clone(), jiuzhu_web::WebConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let site = format!("http://{}", listener.local_addr().unwrap());
+    let server = tokio::spawn(jiuzhu_web::serve_on(state, listener));
+    let dir = tempfile::tempdir().unwrap();
+    let return_file = dir.path().join("回盘.txt");
+    let handle = tokio::runtime::Handle::current();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let Some(d) = Driver::start() else { return };
+        // The township clerk makes this month's roll from the register.
+        d.sign_in(&site, "clerk");
+        d.click("nav a[href='/rolls']");
+        d.wait_text("main h1", |t| t == "发放花名册");
+        d.click("form[action='/rolls'] button");
+        let title = d.wait_text("main h1", |t| t.starts_with("发放花名册第"));
+        let id: i64 = title
+            .trim_start_matches("发放花名册第")
+            .split('号')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        // The township reviewer checks it; the county's director approves it.
+        d.sign_in(&site, "reviewer");
+        d.goto(&format!("{site}/rolls/{id}"));
+        d.click("form[action$='/check'] button");
+        d.wait_text("main dl", |t| t.contains("已审核"));
+        d.sign_in(&site, "approver");
+        d.goto(&format!("{site}/rolls/{id}"));
+        d.click("form[action$='/approve'] button");
+        d.wait_text("main dl", |t| t.contains("已审批"));
+        d.screenshot("roll-approved");
+        // The bank file goes to the bank; its return comes back with three failures.
+        let approver = handle.block_on(async {
+            let mut tx = services.store.begin_read().await.unwrap();
+            let u = tx.user_by_name("approver").await.unwrap().unwrap();
+            jiuzhu_services::Actor::from_user(&u, jiuzhu_store::Interface::Web, "127.0.0.1")
+        });
+        let gbk = handle
+            .block_on(services.payments().bank_file(&approver, id, "320582MZJ"))
+            .unwrap();
+        let (text, _, _) = encoding_rs::GBK.decode(&gbk);
+        let (header, lines) = jiuzhu_domain::payment::parse_batch(&text).unwrap();
+        assert!(lines.len() >= 3, "{} lines", lines.len());
+        let reasons = ["户名不符", "账户已销户", "账户冻结"];
+        let mut body = format!(
+            "{}|320582MZJ|{}|{}\n",
+            header.date.format("%Y%m%d"),
+            lines.len(),
+            jiuzhu_domain::Money::from_fen(header.total_fen).to_plain_yuan()
+        );
+        for (i, l) in lines.iter().enumerate() {
+            body.push_str(&format!(
+                "{}|{}|{}|{}|{}|{}\n",
+                l.seq,
+                l.name,
+                l.account,
+                jiuzhu_domain::Money::from_fen(l.amount_fen).to_plain_yuan(),
+                if i < 3 { "失败" } else { "成功" },
+                if i < 3 { reasons[i] } else { "" }
+            ));
+        }
+        std::fs::write(&return_file, encoding_rs::GBK.encode(&body).0).unwrap();
+        d.goto(&format!("{site}/rolls/{id}"));
+        d.type_into("#file", &return_file.display().to_string());
+        d.click("form#return button");
+        let result = d.wait_text("#return-result", |t| t.contains("回盘已导入"));
+        assert!(result.contains("失败3笔"), "{result}");
+        d.goto(&format!("{site}/rolls/{id}"));
+        let table = d.wait_text("main table", |t| t.contains("发放失败"));
+        for r in reasons {
+            assert!(table.contains(r), "{table}");
+        }
+        d.screenshot("roll-returned");
+    })
+    .await;
+    server.abort();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
