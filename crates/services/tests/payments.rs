@@ -297,6 +297,19 @@ async fn a_month_is_paid_failures_are_paid_again_and_nothing_twice(db: TestDb) {
         .unwrap();
     assert!(cleared.cleared && cleared.outstanding_fen == 0);
 
+    // The month's report: its total is the roll's; three failures; what was recovered.
+    let report = p.report(&clerk, &ym(month)).await.unwrap();
+    assert_eq!(report.amount_fen, approved.total_fen);
+    assert_eq!(report.failed_fen, 300_000);
+    assert_eq!(report.paid_fen, approved.total_fen - 300_000);
+    assert_eq!(report.recovered_fen, 100_000);
+    assert!(report
+        .rows
+        .iter()
+        .any(|r| r.township == "杨舍镇" && r.program_name == "最低生活保障" && r.households >= 5));
+    let xlsx = p.report_xlsx(&clerk, &ym(month)).await.unwrap();
+    assert_eq!(&xlsx[..2], b"PK");
+
     // Next month: the accounts of the three are corrected; the fifth died this month.
     let next = month.checked_add_months(Months::new(1)).unwrap();
     s.set_clock(Some(Utc.from_utc_datetime(

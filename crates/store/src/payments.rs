@@ -469,3 +469,43 @@ impl Tx {
         Ok(())
     }
 }
+
+impl Tx {
+    /// The locked lines of the rolls paying in `month`, within a region.
+    pub async fn lines_of_month(&mut self, scope: &str, month: NaiveDate) -> Result<Vec<RollLine>> {
+        let sql = format!(
+            "SELECT {} FROM roll_lines l JOIN rolls r ON r.id = l.roll_id
+             WHERE r.month = $1 AND l.locked AND l.region_code LIKE $2 ORDER BY l.id",
+            LINE_COLUMNS
+                .split(',')
+                .map(|c| format!("l.{}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows = on_tx!(self, c => sqlx::query_as(&sql)
+            .bind(month)
+            .bind(like_prefix(scope))
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Recoveries recorded within a region between two instants: (receivable's household,
+    /// amount).
+    pub async fn recoveries_between(
+        &mut self,
+        scope: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<(String, i64)>> {
+        let rows = on_tx!(self, c => sqlx::query_as(
+            "SELECT region_code, amount_fen FROM recoveries
+             WHERE region_code LIKE $1 AND recorded_at >= $2 AND recorded_at < $3")
+            .bind(like_prefix(scope))
+            .bind(from)
+            .bind(to)
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+}

@@ -1003,3 +1003,196 @@ fn stage_conflict(stage: &str) -> ServiceError {
         ),
     }
 }
+
+/// One township's and program's figures for a month.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReportRow {
+    pub township: String,
+    pub program_name: String,
+    pub households: usize,
+    /// Paid, pending and failed lines of the month's approved rolls.
+    pub amount_fen: i64,
+    pub paid_fen: i64,
+    pub failed_fen: i64,
+    /// Failed payments of earlier months paid again on this month's rolls.
+    pub reissued_fen: i64,
+}
+
+/// A month's payments per township and program; its total is the month's rolls' total.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PaymentReport {
+    pub month: String,
+    pub rows: Vec<ReportRow>,
+    pub amount_fen: i64,
+    pub paid_fen: i64,
+    pub failed_fen: i64,
+    pub reissued_fen: i64,
+    /// Recovered during the month, in the whole region.
+    pub recovered_fen: i64,
+}
+
+impl Payments<'_> {
+    pub async fn report(&self, actor: &Actor, month_text: &str) -> Result<PaymentReport> {
+        actor.require(Permission::ReadPeople)?;
+        let month = parse_month("month", month_text)?;
+        let mut tx = self.store.begin_read().await?;
+        let lines = tx.lines_of_month(actor.scope(), month).await?;
+        let towns: HashMap<String, String> = tx
+            .regions_under(actor.scope())
+            .await?
+            .into_iter()
+            .map(|r| (r.code, r.name))
+            .collect();
+        let catalogue = self.catalogue_now(&mut tx).await?;
+        let start = |d: NaiveDate| {
+            DateTime::<Utc>::from_naive_utc_and_offset(
+                d.and_hms_opt(0, 0, 0).expect("midnight") - chrono::Duration::hours(8),
+                Utc,
+            )
+        };
+        let next = jiuzhu_domain::enrolment::add_months(month, 1);
+        let recovered: i64 = tx
+            .recoveries_between(actor.scope(), start(month), start(next))
+            .await?
+            .iter()
+            .map(|(_, a)| a)
+            .sum();
+        drop(tx);
+        let mut rows: Vec<ReportRow> = Vec::new();
+        let mut seen: HashMap<(String, String), HashSet<i64>> = HashMap::new();
+        for l in &lines {
+            let township = towns
+                .get(l.region_code.get(..9).unwrap_or(""))
+                .cloned()
+                .unwrap_or_default();
+            let program_name = catalogue
+                .item(&l.program)
+                .map_or_else(|| l.program.clone(), |i| i.name.clone());
+            let key = (township.clone(), program_name.clone());
+            let row = match rows
+                .iter_mut()
+                .position(|r| r.township == township && r.program_name == program_name)
+            {
+                Some(i) => &mut rows[i],
+                None => {
+                    rows.push(ReportRow {
+                        township,
+                        program_name,
+                        households: 0,
+                        amount_fen: 0,
+                        paid_fen: 0,
+                        failed_fen: 0,
+                        reissued_fen: 0,
+                    });
+                    rows.last_mut().expect("just pushed")
+                }
+            };
+            if seen.entry(key).or_default().insert(l.household_id) {
+                row.households += 1;
+            }
+            row.amount_fen += l.amount_fen;
+            match l.status.as_str() {
+                "paid" => row.paid_fen += l.amount_fen,
+                "failed" => row.failed_fen += l.amount_fen,
+                _ => {}
+            }
+            if l.reissue_of.is_some() {
+                row.reissued_fen += l.amount_fen;
+            }
+        }
+        rows.sort_by(|a, b| (&a.township, &a.program_name).cmp(&(&b.township, &b.program_name)));
+        let sum = |f: fn(&ReportRow) -> i64| rows.iter().map(f).sum::<i64>();
+        Ok(PaymentReport {
+            month: month.format("%Y-%m").to_string(),
+            amount_fen: sum(|r| r.amount_fen),
+            paid_fen: sum(|r| r.paid_fen),
+            failed_fen: sum(|r| r.failed_fen),
+            reissued_fen: sum(|r| r.reissued_fen),
+            recovered_fen: recovered,
+            rows,
+        })
+    }
+
+    /// The month's report as a workbook.
+    pub async fn report_xlsx(&self, actor: &Actor, month_text: &str) -> Result<Vec<u8>> {
+        use rust_xlsxwriter::{Format, Workbook};
+        let report = self.report(actor, month_text).await?;
+        let region_name = self.regions().name_of(actor.scope()).await?;
+        let xlsx = |e: rust_xlsxwriter::XlsxError| {
+            ServiceError::Internal(jiuzhu_store::StoreError::Corrupt(format!("xlsx: {e}")))
+        };
+        let mut book = Workbook::new();
+        let bold = Format::new().set_bold();
+        let money = Format::new().set_num_format("#,##0.00");
+        let sheet = book.add_worksheet();
+        sheet.set_name("发放统计").map_err(xlsx)?;
+        sheet
+            .write_string_with_format(
+                0,
+                0,
+                format!("{region_name}社会救助资金发放统计（{}）", report.month),
+                &bold,
+            )
+            .map_err(xlsx)?;
+        let headers = [
+            "乡镇（街道）",
+            "项目",
+            "户数",
+            "应发（元）",
+            "已发（元）",
+            "失败（元）",
+            "补发（元）",
+        ];
+        for (c, h) in headers.iter().enumerate() {
+            sheet
+                .write_string_with_format(2, c as u16, *h, &bold)
+                .map_err(xlsx)?;
+        }
+        let yuan = |f: i64| f as f64 / 100.0;
+        for (i, r) in report.rows.iter().enumerate() {
+            let row = (i + 3) as u32;
+            sheet.write_string(row, 0, &r.township).map_err(xlsx)?;
+            sheet.write_string(row, 1, &r.program_name).map_err(xlsx)?;
+            sheet
+                .write_number(row, 2, r.households as f64)
+                .map_err(xlsx)?;
+            for (c, v) in [
+                (3, r.amount_fen),
+                (4, r.paid_fen),
+                (5, r.failed_fen),
+                (6, r.reissued_fen),
+            ] {
+                sheet
+                    .write_number_with_format(row, c, yuan(v), &money)
+                    .map_err(xlsx)?;
+            }
+        }
+        let last = (report.rows.len() + 3) as u32;
+        sheet
+            .write_string_with_format(last, 0, "合计", &bold)
+            .map_err(xlsx)?;
+        for (c, v) in [
+            (3, report.amount_fen),
+            (4, report.paid_fen),
+            (5, report.failed_fen),
+            (6, report.reissued_fen),
+        ] {
+            sheet
+                .write_number_with_format(last, c, yuan(v), &money)
+                .map_err(xlsx)?;
+        }
+        sheet
+            .write_string(
+                last + 1,
+                0,
+                format!(
+                    "本月追回{}元",
+                    jiuzhu_domain::Money::from_fen(report.recovered_fen)
+                ),
+            )
+            .map_err(xlsx)?;
+        sheet.set_column_width(0, 16).map_err(xlsx)?;
+        sheet.set_column_width(1, 18).map_err(xlsx)?;
+        book.save_to_buffer().map_err(xlsx)
+    }
+}

@@ -5,8 +5,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jiuzhu_services::payments::{
-    PayeeInput, PayeeView, ReceivableInput, ReceivableView, RecoveryInput, ReturnReport, RollInput,
-    RollView,
+    PayeeInput, PayeeView, PaymentReport, ReceivableInput, ReceivableView, RecoveryInput,
+    ReturnReport, RollInput, RollView,
 };
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -28,6 +28,38 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(bank_return))
         .routes(routes!(receivables, add_receivable))
         .routes(routes!(recover))
+        .routes(routes!(report))
+        .routes(routes!(report_xlsx))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ReportQuery {
+    /// YYYY-MM.
+    pub month: String,
+}
+
+#[utoipa::path(get, path = "/payment-report", tag = "payments", params(ReportQuery),
+    responses((status = 200, body = PaymentReport, description = "某月按乡镇、项目的户数、应发、已发、失败、补发金额和本月追回；合计等于当月花名册合计")))]
+pub async fn report(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> ApiResult<PaymentReport> {
+    Ok(Json(s.services.payments().report(&a, &q.month).await?))
+}
+
+#[utoipa::path(get, path = "/payment-report.xlsx", tag = "payments", params(ReportQuery),
+    responses((status = 200, description = "发放统计 .xlsx", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+pub async fn report_xlsx(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+) -> Result<Response, ApiError> {
+    let bytes = s.services.payments().report_xlsx(&a, &q.month).await?;
+    Ok(crate::render::xlsx_download(
+        bytes,
+        &format!("payments-{}.xlsx", q.month),
+    ))
 }
 
 #[utoipa::path(get, path = "/receivables", tag = "payments",
