@@ -133,6 +133,33 @@ pub fn write_batch(header: &BatchHeader, lines: &[BankLine]) -> Result<String, F
     Ok(out)
 }
 
+/// The spreadsheet layout banks also take: a header row `序号,姓名,身份证号,账号,金额,摘要`, one
+/// row per payment (amounts in yuan), a total row last. Cells are quoted where they must be.
+pub fn write_csv(lines: &[BankLine]) -> String {
+    let cell = |s: &str| {
+        if s.contains([',', '"', '\n']) {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        } else {
+            s.to_string()
+        }
+    };
+    let mut out = String::from("序号,姓名,身份证号,账号,金额,摘要\n");
+    for l in lines {
+        out.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            l.seq,
+            cell(&l.name),
+            cell(&l.id_number),
+            cell(&l.account),
+            yuan(l.amount_fen),
+            cell(&l.memo)
+        ));
+    }
+    let total: i64 = lines.iter().map(|l| l.amount_fen).sum();
+    out.push_str(&format!("合计,{}笔,,,{},\n", lines.len(), yuan(total)));
+    out
+}
+
 fn header_of(line: &str) -> Result<BatchHeader, FileError> {
     let f: Vec<&str> = line.split('|').map(str::trim).collect();
     if f.len() != 4 {
@@ -321,6 +348,16 @@ mod tests {
         .unwrap();
         assert_eq!(ok.1.iter().filter(|l| !l.paid).count(), 1);
         assert_eq!(ok.1[1].reason, "户名不符");
+    }
+
+    #[test]
+    fn the_spreadsheet_layout_has_a_header_and_a_total_row() {
+        let text = write_csv(&lines());
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(rows[0], "序号,姓名,身份证号,账号,金额,摘要");
+        assert_eq!(rows.len(), 4);
+        assert!(rows[1].starts_with("1,张桂英,32058219620202001X,6222021102003456789,1270.00,"));
+        assert_eq!(rows[3], "合计,2笔,,,2220.50,");
     }
 
     #[test]

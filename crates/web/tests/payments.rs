@@ -98,6 +98,29 @@ async fn a_roll_is_made_approved_sent_and_reconciled_through_the_api() {
         .to_str()
         .unwrap()
         .contains("GBK"));
+    let sheet = app
+        .api(
+            Method::GET,
+            &step("bank-file?layout=csv"),
+            Some(&approver),
+            None,
+        )
+        .await;
+    assert_eq!(sheet.status, StatusCode::OK);
+    assert!(sheet.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .contains("text/csv"));
+    let odd = app
+        .api(
+            Method::GET,
+            &step("bank-file?layout=xml"),
+            Some(&approver),
+            None,
+        )
+        .await;
+    assert_eq!(odd.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(odd.json()["field"], "layout");
 
     // The whole roll returned paid: it closes.
     let detail = app

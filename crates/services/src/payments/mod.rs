@@ -19,6 +19,15 @@ use sha2::{Digest, Sha256};
 use crate::recipients::parse_month;
 use crate::{Actor, Payments, Result, ServiceError};
 
+/// The bank file layouts shipped: the pipe-separated text with a summary line, and the
+/// spreadsheet (CSV) one; both GBK.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BankLayout {
+    Pipe,
+    Csv,
+}
+
 /// Who an enrolment is paid to, and where.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default)]
@@ -596,6 +605,18 @@ impl Payments<'_> {
     /// The bank's batch file of an approved roll (GBK, a summary line, `|`-separated details);
     /// the roll is then sent. Its count and total are checked against the roll's.
     pub async fn bank_file(&self, actor: &Actor, id: i64, unit_code: &str) -> Result<Vec<u8>> {
+        self.bank_file_as(actor, id, unit_code, BankLayout::Pipe)
+            .await
+    }
+
+    /// The bank file in one of the shipped layouts.
+    pub async fn bank_file_as(
+        &self,
+        actor: &Actor,
+        id: i64,
+        unit_code: &str,
+        layout: BankLayout,
+    ) -> Result<Vec<u8>> {
         actor.require(Permission::ApproveAssistance)?;
         let mut tx = self.store.begin().await?;
         let r = tx
@@ -633,7 +654,8 @@ impl Payments<'_> {
                 ),
             });
         }
-        let text = write_batch(
+        // Written either way, so its count and total are checked against the roll's.
+        let pipe = write_batch(
             &BatchHeader {
                 date: self.today(),
                 unit_code: unit_code.to_string(),
@@ -643,6 +665,10 @@ impl Payments<'_> {
             &bank,
         )
         .map_err(|e| ServiceError::invalid("lines", e.to_string()))?;
+        let text = match layout {
+            BankLayout::Pipe => pipe,
+            BankLayout::Csv => jiuzhu_domain::payment::write_csv(&bank),
+        };
         let (gbk, _, lossy) = encoding_rs::GBK.encode(&text);
         if lossy {
             return Err(ServiceError::invalid("lines", "有姓名或摘要无法用GBK编码"));

@@ -5,8 +5,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jiuzhu_services::payments::{
-    PayeeInput, PayeeView, PaymentReport, ReceivableInput, ReceivableView, RecoveryInput,
-    ReturnReport, RollInput, RollView,
+    BankLayout, PayeeInput, PayeeView, PaymentReport, ReceivableInput, ReceivableView,
+    RecoveryInput, ReturnReport, RollInput, RollView,
 };
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -169,6 +169,8 @@ pub struct BankFileQuery {
     pub unit: Option<String>,
     /// The return file's name, for the record.
     pub file_name: Option<String>,
+    /// `pipe` (default: summary line, `|`-separated) or `csv` (序号,姓名,身份证号,账号,金额,摘要).
+    pub layout: Option<String>,
 }
 
 #[utoipa::path(get, path = "/rolls/{id}/bank-file", tag = "payments",
@@ -181,13 +183,29 @@ pub async fn bank_file(
     ApiQuery(q): ApiQuery<BankFileQuery>,
 ) -> Result<Response, ApiError> {
     let unit = q.unit.unwrap_or_else(|| a.region.as_str().to_string());
-    let bytes = s.services.payments().bank_file(&a, id, &unit).await?;
+    let (layout, kind, ext) = match q.layout.as_deref() {
+        Some("csv") => (BankLayout::Csv, "text/csv; charset=GBK", "csv"),
+        None | Some("pipe") => (BankLayout::Pipe, "text/plain; charset=GBK", "txt"),
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                &format!("文件格式“{other}”无效：应为 pipe 或 csv"),
+                Some("layout".into()),
+            ))
+        }
+    };
+    let bytes = s
+        .services
+        .payments()
+        .bank_file_as(&a, id, &unit, layout)
+        .await?;
     Ok((
         [
-            (header::CONTENT_TYPE, "text/plain; charset=GBK".to_string()),
+            (header::CONTENT_TYPE, kind.to_string()),
             (
                 header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"roll-{id}.txt\""),
+                format!("attachment; filename=\"roll-{id}.{ext}\""),
             ),
         ],
         bytes,
