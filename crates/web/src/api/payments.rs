@@ -190,7 +190,7 @@ pub async fn bank_file(
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid",
-                &format!("文件格式“{other}”无效：应为 pipe 或 csv"),
+                format!("文件格式“{other}”无效：应为 pipe 或 csv"),
                 Some("layout".into()),
             ))
         }
