@@ -321,8 +321,15 @@ impl Feeds<'_> {
         self.store.refresh_statistics(&["facts"]).await?;
         // A death ends a recipient's part from the month after: the township is asked at once,
         // not at the next scheduled review.
+        // The file is in whatever happens here: a failure is logged, not the import's.
         let deaths_proposed = if c.code == "death" && accepted > 0 {
-            self.recipients().review_deaths(file_id).await?
+            match self.recipients().review_deaths(file_id).await {
+                Ok(n) => n,
+                Err(e) => {
+                    tracing::error!(error = %e, file = file_id, "could not propose the reviews of deaths");
+                    0
+                }
+            }
         } else {
             0
         };
