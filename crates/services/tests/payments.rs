@@ -168,6 +168,11 @@ async fn a_month_is_paid_failures_are_paid_again_and_nothing_twice(db: TestDb) {
     assert!(ours[0].account_masked.starts_with("6222 **** **** "));
     let again = p.generate(&clerk, &input).await.unwrap();
     assert_eq!((again.id, &again.digest), (roll.id, &roll.digest));
+    // Those due without an account are named on the draft, not paid.
+    assert!(roll
+        .missing_accounts
+        .iter()
+        .all(|m| !mine.contains(&m.enrolment_id) && !m.name.is_empty()));
 
     // Two people: the checker cannot approve.
     p.advance(&reviewer, roll.id, "check").await.unwrap();

@@ -24,6 +24,28 @@ async fn a_roll_is_made_approved_sent_and_reconciled_through_the_api() {
         .json();
     let person = file["household"]["head_person_id"].as_i64().unwrap();
 
+    // Before an account is registered, the draft names the household instead of paying it.
+    let month = app.services.today().format("%Y-%m").to_string();
+    let draft = app
+        .api(
+            Method::POST,
+            "/api/v1/rolls",
+            Some(&clerk),
+            Some(json!({"month": month, "program": "dibao"})),
+        )
+        .await
+        .json();
+    assert!(draft["missing_accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|m| m["enrolment_id"] == enrolment && m["name"] == head));
+    assert!(draft["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|l| l["household_id"] != hid));
+
     // A bad account is refused with its field; a good one is kept masked.
     let path = format!("/api/v1/enrolments/{enrolment}/payee");
     let bad = app
@@ -48,7 +70,6 @@ async fn a_roll_is_made_approved_sent_and_reconciled_through_the_api() {
     assert_eq!(ok.json()["account_masked"], "6222 **** **** 1234");
     assert!(!ok.body.contains("6222021102003451234"));
 
-    let month = app.services.today().format("%Y-%m").to_string();
     let roll = app
         .api(
             Method::POST,

@@ -113,8 +113,16 @@ pub struct RollView {
     pub paid: usize,
     pub failed: usize,
     pub items: Vec<LineView>,
-    /// Enrolments due this month that have no payee account yet: not on the roll.
-    pub missing_accounts: Vec<i64>,
+    /// For a draft: those due this month with no payee account yet, so not on the roll.
+    pub missing_accounts: Vec<MissingAccount>,
+}
+
+/// Someone due a payment who cannot be paid until an account is registered.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MissingAccount {
+    pub enrolment_id: i64,
+    pub household_id: i64,
+    pub name: String,
 }
 
 /// What a return file did.
@@ -297,7 +305,6 @@ impl Payments<'_> {
             .filter_map(|(e, _, m, _)| e.map(|e| (e, m)))
             .collect();
         let mut lines = Vec::new();
-        let mut missing = Vec::new();
         for e in &enrolments {
             let Some(state) = states.get(&e.id) else {
                 continue;
@@ -308,8 +315,8 @@ impl Payments<'_> {
             {
                 continue;
             }
+            // Without an account there is nothing to pay into: listed on the draft instead.
             let Some(p) = payees.get(&e.id) else {
-                missing.push(e.id);
                 continue;
             };
             lines.push(RollLine {
@@ -417,9 +424,49 @@ impl Payments<'_> {
         ))
         .await?;
         tx.commit().await?;
-        let mut view = self.roll(actor, id).await?;
-        view.missing_accounts = missing;
-        Ok(view)
+        self.roll(actor, id).await
+    }
+
+    /// Enrolments a draft's month and scope pay that have no payee account.
+    async fn missing_accounts(&self, r: &RollRecord) -> Result<Vec<MissingAccount>> {
+        let mut tx = self.store.begin_read().await?;
+        let enrolments = tx
+            .enrolment_lines(&r.region_code, r.program.as_deref())
+            .await?;
+        let states =
+            crate::recipients::states_from(&tx.change_bodies(&r.region_code).await?, r.month)?;
+        let paid: HashSet<i64> = tx
+            .payees_in(&r.region_code)
+            .await?
+            .into_iter()
+            .filter_map(|p| p.enrolment_id)
+            .collect();
+        let missing: Vec<i64> = enrolments
+            .iter()
+            .filter(|e| !paid.contains(&e.id))
+            .filter(|e| {
+                states.get(&e.id).is_some_and(|s| {
+                    matches!(s.status, MonthStatus::Paid | MonthStatus::GradualExit)
+                        && s.amount.fen() > 0
+                })
+            })
+            .map(|e| e.id)
+            .collect();
+        let names: HashMap<i64, (i64, String)> = tx
+            .enrolment_people_of(&missing)
+            .await?
+            .into_iter()
+            .map(|p| (p.enrolment_id, (p.person_id, p.name)))
+            .collect();
+        Ok(enrolments
+            .iter()
+            .filter(|e| missing.contains(&e.id))
+            .map(|e| MissingAccount {
+                enrolment_id: e.id,
+                household_id: e.household_id,
+                name: names.get(&e.id).map(|(_, n)| n.clone()).unwrap_or_default(),
+            })
+            .collect())
     }
 
     pub async fn roll(&self, actor: &Actor, id: i64) -> Result<RollView> {
@@ -453,7 +500,11 @@ impl Payments<'_> {
             paid: lines.iter().filter(|l| l.status == "paid").count(),
             failed: lines.iter().filter(|l| l.status == "failed").count(),
             items: lines.iter().map(LineView::from).collect(),
-            missing_accounts: Vec::new(),
+            missing_accounts: if stage == RollStage::Draft {
+                self.missing_accounts(&r).await?
+            } else {
+                Vec::new()
+            },
         })
     }
 
