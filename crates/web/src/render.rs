@@ -83,6 +83,7 @@ impl Templates {
             "visits.html",
             "rolls.html",
             "roll.html",
+            "receivables.html",
         );
         env.add_filter("yuan", yuan);
         env.add_filter("capital", capital);
@@ -156,6 +157,11 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
     );
     add("/visits", "走访", a.role.allows(Permission::ReadPeople));
     add("/rolls", "发放", a.role.allows(Permission::ReadPeople));
+    add(
+        "/receivables",
+        "追回",
+        a.role.allows(Permission::ReadPeople),
+    );
     add("/people", "人员", a.role.allows(Permission::ReadPeople));
     add("/households", "家庭", a.role.allows(Permission::ReadPeople));
     add("/catalogue", "救助事项", true);

@@ -214,7 +214,23 @@ async fn a_roll_is_made_approved_sent_and_reconciled_through_the_api() {
     assert_eq!(file["payments"][0]["status_label"], "已发放");
     assert_eq!(file["receivables"][0]["cleared"], true);
 
-    // The pages: the rolls and this one, in Chinese.
+    // The pages: the receivables, the rolls and this one, in Chinese.
+    let (clerk_cookie, csrf) = app.login("clerk").await;
+    let page = app.get("/receivables", &clerk_cookie).await;
+    assert!(page.body.contains("隐瞒子女工资收入") && page.body.contains("已追回"));
+    let over = app
+        .post_form(
+            &format!("/receivables/{rid}/recoveries"),
+            &clerk_cookie,
+            &[
+                ("_csrf", &csrf),
+                ("amount_yuan", "1.00"),
+                ("method", "refund"),
+            ],
+        )
+        .await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(over.body.contains("不超过未追回"), "{}", over.body);
     let (cookie, _) = app.login("approver").await;
     let list = app.get("/rolls", &cookie).await;
     assert!(list.body.contains("发放花名册") && list.body.contains("已对账结清"));

@@ -86,6 +86,8 @@ pub fn routes() -> Router<AppState> {
         .route("/visits", get(recipients::visits))
         .route("/enrolments/{id}/payee", post(payments::set_payee))
         .route("/rolls", get(payments::rolls).post(payments::generate))
+        .route("/receivables", get(payments::receivables))
+        .route("/receivables/{id}/recoveries", post(payments::recover))
         .route("/rolls/{id}", get(payments::roll))
         .route("/rolls/{id}/bank-file", get(payments::bank_file))
         .route("/rolls/{id}/{step}", post(payments::advance))

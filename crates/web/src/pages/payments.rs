@@ -175,3 +175,72 @@ pub async fn set_payee(
         Err(e) => super::recipients::enrolment_with_error(&state, &user, id, refusal(e)?, &f).await,
     }
 }
+
+/// Money to be recovered, with a recovery form on each line still owed.
+pub async fn receivables(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Response, PageError> {
+    render_receivables(&state, &user, None, None).await
+}
+
+async fn render_receivables(
+    state: &AppState,
+    user: &WebUser,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let list = state.services.payments().receivables(&user.actor).await?;
+    let outstanding: i64 = list.iter().map(|r| r.outstanding_fen).sum();
+    let html = state.templates.render(
+        "receivables.html",
+        context! { ..frame(user, "/receivables"), ..context! {
+            list => list, outstanding => outstanding, notice => notice, error => error,
+            can_recover => user.actor.role.allows(Permission::ManageRecipients),
+        }},
+    )?;
+    Ok(page_reply(
+        html,
+        &error,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    ))
+}
+
+pub async fn recover(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    let amount = match jiuzhu_domain::Money::parse_yuan(field(&f, "amount_yuan")) {
+        Ok(m) => m.fen(),
+        Err(e) => {
+            return render_receivables(&state, &user, None, Some(format!("追回金额：{e}"))).await
+        }
+    };
+    let input = jiuzhu_services::payments::RecoveryInput {
+        amount_fen: amount,
+        method: field(&f, "method").to_string(),
+        note: field(&f, "note").to_string(),
+    };
+    match state
+        .services
+        .payments()
+        .recover(&user.actor, id, &input)
+        .await
+    {
+        Ok(r) => {
+            let notice = format!(
+                "已记录追回{}元{}",
+                jiuzhu_domain::Money::from_fen(amount),
+                if r.cleared {
+                    "，该笔已追回完毕"
+                } else {
+                    ""
+                }
+            );
+            render_receivables(&state, &user, Some(notice), None).await
+        }
+        Err(e) => render_receivables(&state, &user, None, Some(refusal(e)?)).await,
+    }
+}
