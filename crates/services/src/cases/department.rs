@@ -203,16 +203,8 @@ impl Cases<'_> {
         if PAID_FIRST.contains(&item) {
             return Ok(());
         }
-        let region = jiuzhu_domain::RegionCode::parse(region)
-            .map_err(|e| ServiceError::invalid("region", e.to_string()))?;
         let today = self.today();
-        let book = self.policy().book();
-        let ps = book.params(
-            &self.policy().jurisdiction_of(&region)?,
-            today,
-            &jiuzhu_policy::Overrides::default(),
-        )?;
-        let days = ps.get("verification.max_age_days")?.count();
+        let days = self.count_param(region, "verification.max_age_days", today)?;
         let latest = tx.case_reports(case_id).await?.into_iter().next();
         let Some(latest) = latest else {
             return Err(ServiceError::invalid(

@@ -191,9 +191,6 @@ impl Payments<'_> {
         input: &PayeeInput,
     ) -> Result<PayeeView> {
         actor.require(Permission::ManageRecipients)?;
-        if actor.read_only {
-            return Err(ServiceError::Forbidden);
-        }
         let account: String = input
             .account
             .chars()
@@ -269,25 +266,8 @@ impl Payments<'_> {
     /// left out (a later roll is a supplement); those without an account are listed.
     pub async fn generate(&self, actor: &Actor, input: &RollInput) -> Result<RollView> {
         actor.require(Permission::ManageRecipients)?;
-        if actor.read_only {
-            return Err(ServiceError::Forbidden);
-        }
         let month = parse_month("month", &input.month)?;
-        let scope = match input
-            .region
-            .as_deref()
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-        {
-            Some(r) if r.starts_with(actor.scope()) => r.to_string(),
-            Some(_) => {
-                return Err(ServiceError::invalid(
-                    "region",
-                    "所选区划不在您的管辖范围内",
-                ))
-            }
-            None => actor.scope().to_string(),
-        };
+        let scope = crate::Services::scope_within(actor, input.region.as_deref())?;
         let program = input.program.clone().filter(|p| !p.is_empty());
         let mut tx = self.store.begin().await?;
         let enrolments = tx.enrolment_lines(&scope, program.as_deref()).await?;
@@ -531,9 +511,6 @@ impl Payments<'_> {
     /// another approved roll already pays for the same month.
     pub async fn advance(&self, actor: &Actor, id: i64, step: &str) -> Result<RollView> {
         actor.require(Permission::ApproveAssistance)?;
-        if actor.read_only {
-            return Err(ServiceError::Forbidden);
-        }
         let mut tx = self.store.begin().await?;
         let r = tx
             .roll(id)
@@ -977,9 +954,6 @@ impl Payments<'_> {
         input: &ReceivableInput,
     ) -> Result<ReceivableView> {
         actor.require(Permission::ApproveAssistance)?;
-        if actor.read_only {
-            return Err(ServiceError::Forbidden);
-        }
         if !(1..=crate::cases::MAX_GRANT.fen()).contains(&input.amount_fen) {
             return Err(ServiceError::invalid(
                 "amount_fen",
@@ -1026,9 +1000,6 @@ impl Payments<'_> {
         input: &RecoveryInput,
     ) -> Result<ReceivableView> {
         actor.require(Permission::ManageRecipients)?;
-        if actor.read_only {
-            return Err(ServiceError::Forbidden);
-        }
         let method = method_label(&input.method).ok_or_else(|| {
             ServiceError::invalid("method", "追回方式应为银行退回、本人退回或从后续发放中扣减")
         })?;

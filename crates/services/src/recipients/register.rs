@@ -114,16 +114,7 @@ impl Recipients<'_> {
             Some(m) => parse_month("month", m)?,
             None => month_of(self.today()),
         };
-        let scope = match q.region.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
-            Some(r) if r.starts_with(actor.scope()) => r.to_string(),
-            Some(_) => {
-                return Err(ServiceError::invalid(
-                    "region",
-                    "所选区划不在您的管辖范围内",
-                ))
-            }
-            None => actor.scope().to_string(),
-        };
+        let scope = crate::Services::scope_within(actor, q.region.as_deref())?;
         let program = q.program.as_deref().filter(|p| !p.is_empty());
         let mut tx = self.store.begin_read().await?;
         let enrolments = tx.enrolment_lines(&scope, program).await?;

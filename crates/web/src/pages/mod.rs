@@ -190,6 +190,24 @@ pub(crate) fn page_reply(
     (status, html).into_response()
 }
 
+/// A submitted form as sent, repeated names kept (checkboxes).
+pub(crate) type Fields = Vec<(String, String)>;
+
+/// The first value of a form field, empty when absent.
+pub(crate) fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
+    f.iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+/// Every value of a repeated form field.
+pub(crate) fn all(f: &Fields, name: &str) -> Vec<String> {
+    f.iter()
+        .filter(|(k, _)| k == name)
+        .map(|(_, v)| v.clone())
+        .collect()
+}
+
 /// Empty form fields are absent values.
 pub(crate) fn opt(s: &str) -> Option<String> {
     let t = s.trim();

@@ -15,13 +15,7 @@ use crate::error::PageError;
 use crate::render::frame;
 use crate::AppState;
 
-type Fields = Vec<(String, String)>;
-
-fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
-    f.iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
+use super::{field, Fields};
 
 pub async fn rolls(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
     render_rolls(&state, &user, None).await

@@ -21,20 +21,7 @@ use crate::error::PageError;
 use crate::render::frame;
 use crate::AppState;
 
-type Fields = Vec<(String, String)>;
-
-fn field<'a>(f: &'a Fields, name: &str) -> &'a str {
-    f.iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
-fn all(f: &Fields, name: &str) -> Vec<String> {
-    f.iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.clone())
-        .collect()
-}
+use super::{all, field, Fields};
 
 const PROGRAMS: [(&str, &str); 4] = [
     ("dibao", "最低生活保障"),
