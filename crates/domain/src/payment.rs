@@ -85,79 +85,219 @@ fn amount(line: usize, field: &str, text: &str) -> Result<i64, FileError> {
         })
 }
 
-fn clean(field: &str) -> String {
-    field.replace(['|', '\r', '\n'], " ")
+coded_enum! {
+    /// A column a bank's batch file may carry.
+    BankColumn {
+        Seq => "seq", "序号";
+        Name => "name", "姓名";
+        Account => "account", "账号";
+        Amount => "amount", "金额";
+        IdType => "id_type", "证件类型";
+        IdNumber => "id_number", "身份证号";
+        Memo => "memo", "摘要";
+    }
 }
 
-/// The batch file: `日期|单位代码|笔数|总金额`, then `序号|姓名|账号|金额|证件类型|证件号码|摘要`
-/// per payment (amounts in yuan with two decimals; 证件类型 01 = 居民身份证). Refused when the
-/// header's count or total differ from the lines'.
-pub fn write_batch(header: &BatchHeader, lines: &[BankLine]) -> Result<String, FileError> {
-    let total: i64 = lines.iter().map(|l| l.amount_fen).sum();
-    if header.count != lines.len() {
-        return Err(fail(
-            1,
-            "笔数",
-            format!("汇总{}笔，明细{}笔", header.count, lines.len()),
-        ));
+coded_enum! {
+    /// The character set a bank reads.
+    FileEncoding {
+        Gbk => "gbk", "GBK";
+        Utf8 => "utf8", "UTF-8";
     }
-    if header.total_fen != total {
-        return Err(fail(
-            1,
-            "总金额",
-            format!(
-                "汇总{}元，明细合计{}元",
-                yuan(header.total_fen),
-                yuan(total)
-            ),
-        ));
-    }
-    let mut out = format!(
-        "{}|{}|{}|{}\n",
-        header.date.format("%Y%m%d"),
-        clean(&header.unit_code),
-        header.count,
-        yuan(header.total_fen)
-    );
-    for l in lines {
-        out.push_str(&format!(
-            "{}|{}|{}|{}|01|{}|{}\n",
-            l.seq,
-            clean(&l.name),
-            clean(&l.account),
-            yuan(l.amount_fen),
-            clean(&l.id_number),
-            clean(&l.memo)
-        ));
-    }
-    Ok(out)
 }
 
-/// The spreadsheet layout banks also take: a header row `序号,姓名,身份证号,账号,金额,摘要`, one
-/// row per payment (amounts in yuan), a total row last. Cells are quoted where they must be.
-pub fn write_csv(lines: &[BankLine]) -> String {
-    let cell = |s: &str| {
-        if s.contains([',', '"', '\n']) {
-            format!("\"{}\"", s.replace('"', "\"\""))
-        } else {
-            s.to_string()
+/// A bank's batch-disbursement layout, as an administrator describes it: which columns in which
+/// order, the separator, the encoding, whether a summary line (date, unit, count, total) comes
+/// first, whether a row of column titles and a total row frame the details, and whether amounts
+/// are in yuan (two decimals) or fen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BankTemplate {
+    pub columns: Vec<BankColumn>,
+    pub separator: char,
+    pub encoding: FileEncoding,
+    pub summary_line: bool,
+    pub header_row: bool,
+    pub total_row: bool,
+    pub amount_in_fen: bool,
+}
+
+impl BankTemplate {
+    /// The text file many banks take: `日期|单位代码|笔数|总金额`, then
+    /// `序号|姓名|账号|金额|证件类型|证件号码|摘要` per payment, in GBK, amounts in yuan.
+    pub fn pipe() -> BankTemplate {
+        use BankColumn::*;
+        BankTemplate {
+            columns: vec![Seq, Name, Account, Amount, IdType, IdNumber, Memo],
+            separator: '|',
+            encoding: FileEncoding::Gbk,
+            summary_line: true,
+            header_row: false,
+            total_row: false,
+            amount_in_fen: false,
         }
-    };
-    let mut out = String::from("序号,姓名,身份证号,账号,金额,摘要\n");
-    for l in lines {
-        out.push_str(&format!(
-            "{},{},{},{},{},{}\n",
-            l.seq,
-            cell(&l.name),
-            cell(&l.id_number),
-            cell(&l.account),
-            yuan(l.amount_fen),
-            cell(&l.memo)
-        ));
     }
-    let total: i64 = lines.iter().map(|l| l.amount_fen).sum();
-    out.push_str(&format!("合计,{}笔,,,{},\n", lines.len(), yuan(total)));
-    out
+
+    /// The spreadsheet layout: a title row `序号,姓名,身份证号,账号,金额,摘要`, one row per
+    /// payment, a total row last.
+    pub fn csv() -> BankTemplate {
+        use BankColumn::*;
+        BankTemplate {
+            columns: vec![Seq, Name, IdNumber, Account, Amount, Memo],
+            separator: ',',
+            encoding: FileEncoding::Gbk,
+            summary_line: false,
+            header_row: true,
+            total_row: true,
+            amount_in_fen: false,
+        }
+    }
+
+    /// Refuses a layout a bank could not pay from: without name, account or amount, a column
+    /// twice, or a separator that occurs inside amounts and numbers.
+    pub fn check(&self) -> Result<(), FileError> {
+        for needed in [BankColumn::Name, BankColumn::Account, BankColumn::Amount] {
+            if !self.columns.contains(&needed) {
+                return Err(fail(0, "columns", format!("缺少“{}”列", needed.label())));
+            }
+        }
+        for (i, c) in self.columns.iter().enumerate() {
+            if self.columns[..i].contains(c) {
+                return Err(fail(0, "columns", format!("“{}”列重复", c.label())));
+            }
+        }
+        if self.separator.is_alphanumeric() || ['.', '-', '"'].contains(&self.separator) {
+            return Err(fail(
+                0,
+                "separator",
+                format!("“{}”不能作分隔符（会出现在金额或账号中）", self.separator),
+            ));
+        }
+        Ok(())
+    }
+
+    fn cell(&self, text: &str) -> String {
+        if self.separator == ',' {
+            if text.contains([',', '"', '\n', '\r']) {
+                return format!(
+                    "\"{}\"",
+                    text.replace('"', "\"\"").replace(['\r', '\n'], " ")
+                );
+            }
+            return text.to_string();
+        }
+        text.replace([self.separator, '\r', '\n'], " ")
+    }
+
+    fn amount(&self, fen: i64) -> String {
+        if self.amount_in_fen {
+            fen.to_string()
+        } else {
+            yuan(fen)
+        }
+    }
+
+    fn join(&self, cells: Vec<String>) -> String {
+        let mut row = cells.join(&self.separator.to_string());
+        row.push('\n');
+        row
+    }
+
+    /// What comes before the details: the summary line, the column titles.
+    pub fn start(&self, header: &BatchHeader) -> String {
+        let mut out = String::new();
+        if self.summary_line {
+            out.push_str(&self.join(vec![
+                header.date.format("%Y%m%d").to_string(),
+                self.cell(&header.unit_code),
+                header.count.to_string(),
+                self.amount(header.total_fen),
+            ]));
+        }
+        if self.header_row {
+            out.push_str(&self.join(self.columns.iter().map(|c| c.label().to_string()).collect()));
+        }
+        out
+    }
+
+    /// One payment's row.
+    pub fn line(&self, l: &BankLine) -> String {
+        self.join(
+            self.columns
+                .iter()
+                .map(|c| match c {
+                    BankColumn::Seq => l.seq.to_string(),
+                    BankColumn::Name => self.cell(&l.name),
+                    BankColumn::Account => self.cell(&l.account),
+                    BankColumn::Amount => self.amount(l.amount_fen),
+                    BankColumn::IdType => "01".to_string(),
+                    BankColumn::IdNumber => self.cell(&l.id_number),
+                    BankColumn::Memo => self.cell(&l.memo),
+                })
+                .collect(),
+        )
+    }
+
+    /// What comes after the details, once their count and total are checked against the
+    /// summary's.
+    pub fn finish(
+        &self,
+        header: &BatchHeader,
+        count: usize,
+        total: i64,
+    ) -> Result<String, FileError> {
+        check_totals(header, count, total)?;
+        if !self.total_row {
+            return Ok(String::new());
+        }
+        // 合计 and the count go in the first two columns that are not the amount.
+        let mut words = ["合计".to_string(), format!("{count}笔")].into_iter();
+        let cells = self
+            .columns
+            .iter()
+            .map(|c| match c {
+                BankColumn::Amount => self.amount(total),
+                _ => words.next().unwrap_or_default(),
+            })
+            .collect();
+        Ok(self.join(cells))
+    }
+
+    /// The whole file, as text; refused when the header's count or total differ from the lines'.
+    pub fn write(&self, header: &BatchHeader, lines: &[BankLine]) -> Result<String, FileError> {
+        check_totals(
+            header,
+            lines.len(),
+            lines.iter().map(|l| l.amount_fen).sum(),
+        )?;
+        let mut out = self.start(header);
+        for l in lines {
+            out.push_str(&self.line(l));
+        }
+        out.push_str(&self.finish(
+            header,
+            lines.len(),
+            lines.iter().map(|l| l.amount_fen).sum(),
+        )?);
+        Ok(out)
+    }
+}
+
+/// The batch file in the pipe layout ([`BankTemplate::pipe`]).
+pub fn write_batch(header: &BatchHeader, lines: &[BankLine]) -> Result<String, FileError> {
+    BankTemplate::pipe().write(header, lines)
+}
+
+/// The spreadsheet layout ([`BankTemplate::csv`]); its count and total are those of the lines.
+pub fn write_csv(lines: &[BankLine]) -> String {
+    let header = BatchHeader {
+        date: NaiveDate::default(),
+        unit_code: String::new(),
+        count: lines.len(),
+        total_fen: lines.iter().map(|l| l.amount_fen).sum(),
+    };
+    BankTemplate::csv()
+        .write(&header, lines)
+        .expect("the header is the lines'")
 }
 
 fn header_of(line: &str) -> Result<BatchHeader, FileError> {
@@ -358,6 +498,47 @@ mod tests {
         assert_eq!(rows.len(), 4);
         assert!(rows[1].starts_with("1,张桂英,32058219620202001X,6222021102003456789,1270.00,"));
         assert_eq!(rows[3], "合计,2笔,,,2220.50,");
+    }
+
+    #[test]
+    fn a_banks_own_layout_orders_its_columns_and_writes_fen() {
+        let t = BankTemplate {
+            columns: vec![
+                BankColumn::Amount,
+                BankColumn::Account,
+                BankColumn::Name,
+                BankColumn::Memo,
+            ],
+            separator: '\t',
+            encoding: FileEncoding::Utf8,
+            summary_line: true,
+            header_row: true,
+            total_row: true,
+            amount_in_fen: true,
+        };
+        t.check().unwrap();
+        let mut odd = lines();
+        odd[1].name = "李\t四".into();
+        let text = t.write(&header(2, 222_050), &odd).unwrap();
+        let rows: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            rows,
+            [
+                "20261203\t320582MZJ\t2\t222050",
+                "金额\t账号\t姓名\t摘要",
+                "127000\t6222021102003456789\t张桂英\t2026年12月最低生活保障",
+                "95050\t6217001180001234\t李 四\t2026年12月特困供养",
+                "222050\t合计\t2笔\t",
+            ]
+        );
+        // A layout without the account or the amount cannot pay anyone.
+        let e = BankTemplate {
+            columns: vec![BankColumn::Name, BankColumn::Amount],
+            ..t
+        }
+        .check()
+        .unwrap_err();
+        assert_eq!(e.field, "columns");
     }
 
     #[test]
