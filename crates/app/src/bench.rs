@@ -13,6 +13,7 @@ use hyper::body::Bytes;
 use hyper::{Method, Request};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use jiuzhu_domain::Money;
 use jiuzhu_services::auth::TokenInput;
 use jiuzhu_services::{Actor, Services};
 use jiuzhu_store::Interface;
@@ -49,6 +50,21 @@ pub enum Command {
         #[arg(long)]
         no_review: bool,
     },
+    /// A month's roll for the whole city: generated, checked and approved by two people, its
+    /// bank file written, a return of every line (one in a hundred failed) written and
+    /// reconciled. Run `--enrol N` first (a separate run) to give households not in
+    /// assistance a 低保 enrolment with an account until the city has N enrolments.
+    Payments {
+        /// Enrol households (and stop) until there are this many enrolments.
+        #[arg(long)]
+        enrol: Option<usize>,
+        /// YYYY-MM paid for (this month without it).
+        #[arg(long)]
+        month: Option<String>,
+        /// Where the bank file and the return are written.
+        #[arg(long, default_value = ".")]
+        dir: std::path::PathBuf,
+    },
 }
 
 pub struct LoadOptions {
@@ -66,7 +82,236 @@ pub async fn run_on(services: Services, command: Command) -> Result<()> {
         }
         Command::Policy(args) => crate::bench_policy::run(args),
         Command::Recipients { pages, no_review } => recipients(services, pages, no_review).await,
+        Command::Payments { enrol, month, dir } => match enrol {
+            Some(n) => enrol_up_to(&services, n).await,
+            None => payments(&services, month, &dir).await,
+        },
     }
+}
+
+/// Gives households with no enrolment a confirmed 低保 enrolment paid from three months ago,
+/// with the head's account, until the city has `target` enrolments.
+async fn enrol_up_to(services: &Services, target: usize) -> Result<()> {
+    use jiuzhu_domain::enrolment::{add_months, month_of, EnrolmentChange};
+    use jiuzhu_store::{ChangeRecord, EnrolmentRecord, PayeeRecord};
+    let started = Instant::now();
+    let have: usize = {
+        let mut tx = services.store.begin_read().await?;
+        tx.count_enrolments().await? as usize
+    };
+    let first = add_months(month_of(jiuzhu_services::clock::today()), 0)
+        .checked_sub_months(chrono::Months::new(3))
+        .expect("a month");
+    let at = chrono::Utc::now();
+    let mut added = 0usize;
+    let mut after = 0i64;
+    while have + added < target {
+        let want = (target - have - added).min(50_000) as i64;
+        let mut tx = services.store.begin().await?;
+        let households = tx.households_not_enrolled(after, want).await?;
+        let Some(last) = households.last() else {
+            break;
+        };
+        after = last.0;
+        let ids: Vec<i64> = households.iter().map(|h| h.0).collect();
+        let mut members: std::collections::HashMap<i64, Vec<i64>> = Default::default();
+        for (h, p) in tx.current_members_of(&ids).await? {
+            members.entry(h).or_default().push(p);
+        }
+        let rows: Vec<EnrolmentRecord> = households
+            .iter()
+            .map(|(h, region, _, _)| {
+                let n = members.get(h).map_or(1, Vec::len) as i64;
+                EnrolmentRecord {
+                    id: 0,
+                    household_id: *h,
+                    person_id: None,
+                    program: "dibao".into(),
+                    region_code: region.clone(),
+                    case_id: None,
+                    evaluation_id: None,
+                    report_id: None,
+                    amount_fen: 30_000 * n + (h % 7) * 1_000,
+                    members: serde_json::to_string(&members.get(h).cloned().unwrap_or_default())
+                        .expect("ids"),
+                    first_month: first,
+                    stage: "confirmed".into(),
+                    granted_by: "system".into(),
+                    reviewed_by: Some("system".into()),
+                    reviewed_at: Some(at),
+                    review_note: "性能测试".into(),
+                    confirmed_by: Some("system".into()),
+                    confirmed_at: Some(at),
+                    next_review: Some(add_months(first, 12)),
+                    created_at: at,
+                }
+            })
+            .collect();
+        let enrolment_ids = tx.insert_enrolments(&rows).await?;
+        let mut changes = Vec::with_capacity(rows.len());
+        let mut payees = Vec::with_capacity(rows.len());
+        for ((e, id), (_, _, head, name)) in rows.iter().zip(&enrolment_ids).zip(&households) {
+            let change = EnrolmentChange::Enrolled {
+                amount_fen: e.amount_fen,
+                members: serde_json::from_str(&e.members).expect("ids"),
+            };
+            changes.push(ChangeRecord {
+                id: 0,
+                enrolment_id: *id,
+                region_code: e.region_code.clone(),
+                month: first,
+                kind: change.code().to_string(),
+                body: serde_json::to_string(&change).expect("a change"),
+                reason: "性能测试".into(),
+                recorded_by: "system".into(),
+                approved_by: "system".into(),
+                created_at: at,
+            });
+            let account = format!("62220210{:011}", e.household_id);
+            payees.push(PayeeRecord {
+                id: 0,
+                enrolment_id: Some(*id),
+                award_id: None,
+                household_id: e.household_id,
+                region_code: e.region_code.clone(),
+                person_id: *head,
+                holder_name: name.clone(),
+                bank: "张家港农村商业银行".into(),
+                account_cipher: services
+                    .store
+                    .cipher()
+                    .encrypt(jiuzhu_store::ACCOUNT_CONTEXT, &account),
+                account_masked: jiuzhu_domain::payment::mask_account(&account),
+                role: "head".into(),
+                updated_by: "system".into(),
+                updated_at: at,
+            });
+        }
+        tx.insert_changes(&changes).await?;
+        tx.insert_payees(&payees).await?;
+        tx.commit().await?;
+        added += rows.len();
+        eprintln!("已纳入{added}户");
+    }
+    println!(
+        "原有保障{have}个，新纳入{added}户（低保，自{}起），用时{:.1}秒",
+        first.format("%Y-%m"),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The month's roll of the whole city, end to end, each step timed.
+async fn payments(services: &Services, month: Option<String>, dir: &std::path::Path) -> Result<()> {
+    use jiuzhu_services::payments::RollInput;
+    let county = crate::cli_actor(services).await?;
+    let as_role = |role: jiuzhu_domain::Role, name: &str| Actor {
+        role,
+        username: format!("bench-{name}"),
+        display_name: format!("性能测试（{name}）"),
+        ..county.clone()
+    };
+    let clerk = as_role(jiuzhu_domain::Role::TownshipReviewer, "clerk");
+    let checker = as_role(jiuzhu_domain::Role::CountyApprover, "checker");
+    let approver = as_role(jiuzhu_domain::Role::CountyApprover, "approver");
+    let month =
+        month.unwrap_or_else(|| jiuzhu_services::clock::today().format("%Y-%m").to_string());
+    let payments = services.payments();
+    let mut times = Vec::new();
+    let mut step = |name: &'static str, t: Instant| {
+        let s = t.elapsed().as_secs_f64();
+        eprintln!("{name}：{s:.2}秒");
+        times.push((name, s));
+    };
+    let t = Instant::now();
+    let id = payments
+        .generate_draft(
+            &clerk,
+            &RollInput {
+                month: month.clone(),
+                ..Default::default()
+            },
+        )
+        .await?;
+    step("生成花名册", t);
+    let r = payments.roll(&clerk, id, 1).await?;
+    let t = Instant::now();
+    payments.advance_only(&checker, id, "check").await?;
+    step("审核", t);
+    let t = Instant::now();
+    payments.advance_only(&approver, id, "approve").await?;
+    step("审批（重算名册核对并锁定）", t);
+    let t = Instant::now();
+    let bytes = payments
+        .bank_file_as(
+            &approver,
+            id,
+            "320582MZJ",
+            jiuzhu_services::payments::BankLayout::Pipe,
+        )
+        .await?;
+    step("写银行代发文件", t);
+    let bank_path = dir.join(format!("roll-{id}.txt"));
+    std::fs::write(&bank_path, &bytes)?;
+    // The bank's answer: every line, one in a hundred failed for one of four reasons.
+    let (text, _, _) = encoding_rs::GBK.decode(&bytes);
+    let (header, lines) = jiuzhu_domain::payment::parse_batch(&text)
+        .map_err(|e| anyhow::anyhow!("代发文件读不回：{e}"))?;
+    let reasons = ["户名不符", "账户已销户", "账户冻结", "账号不存在"];
+    let mut ret = format!(
+        "{}|{}|{}|{}\n",
+        header.date.format("%Y%m%d"),
+        header.unit_code,
+        header.count,
+        Money::from_fen(header.total_fen).to_plain_yuan()
+    );
+    for (i, l) in lines.iter().enumerate() {
+        let (result, reason) = if i % 100 == 37 {
+            ("失败", reasons[(i / 100) % 4])
+        } else {
+            ("成功", "")
+        };
+        ret.push_str(&format!(
+            "{}|{}|{}|{}|{result}|{reason}\n",
+            l.seq,
+            l.name,
+            l.account,
+            Money::from_fen(l.amount_fen).to_plain_yuan()
+        ));
+    }
+    drop(lines);
+    let (gbk, _, _) = encoding_rs::GBK.encode(&ret);
+    let return_path = dir.join(format!("roll-{id}-return.txt"));
+    std::fs::write(&return_path, &gbk)?;
+    let gbk = gbk.into_owned();
+    drop(ret);
+    let t = Instant::now();
+    let report = payments
+        .import_return(&approver, id, "return.txt", &gbk)
+        .await?;
+    step("导入回盘并对账", t);
+    let (y, m) = month.split_once('-').unwrap_or((&month, ""));
+    println!(
+        "{y}年{}月全市花名册：{}笔，{}元；尚未登记账户{}个；代发文件{:.1} MB；回盘成功{}笔、失败{}笔、有误{}行，{}",
+        m.trim_start_matches('0'),
+        r.lines,
+        Money::from_fen(r.total_fen),
+        r.missing_count,
+        bytes.len() as f64 / 1_048_576.0,
+        report.paid,
+        report.failed,
+        report.errors.len(),
+        if report.closed {
+            "已对账结清（失败的待更正账户后补发）".to_string()
+        } else {
+            format!("未结清：{}", report.mismatch.clone().unwrap_or_default())
+        }
+    );
+    for (name, s) in &times {
+        println!("  {name}：{s:.2}秒");
+    }
+    println!("  文件：{}，{}", bank_path.display(), return_path.display());
+    Ok(())
 }
 
 async fn recipients(services: Services, pages: usize, no_review: bool) -> Result<()> {

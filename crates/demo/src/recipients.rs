@@ -317,6 +317,12 @@ pub(crate) async fn write(
                 .cipher()
                 .encrypt(jiuzhu_store::ACCOUNT_CONTEXT, &account),
             account_masked: jiuzhu_domain::payment::mask_account(&account),
+            role: if person == c.members[0].0 {
+                "head"
+            } else {
+                "member"
+            }
+            .into(),
             updated_by: "clerk".into(),
             updated_at: at(e.first_month),
         });

@@ -277,6 +277,7 @@ defs! {
     "visit.tekun_months", Count, "个月", "分散供养特困人员走访周期";
     "visit.dibao_months", Count, "个月", "低保家庭走访周期";
     "visit.other_months", Count, "个月", "其他救助对象走访周期";
+    "payment.deduction_max_percent", Count, "%", "从后续发放中扣减追回款时，每次最多扣减当月发放额的百分比";
 }
 
 pub fn def(name: &str) -> Result<&'static Def, PolicyError> {

@@ -122,6 +122,7 @@ async fn enrolled(db: &TestDb) -> Vec<(i64, String)> {
                 ids[0],
                 &PayeeInput {
                     person_id: head.id,
+                    guardian: false,
                     holder_name: name.clone(),
                     bank: "张家港农村商业银行".into(),
                     account: format!("62220211020034{:05}", 10 + i),
@@ -172,7 +173,7 @@ async fn a_month_is_paid_failures_are_paid_again_and_nothing_twice(db: TestDb) {
     assert!(roll
         .missing_accounts
         .iter()
-        .all(|m| !mine.contains(&m.enrolment_id) && !m.name.is_empty()));
+        .all(|m| !m.enrolment_id.is_some_and(|e| mine.contains(&e)) && !m.name.is_empty()));
 
     // Two people: the checker cannot approve.
     p.advance(&reviewer, roll.id, "check").await.unwrap();
@@ -196,7 +197,7 @@ async fn a_month_is_paid_failures_are_paid_again_and_nothing_twice(db: TestDb) {
 
     // The bank file: GBK, its count and total those of the roll.
     let gbk = p.bank_file(&approver, roll.id, "320582MZJ").await.unwrap();
-    let sent = p.roll(&approver, roll.id).await.unwrap();
+    let sent = p.roll(&approver, roll.id, 1).await.unwrap();
     assert_eq!(sent.stage_label, "已送银行");
     let (text, _, bad) = encoding_rs::GBK.decode(&gbk);
     assert!(!bad);
@@ -240,7 +241,7 @@ async fn a_month_is_paid_failures_are_paid_again_and_nothing_twice(db: TestDb) {
         .await
         .unwrap();
     assert!(twice.already_imported);
-    let closed = p.roll(&approver, roll.id).await.unwrap();
+    let closed = p.roll(&approver, roll.id, 1).await.unwrap();
     assert_eq!(
         (closed.stage_label.as_str(), closed.failed),
         ("已对账结清", 3)
@@ -327,6 +328,7 @@ async fn a_month_is_paid_failures_are_paid_again_and_nothing_twice(db: TestDb) {
             *e,
             &PayeeInput {
                 person_id: head,
+                guardian: false,
                 holder_name: name.clone(),
                 bank: "中国农业银行张家港支行".into(),
                 account: format!("62284801180077{:05}", 20 + i),
@@ -380,38 +382,321 @@ async fn a_month_is_paid_failures_are_paid_again_and_nothing_twice(db: TestDb) {
     p.advance(&reviewer, following.id, "check").await.unwrap();
     p.advance(&approver, following.id, "approve").await.unwrap();
 
-    // A return naming a line the roll does not have, and one with another amount: both kept as
-    // errors, neither applied, the roll not closed.
+    // A return with a line of another amount is refused whole, naming the row and the field.
     let gbk = p
         .bank_file(&approver, following.id, "320582MZJ")
         .await
         .unwrap();
     let (text, _, _) = encoding_rs::GBK.decode(&gbk);
     let (header, lines) = parse_batch(&text).unwrap();
-    let first = &lines[0];
     let yuan = |f: i64| jiuzhu_domain::Money::from_fen(f).to_plain_yuan();
-    let wrong = format!(
-        "{}|320582MZJ|2|{}\n{}|{}|{}|{}|成功|\n9999|无名|6222000000001234|{}|成功|\n",
-        s.today().format("%Y%m%d"),
-        yuan(first.amount_fen + 100 + first.amount_fen),
-        first.seq,
-        first.name,
-        first.account,
-        yuan(first.amount_fen + 100),
-        yuan(first.amount_fen)
+    let return_of = |rows: &[(usize, &str, &str, i64)]| {
+        let mut out = format!(
+            "{}|320582MZJ|{}|{}\n",
+            s.today().format("%Y%m%d"),
+            rows.len(),
+            yuan(rows.iter().map(|r| r.3).sum())
+        );
+        for (seq, name, account, fen) in rows {
+            out.push_str(&format!("{seq}|{name}|{account}|{}|成功|\n", yuan(*fen)));
+        }
+        out
+    };
+    let (first, second) = (&lines[0], &lines[1]);
+    let wrong = return_of(&[
+        (first.seq, &first.name, &first.account, first.amount_fen),
+        (
+            second.seq,
+            &second.name,
+            &second.account,
+            second.amount_fen + 100,
+        ),
+    ]);
+    let refused = p
+        .import_return(
+            &approver,
+            following.id,
+            "回盘-金额不符.txt",
+            wrong.as_bytes(),
+        )
+        .await;
+    assert!(
+        matches!(&refused, Err(ServiceError::Invalid { message, .. })
+            if message.contains("第3行") && message.contains("金额")),
+        "{refused:?}"
     );
+    let still = p.roll(&approver, following.id, 1).await.unwrap();
+    assert_eq!((still.paid, still.stage_label.as_str()), (0, "已送银行"));
+
+    // A line the roll does not have is kept as an error, the others applied; the roll stays
+    // open until every line has its answer.
+    let unknown = return_of(&[
+        (first.seq, &first.name, &first.account, first.amount_fen),
+        (9999, "无名", "6222000000001234", first.amount_fen),
+    ]);
     let report = p
-        .import_return(&approver, following.id, "回盘-有误.txt", wrong.as_bytes())
+        .import_return(&approver, following.id, "回盘-一.txt", unknown.as_bytes())
         .await
         .unwrap();
-    assert_eq!(report.errors.len(), 2, "{report:?}");
-    assert!(report.errors[0].contains("金额") && report.errors[1].contains("序号9999"));
+    assert_eq!((report.paid, report.errors.len()), (1, 1), "{report:?}");
+    assert!(report.errors[0].contains("序号9999"));
     assert!(!report.closed);
-    let still = p.roll(&approver, following.id).await.unwrap();
-    assert_eq!((still.paid, still.stage_label.as_str()), (0, "已送银行"));
+    let still = p.roll(&approver, following.id, 1).await.unwrap();
+    assert_eq!((still.paid, still.pending), (1, following.lines - 1));
     assert_eq!(still.total_fen, header.total_fen);
+
+    // The rest comes in a second file; now paid + failed = the roll's total and it closes.
+    let rest: Vec<_> = lines[1..]
+        .iter()
+        .map(|l| (l.seq, l.name.as_str(), l.account.as_str(), l.amount_fen))
+        .collect();
+    let report = p
+        .import_return(
+            &approver,
+            following.id,
+            "回盘-二.txt",
+            return_of(&rest).as_bytes(),
+        )
+        .await
+        .unwrap();
+    assert!(report.closed && report.errors.is_empty(), "{report:?}");
+    let closed = p.roll(&approver, following.id, 1).await.unwrap();
+    assert_eq!(closed.paid_fen + closed.failed_fen, closed.total_fen);
+    assert_eq!(closed.stage_label, "已对账结清");
     s.set_clock(None);
     db.finish().await;
 }
 
-stories!(a_month_is_paid_failures_are_paid_again_and_nothing_twice);
+/// A one-off award paid in stages to a guardian, money withheld towards a receivable, the
+/// month's report counting persons, and a bank's own layout for the file.
+async fn awards_deductions_guardians_and_a_banks_own_layout(db: TestDb) {
+    let db = db.with_demo(20).await;
+    let s = &db.services;
+    let p = s.payments();
+    let (clerk, reviewer, approver, admin) = (
+        db.actor("clerk").await,
+        db.actor("reviewer").await,
+        db.actor("approver").await,
+        db.actor("admin").await,
+    );
+    let people = enrolled(&db).await;
+    let month = month_of(s.today());
+    let h0 = s
+        .recipients()
+        .enrolment(&clerk, people[0].0)
+        .await
+        .unwrap()
+        .household_id;
+    let h1 = s
+        .recipients()
+        .enrolment(&clerk, people[1].0)
+        .await
+        .unwrap()
+        .household_id;
+
+    // 临时救助 of 1,000.00 granted this month in two stages: 600.00 now, 400.00 next month.
+    let region = s
+        .recipients()
+        .enrolment(&clerk, people[0].0)
+        .await
+        .unwrap()
+        .region_code;
+    let mut tx = s.store.begin().await.unwrap();
+    let award = tx
+        .insert_award(&jiuzhu_store::AwardRecord {
+            id: 0,
+            household_id: h0,
+            case_id: None,
+            item: "temporary_assistance".into(),
+            region_code: region.clone(),
+            amount_fen: 100_000,
+            note: "火灾后临时救助，分两期".into(),
+            stages: "[60000,40000]".into(),
+            granted_by: "approver".into(),
+            granted_at: Utc::now(),
+        })
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    // Paid to a guardian: someone outside the household must be marked as one.
+    let guardian = s
+        .people()
+        .create(
+            &clerk,
+            &jiuzhu_services::people::PersonInput {
+                id_number: jiuzhu_domain::IdNumber::from_parts(
+                    "320582",
+                    NaiveDate::from_ymd_opt(1975, 6, 1).unwrap(),
+                    731,
+                )
+                .unwrap()
+                .expose()
+                .to_string(),
+                name: "付卫东".into(),
+                hukou_region: region.clone(),
+                residence_region: region.clone(),
+                residence_since: None,
+                phone: None,
+                disability_grade: None,
+                disability_kind: None,
+                serious_illness: None,
+                labour_capacity: "full".into(),
+                self_care: "full".into(),
+                residence_permit: false,
+            },
+        )
+        .await
+        .unwrap();
+    let mut payee = PayeeInput {
+        person_id: guardian.id,
+        guardian: false,
+        holder_name: "付卫东".into(),
+        bank: "张家港农村商业银行".into(),
+        account: "6222021102003488888".into(),
+    };
+    let outsider = p.set_award_payee(&clerk, award, &payee).await;
+    assert!(
+        matches!(&outsider, Err(ServiceError::Invalid { field, .. }) if field == "person_id"),
+        "{outsider:?}"
+    );
+    payee.guardian = true;
+    let set = p.set_award_payee(&clerk, award, &payee).await.unwrap();
+    assert_eq!(set.account_masked, "6222 **** **** 8888");
+
+    // 追回 of 1,500.00 from the second household, 800.00 a month withheld; at most half of a
+    // payment (the parameter) is withheld, so 500.00 this month.
+    let receivable = p
+        .add_receivable(
+            &approver,
+            &jiuzhu_services::payments::ReceivableInput {
+                household_id: h1,
+                amount_fen: 150_000,
+                cause: "隐瞒工资收入多领低保金（复核发现）".into(),
+            },
+        )
+        .await
+        .unwrap();
+    p.set_deduction(
+        &approver,
+        receivable.id,
+        &jiuzhu_services::payments::DeductionInput {
+            per_month_fen: 80_000,
+        },
+    )
+    .await
+    .unwrap();
+
+    let input = RollInput {
+        month: ym(month),
+        program: None,
+        region: None,
+    };
+    let roll = p.generate(&clerk, &input).await.unwrap();
+    let all = {
+        let mut all = roll.items.clone();
+        for page in 2..=roll.pages {
+            all.extend(p.roll(&clerk, roll.id, page).await.unwrap().items);
+        }
+        all
+    };
+    let stage: Vec<_> = all.iter().filter(|l| l.award_id == Some(award)).collect();
+    assert_eq!(stage.len(), 1, "only the first stage is due this month");
+    assert_eq!(
+        (stage[0].amount_fen, stage[0].holder_name.as_str()),
+        (60_000, "付卫东")
+    );
+    let withheld = all
+        .iter()
+        .find(|l| l.enrolment_id == Some(people[1].0))
+        .unwrap();
+    assert_eq!(
+        (withheld.amount_fen, withheld.deduction_fen),
+        (50_000, 50_000)
+    );
+    assert_eq!(
+        all.iter().map(|l| l.amount_fen).sum::<i64>(),
+        roll.total_fen
+    );
+
+    // Approval records what was withheld as recovered.
+    p.advance(&reviewer, roll.id, "check").await.unwrap();
+    p.advance(&approver, roll.id, "approve").await.unwrap();
+    let after = p
+        .receivables_of_household(&approver, h1)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == receivable.id)
+        .unwrap();
+    assert_eq!(
+        (after.recovered_fen, after.outstanding_fen),
+        (50_000, 100_000)
+    );
+
+    // A bank's own layout: tab-separated UTF-8, amounts in fen, a header row and a total row.
+    let refused = p
+        .put_bank_template(
+            &clerk,
+            &jiuzhu_services::payments::BankTemplateInput {
+                code: "abc_zjg".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(refused, Err(ServiceError::Forbidden)),
+        "{refused:?}"
+    );
+    p.put_bank_template(
+        &admin,
+        &jiuzhu_services::payments::BankTemplateInput {
+            code: "abc_zjg".into(),
+            name: "农业银行张家港支行批量代发".into(),
+            columns: vec![
+                "account".into(),
+                "name".into(),
+                "amount".into(),
+                "memo".into(),
+            ],
+            separator: "\\t".into(),
+            encoding: "utf8".into(),
+            summary_line: false,
+            header_row: true,
+            total_row: true,
+            amount_in_fen: true,
+        },
+    )
+    .await
+    .unwrap();
+    let layout = p.bank_template("abc_zjg").await.unwrap();
+    let file = p
+        .bank_file_with(&approver, roll.id, "320582MZJ", &layout)
+        .await
+        .unwrap();
+    let text = String::from_utf8(file).unwrap();
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows[0], "账号\t姓名\t金额\t摘要");
+    assert_eq!(rows.len() as i64, roll.lines + 2);
+    let guardian_row = rows.iter().find(|r| r.contains("付卫东")).unwrap();
+    assert!(
+        guardian_row.starts_with("6222021102003488888\t付卫东\t60000\t"),
+        "{guardian_row}"
+    );
+    assert!(rows.last().unwrap().contains(&roll.total_fen.to_string()));
+
+    // The report: the households and persons paid, and the total the roll's.
+    let report = p.report(&clerk, &ym(month)).await.unwrap();
+    assert_eq!(report.amount_fen, roll.total_fen);
+    assert_eq!(report.deducted_fen, 50_000);
+    assert!(report.persons >= report.households && report.households > 0);
+    assert_eq!(
+        report.rows.iter().map(|r| r.persons).sum::<i64>(),
+        report.persons
+    );
+    db.finish().await;
+}
+
+stories!(
+    a_month_is_paid_failures_are_paid_again_and_nothing_twice,
+    awards_deductions_guardians_and_a_banks_own_layout
+);

@@ -58,7 +58,10 @@ pub use households::{
     HouseholdFilter, HouseholdRecord, HouseholdSummary, MemberRecord, NewHousehold,
 };
 pub use incomes::{IncomeRecord, NewIncome};
-pub use payments::{PayeeRecord, ReceivableRecord, RollLine, RollRecord, ACCOUNT_CONTEXT};
+pub use payments::{
+    BankReturnRecord, BankTemplateRecord, Due, LineTally, MonthTotals, PayeeRecord,
+    ReceivableRecord, RollLine, RollRecord, ACCOUNT_CONTEXT,
+};
 pub use people::{NewPersonRow, PersonFilter, PersonRecord, PersonSummary};
 pub use policy::{
     EvaluationRecord, NewEvaluation, NewPolicyValue, PolicyValueRecord, SimulationRow,

@@ -329,6 +329,16 @@ impl Tx {
         Ok(id)
     }
 
+    pub async fn award(&mut self, id: i64) -> Result<Option<AwardRecord>> {
+        let row = on_tx!(self, c => sqlx::query_as(
+            "SELECT id, household_id, case_id, item, region_code, amount_fen, note, stages,
+                granted_by, granted_at FROM awards WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await)?;
+        Ok(row)
+    }
+
     pub async fn awards_of_household(&mut self, household_id: i64) -> Result<Vec<AwardRecord>> {
         let rows = on_tx!(self, c => sqlx::query_as(
             "SELECT id, household_id, case_id, item, region_code, amount_fen, note, stages,

@@ -715,6 +715,55 @@ CREATE INDEX recoveries_receivable ON recoveries(receivable_id);
         extra: no_extra,
         append_only: &["bank_returns", "receivables", "recoveries"],
     },
+    Migration {
+        version: 14,
+        name: "payments: award stages, guardians, deductions, what a draft is due, bank templates",
+        sql: r#"
+DROP INDEX roll_lines_award_once;
+CREATE UNIQUE INDEX roll_lines_award_once ON roll_lines(award_id, month)
+    WHERE locked AND status <> 'failed' AND award_id IS NOT NULL;
+CREATE INDEX roll_lines_roll_status ON roll_lines(roll_id, status);
+CREATE INDEX roll_lines_reissue ON roll_lines(reissue_of);
+CREATE INDEX roll_lines_household ON roll_lines(household_id);
+CREATE INDEX roll_lines_month ON roll_lines(month, region_code);
+CREATE INDEX roll_lines_failed ON roll_lines(region_code) WHERE status = 'failed';
+ALTER TABLE roll_lines ADD COLUMN deduction_fen BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE roll_lines ADD COLUMN persons BIGINT NOT NULL DEFAULT 1;
+ALTER TABLE roll_lines ADD COLUMN receivable_id BIGINT REFERENCES receivables(id);
+ALTER TABLE payees ADD COLUMN role TEXT NOT NULL DEFAULT 'member';
+CREATE TABLE roll_dues (
+    roll_id BIGINT NOT NULL REFERENCES rolls(id),
+    enrolment_id BIGINT REFERENCES enrolments(id),
+    award_id BIGINT REFERENCES awards(id),
+    month {date} NOT NULL,
+    amount_fen BIGINT NOT NULL,
+    deduction_fen BIGINT NOT NULL,
+    receivable_id BIGINT,
+    reissue_of BIGINT,
+    persons BIGINT NOT NULL
+);
+CREATE INDEX roll_dues_roll ON roll_dues(roll_id);
+CREATE TABLE receivable_deductions (
+    id {id},
+    receivable_id BIGINT NOT NULL REFERENCES receivables(id),
+    region_code TEXT NOT NULL,
+    per_month_fen BIGINT NOT NULL,
+    set_by TEXT NOT NULL,
+    set_at {ts} NOT NULL
+);
+CREATE INDEX receivable_deductions_receivable ON receivable_deductions(receivable_id);
+CREATE TABLE bank_templates (
+    id {id},
+    code TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    config TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+"#,
+        extra: no_extra,
+        append_only: &["receivable_deductions"],
+    },
 ];
 
 fn no_extra(_: Backend) -> &'static [&'static str] {

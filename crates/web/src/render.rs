@@ -38,6 +38,16 @@ fn local(value: String) -> String {
         .unwrap_or(value)
 }
 
+/// `2026-12` → `2026年12月`; anything else unchanged.
+fn month_cn(value: String) -> String {
+    match value.split_once('-') {
+        Some((y, m)) if y.len() == 4 && m.len() == 2 && m.bytes().all(|b| b.is_ascii_digit()) => {
+            format!("{y}年{}月", m.trim_start_matches('0'))
+        }
+        _ => value,
+    }
+}
+
 impl Templates {
     pub fn new() -> Self {
         let mut env = Environment::new();
@@ -84,10 +94,12 @@ impl Templates {
             "rolls.html",
             "roll.html",
             "receivables.html",
+            "bank_templates.html",
         );
         env.add_filter("yuan", yuan);
         env.add_filter("capital", capital);
         env.add_filter("local", local);
+        env.add_filter("month_cn", month_cn);
         Templates { env }
     }
 
@@ -165,6 +177,11 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
     add("/people", "人员", a.role.allows(Permission::ReadPeople));
     add("/households", "家庭", a.role.allows(Permission::ReadPeople));
     add("/catalogue", "救助事项", true);
+    add(
+        "/bank-templates",
+        "代发模板",
+        a.role.allows(Permission::EditCatalogue),
+    );
     add("/users", "用户", a.role.allows(Permission::ManageUsers));
     add("/policy", "政策参数", true);
     add(

@@ -597,6 +597,7 @@ async fn the_clerk_makes_the_roll_the_director_approves_it_and_sees_the_failures
                 enrolment,
                 &jiuzhu_services::payments::PayeeInput {
                     person_id: person,
+                    guardian: false,
                     holder_name: head,
                     bank: "张家港农村商业银行".into(),
                     account: format!("62220211020{seq:08}"),

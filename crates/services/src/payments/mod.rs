@@ -1,17 +1,21 @@
-//! Payments (发放): the payee of each enrolment, the monthly roll from the register, checked and
-//! approved by two people and then locked, the bank's batch file (GBK, `|`-separated, a summary
-//! line first) and its return, failures paid again once the account is corrected, and the roll
-//! closed when the bank's figures reconcile with it.
+//! Payments (发放): the payee of each enrolment and award, the monthly roll from the register,
+//! checked and approved by two people and then locked, the bank's batch file in the bank's own
+//! layout and its return, failures paid again once the account is corrected, receivables
+//! withheld from later payments, and the roll closed when the bank's figures reconcile with it.
+//!
+//! A city's roll is a million lines, so nothing here holds a roll in memory: what a draft is due
+//! is worked out per range of enrolments, the payees' accounts are joined in the database, and a
+//! roll is read back a page at a time.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use jiuzhu_domain::enrolment::MonthStatus;
+use jiuzhu_domain::enrolment::{add_months, month_of, MonthStatus};
 use jiuzhu_domain::payment::{
-    mask_account, parse_return, write_batch, BankLine, BatchHeader, RollStage,
+    mask_account, parse_return, BankLine, BankTemplate, BatchHeader, FileEncoding, RollStage,
 };
-use jiuzhu_domain::Permission;
-use jiuzhu_store::{PayeeRecord, RollLine, RollRecord, ACCOUNT_CONTEXT};
+use jiuzhu_domain::{Money, Permission};
+use jiuzhu_store::{Due, PayeeRecord, RollLine, RollRecord, Tx, ACCOUNT_CONTEXT};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -19,8 +23,17 @@ use sha2::{Digest, Sha256};
 use crate::recipients::parse_month;
 use crate::{Actor, Payments, Result, ServiceError};
 
+mod templates;
+pub use templates::{BankTemplateInput, BankTemplateView};
+
+/// Lines read or written at a time.
+const PAGE: i64 = 20_000;
+/// Enrolment ids whose changes are weighed at a time.
+const ID_RANGE: i64 = 100_000;
+
 /// The bank file layouts shipped: the pipe-separated text with a summary line, and the
-/// spreadsheet (CSV) one; both GBK.
+/// spreadsheet (CSV) one; both GBK. Administrators add their banks' own
+/// ([`BankTemplateInput`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BankLayout {
@@ -28,13 +41,16 @@ pub enum BankLayout {
     Csv,
 }
 
-/// Who an enrolment is paid to, and where.
+/// Who an enrolment or award is paid to, and where.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct PayeeInput {
-    /// A current member of the household (the head, another member, or a guardian registered
-    /// in the household).
+    /// A current member of the household (the head or another member), or, with `guardian`,
+    /// a person of the registry who is the guardian of a minor or of a member who cannot
+    /// manage money.
     pub person_id: i64,
+    /// The payee is a guardian (监护人) and need not be in the household.
+    pub guardian: bool,
     /// The account holder's name as the bank has it.
     pub holder_name: String,
     /// The bank, e.g. 张家港农村商业银行.
@@ -46,18 +62,31 @@ pub struct PayeeInput {
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PayeeView {
     pub enrolment_id: Option<i64>,
+    pub award_id: Option<i64>,
     pub person_id: i64,
+    /// 户主, 家庭成员 or 监护人.
+    pub role_label: String,
     pub holder_name: String,
     pub bank: String,
     pub account_masked: String,
     pub updated_at: DateTime<Utc>,
 }
 
+fn role_label(code: &str) -> &'static str {
+    match code {
+        "head" => "户主",
+        "guardian" => "监护人",
+        _ => "家庭成员",
+    }
+}
+
 impl From<&PayeeRecord> for PayeeView {
     fn from(p: &PayeeRecord) -> Self {
         PayeeView {
             enrolment_id: p.enrolment_id,
+            award_id: p.award_id,
             person_id: p.person_id,
+            role_label: role_label(&p.role).into(),
             holder_name: p.holder_name.clone(),
             bank: p.bank.clone(),
             account_masked: p.account_masked.clone(),
@@ -72,7 +101,7 @@ impl From<&PayeeRecord> for PayeeView {
 pub struct RollInput {
     /// YYYY-MM paid for.
     pub month: String,
-    /// One recurring program, or all of them.
+    /// One program (its item code), or every recurring program and the one-off awards due.
     pub program: Option<String>,
     /// A township's division code; the whole of one's region without it.
     pub region: Option<String>,
@@ -83,12 +112,16 @@ pub struct LineView {
     pub seq: i64,
     pub household_id: i64,
     pub enrolment_id: Option<i64>,
+    pub award_id: Option<i64>,
     pub program: String,
     pub month: String,
     pub holder_name: String,
     pub account_masked: String,
+    /// What is paid.
     pub amount_fen: i64,
-    /// 待发放, 已发放, 发放失败, 已补发
+    /// Withheld towards money to be recovered (从后续发放中扣减).
+    pub deduction_fen: i64,
+    /// 待发放, 已发放, 发放失败
     pub status_label: String,
     pub reason: String,
     /// A re-issue of a failed payment.
@@ -100,7 +133,11 @@ pub struct RollView {
     pub id: i64,
     pub month: String,
     pub program: Option<String>,
+    /// 最低生活保障, or 全部按月发放项目 for a roll of all programs.
+    pub program_name: String,
     pub region_code: String,
+    /// The township, or the county (city) for a roll of the whole region.
+    pub region_name: String,
     pub stage: String,
     pub stage_label: String,
     pub lines: i64,
@@ -110,17 +147,46 @@ pub struct RollView {
     pub created_by: String,
     pub checked_by: Option<String>,
     pub approved_by: Option<String>,
-    pub paid: usize,
-    pub failed: usize,
+    /// Lines the bank paid, failed, and not yet answered, with their amounts: reconciled when
+    /// nothing is pending and paid + failed = the roll's total.
+    pub paid: i64,
+    pub failed: i64,
+    pub pending: i64,
+    pub paid_fen: i64,
+    pub failed_fen: i64,
+    /// A page of the lines (`page`, 200 a page), in order; only those of `status` when asked.
     pub items: Vec<LineView>,
-    /// For a draft: those due this month with no payee account yet, so not on the roll.
+    pub status: Option<String>,
+    pub page: i64,
+    pub pages: i64,
+    /// For a draft: those due this month with no payee account yet, so not on the roll (the
+    /// first 200; `missing_count` says how many).
     pub missing_accounts: Vec<MissingAccount>,
+    pub missing_count: i64,
+    /// The bank's return files imported, in order.
+    pub returns: Vec<ReturnView>,
 }
+
+/// A bank's return file as imported.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ReturnView {
+    pub file_name: String,
+    pub paid: i64,
+    pub failed: i64,
+    /// Lines kept as errors, not applied, with their row and why.
+    pub errors: Vec<String>,
+    pub imported_by: String,
+    pub imported_at: DateTime<Utc>,
+}
+
+/// Lines of a roll shown on one page.
+pub const LINES_PER_PAGE: i64 = 200;
 
 /// Someone due a payment who cannot be paid until an account is registered.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct MissingAccount {
-    pub enrolment_id: i64,
+    pub enrolment_id: Option<i64>,
+    pub award_id: Option<i64>,
     pub household_id: i64,
     pub name: String,
 }
@@ -135,6 +201,8 @@ pub struct ReturnReport {
     pub errors: Vec<String>,
     /// True when the roll reconciled and closed.
     pub closed: bool,
+    /// Why it did not close, when it did not: the figures that disagree.
+    pub mismatch: Option<String>,
 }
 
 impl From<&RollLine> for LineView {
@@ -143,11 +211,13 @@ impl From<&RollLine> for LineView {
             seq: l.seq,
             household_id: l.household_id,
             enrolment_id: l.enrolment_id,
+            award_id: l.award_id,
             program: l.program.clone(),
             month: l.month.format("%Y-%m").to_string(),
             holder_name: l.holder_name.clone(),
             account_masked: l.account_masked.clone(),
             amount_fen: l.amount_fen,
+            deduction_fen: l.deduction_fen,
             status_label: status_label(&l.status).into(),
             reason: l.reason.clone(),
             reissue: l.reissue_of.is_some(),
@@ -163,11 +233,17 @@ fn status_label(status: &str) -> &'static str {
     }
 }
 
-fn digest_of(lines: &[RollLine]) -> String {
-    let mut h = Sha256::new();
-    for l in lines {
-        h.update(format!(
-            "{}|{:?}|{:?}|{}|{}|{}|{}|{}\n",
+/// A running SHA-256 of a roll's lines, fed a page at a time.
+struct LineDigest(Sha256);
+
+impl LineDigest {
+    fn new() -> Self {
+        LineDigest(Sha256::new())
+    }
+
+    fn add(&mut self, l: &RollLine) {
+        self.0.update(format!(
+            "{}|{:?}|{:?}|{}|{}|{}|{}|{}|{}|{:?}\n",
             l.seq,
             l.enrolment_id,
             l.award_id,
@@ -175,15 +251,75 @@ fn digest_of(lines: &[RollLine]) -> String {
             l.amount_fen,
             l.person_id,
             l.holder_name,
-            l.account_masked
+            l.account_masked,
+            l.deduction_fen,
+            l.reissue_of
         ));
     }
-    format!("{:x}", h.finalize())
+
+    fn hex(self) -> String {
+        format!("{:x}", self.0.finalize())
+    }
+}
+
+/// Reads a roll's lines a page at a time, in order.
+async fn each_line(
+    tx: &mut Tx,
+    roll_id: i64,
+    mut f: impl FnMut(&RollLine) -> Result<()>,
+) -> Result<()> {
+    let mut after = 0;
+    loop {
+        let page = tx.roll_lines_after(roll_id, after, PAGE).await?;
+        for l in &page {
+            f(l)?;
+        }
+        match page.last() {
+            Some(l) if page.len() as i64 == PAGE => after = l.seq,
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// What each enrolment paid in `month` is due: (amount, members covered), worked out from the
+/// changes a range of enrolments at a time so that a city's history is never all in memory.
+async fn enrolment_dues(
+    tx: &mut Tx,
+    scope: &str,
+    program: Option<&str>,
+    month: NaiveDate,
+) -> Result<HashMap<i64, (i64, i64)>> {
+    let max = tx.max_enrolment_id().await?;
+    let mut dues = HashMap::new();
+    let mut after = 0;
+    while after < max {
+        let bodies = tx
+            .change_bodies_between(scope, program, after, after + ID_RANGE)
+            .await?;
+        for (id, s) in crate::recipients::states_from(&bodies, month)? {
+            if matches!(s.status, MonthStatus::Paid | MonthStatus::GradualExit)
+                && s.amount.fen() > 0
+            {
+                dues.insert(id, (s.amount.fen(), s.members.len() as i64));
+            }
+        }
+        after += ID_RANGE;
+    }
+    Ok(dues)
+}
+
+/// The month an award's stage falls due: the grant's month for the first, a month later for
+/// each next.
+fn stage_month(granted_at: DateTime<Utc>, stage: usize) -> NaiveDate {
+    add_months(
+        month_of(jiuzhu_domain::case::china_date(granted_at)),
+        stage as u32,
+    )
 }
 
 impl Payments<'_> {
     /// Sets the payee of an enrolment. Rolls already approved keep the account they were made
-    /// with; drafts take the new one when regenerated.
+    /// with; drafts take the new one when made again.
     pub async fn set_payee(
         &self,
         actor: &Actor,
@@ -191,6 +327,60 @@ impl Payments<'_> {
         input: &PayeeInput,
     ) -> Result<PayeeView> {
         actor.require(Permission::ManageRecipients)?;
+        let mut tx = self.store.begin().await?;
+        let e = tx
+            .enrolment(enrolment_id)
+            .await?
+            .filter(|e| e.region_code.starts_with(actor.scope()))
+            .ok_or(ServiceError::NotFound)?;
+        let before = tx.payee_of_enrolment(enrolment_id).await?;
+        let record = self
+            .payee_record(&mut tx, actor, e.household_id, &e.region_code, input)
+            .await?;
+        let record = PayeeRecord {
+            enrolment_id: Some(enrolment_id),
+            ..record
+        };
+        self.save_payee(tx, actor, &record, before, "enrolment", enrolment_id)
+            .await
+    }
+
+    /// Sets the payee of a one-off award (临时救助 and the like).
+    pub async fn set_award_payee(
+        &self,
+        actor: &Actor,
+        award_id: i64,
+        input: &PayeeInput,
+    ) -> Result<PayeeView> {
+        actor.require(Permission::ManageRecipients)?;
+        let mut tx = self.store.begin().await?;
+        let a = tx
+            .award(award_id)
+            .await?
+            .filter(|a| a.region_code.starts_with(actor.scope()))
+            .ok_or(ServiceError::NotFound)?;
+        let before = tx.payee_of_award(award_id).await?;
+        let record = self
+            .payee_record(&mut tx, actor, a.household_id, &a.region_code, input)
+            .await?;
+        let record = PayeeRecord {
+            award_id: Some(award_id),
+            ..record
+        };
+        self.save_payee(tx, actor, &record, before, "award", award_id)
+            .await
+    }
+
+    /// The payee as entered, checked: the account is digits, the person a member of the
+    /// household, or for a guardian a person of the registry.
+    async fn payee_record(
+        &self,
+        tx: &mut Tx,
+        actor: &Actor,
+        household_id: i64,
+        region_code: &str,
+        input: &PayeeInput,
+    ) -> Result<PayeeRecord> {
         let account: String = input
             .account
             .chars()
@@ -201,48 +391,70 @@ impl Payments<'_> {
         }
         let holder = crate::cases::text("holder_name", &input.holder_name, "户名")?;
         let bank = crate::cases::text("bank", &input.bank, "开户银行")?;
-        let mut tx = self.store.begin().await?;
-        let e = tx
-            .enrolment(enrolment_id)
-            .await?
-            .filter(|e| e.region_code.starts_with(actor.scope()))
-            .ok_or(ServiceError::NotFound)?;
         let household = tx
-            .get_household(e.household_id, "")
+            .get_household(household_id, "")
             .await?
             .ok_or(ServiceError::NotFound)?;
-        if !household
+        let member = household
             .current_members()
-            .any(|m| m.person_id == input.person_id)
-        {
-            return Err(ServiceError::invalid("person_id", "收款人应为本户现有成员"));
-        }
-        let before = tx.payee_of_enrolment(enrolment_id).await?;
-        let record = PayeeRecord {
+            .any(|m| m.person_id == input.person_id);
+        let role = if input.guardian {
+            if tx.person_brief(input.person_id).await?.is_none() {
+                return Err(ServiceError::invalid(
+                    "person_id",
+                    "监护人应先登记在人员信息中",
+                ));
+            }
+            "guardian"
+        } else if !member {
+            return Err(ServiceError::invalid(
+                "person_id",
+                "收款人应为本户现有成员；监护人代领的，请勾选“监护人”",
+            ));
+        } else if household.head_person_id == input.person_id {
+            "head"
+        } else {
+            "member"
+        };
+        Ok(PayeeRecord {
             id: 0,
-            enrolment_id: Some(enrolment_id),
+            enrolment_id: None,
             award_id: None,
-            household_id: e.household_id,
-            region_code: e.region_code.clone(),
+            household_id,
+            region_code: region_code.to_string(),
             person_id: input.person_id,
             holder_name: holder,
             bank,
             account_cipher: self.store.cipher().encrypt(ACCOUNT_CONTEXT, &account),
             account_masked: mask_account(&account),
+            role: role.into(),
             updated_by: actor.username.clone(),
             updated_at: self.now(),
-        };
-        tx.set_payee(&record).await?;
+        })
+    }
+
+    async fn save_payee(
+        &self,
+        mut tx: Tx,
+        actor: &Actor,
+        record: &PayeeRecord,
+        before: Option<PayeeRecord>,
+        kind: &str,
+        id: i64,
+    ) -> Result<PayeeView> {
+        tx.set_payee(record).await?;
         tx.append_audit(&actor.audit(
             "payee.set",
-            "enrolment",
-            enrolment_id,
-            Some(&e.region_code),
-            json!({"before": before.as_ref().map(|b| &b.account_masked), "after": record.account_masked, "holder": record.holder_name}),
+            kind,
+            id,
+            Some(&record.region_code),
+            json!({"before": before.as_ref().map(|b| &b.account_masked),
+                   "after": record.account_masked, "holder": record.holder_name,
+                   "role": record.role, "person": record.person_id}),
         ))
         .await?;
         tx.commit().await?;
-        Ok(PayeeView::from(&record))
+        Ok(PayeeView::from(record))
     }
 
     /// Who an enrolment is paid to, if anyone yet.
@@ -260,65 +472,78 @@ impl Payments<'_> {
             .map(PayeeView::from))
     }
 
-    /// Makes (or remakes) the draft roll of a month: every enrolment paid that month with its
-    /// amount (gradual-exit months included, suspended ones not), and every failed payment whose
-    /// account was corrected since. Enrolments already on an approved roll for the month are
-    /// left out (a later roll is a supplement); those without an account are listed.
+    /// Makes (or makes again) the draft roll of a month: every enrolment paid that month with
+    /// its amount (gradual-exit months included, suspended ones not), the stages of one-off
+    /// awards due, and every failed payment whose account was corrected since; less what is
+    /// withheld towards receivables. What approved rolls already pay is left out (a later roll
+    /// is a supplement); those due without an account are listed. One transaction.
     pub async fn generate(&self, actor: &Actor, input: &RollInput) -> Result<RollView> {
+        let id = self.generate_draft(actor, input).await?;
+        self.roll(actor, id, 1).await
+    }
+
+    /// [`generate`](Self::generate) without reading the roll back: its id.
+    pub async fn generate_draft(&self, actor: &Actor, input: &RollInput) -> Result<i64> {
         actor.require(Permission::ManageRecipients)?;
         let month = parse_month("month", &input.month)?;
         let scope = crate::Services::scope_within(actor, input.region.as_deref())?;
         let program = input.program.clone().filter(|p| !p.is_empty());
         let mut tx = self.store.begin().await?;
-        let enrolments = tx.enrolment_lines(&scope, program.as_deref()).await?;
-        let states = crate::recipients::states_from(&tx.change_bodies(&scope).await?, month)?;
-        let payees: HashMap<i64, PayeeRecord> = tx
-            .payees_in(&scope)
-            .await?
-            .into_iter()
-            .filter_map(|p| p.enrolment_id.map(|e| (e, p)))
-            .collect();
-        let locked: HashSet<(i64, NaiveDate)> = tx
-            .locked_lines_in(&scope)
-            .await?
-            .into_iter()
-            .filter_map(|(e, _, m, _)| e.map(|e| (e, m)))
-            .collect();
-        let mut lines = Vec::new();
-        for e in &enrolments {
-            let Some(state) = states.get(&e.id) else {
-                continue;
-            };
-            if !matches!(state.status, MonthStatus::Paid | MonthStatus::GradualExit)
-                || state.amount.fen() <= 0
-                || locked.contains(&(e.id, month))
-            {
-                continue;
+        if let Some(p) = &program {
+            let catalogue = self.catalogue_now(&mut tx).await?;
+            if catalogue.item(p).is_none() {
+                return Err(ServiceError::invalid("program", "没有这一救助事项"));
             }
-            // Without an account there is nothing to pay into: listed on the draft instead.
-            let Some(p) = payees.get(&e.id) else {
-                continue;
-            };
-            lines.push(RollLine {
-                id: 0,
-                roll_id: 0,
-                seq: 0,
-                enrolment_id: Some(e.id),
+        }
+        let locked: HashSet<(Option<i64>, Option<i64>)> = tx
+            .locked_in_month(&scope, month)
+            .await?
+            .into_iter()
+            .collect();
+        let mut dues: Vec<Due> = enrolment_dues(&mut tx, &scope, program.as_deref(), month)
+            .await?
+            .into_iter()
+            .filter(|(e, _)| !locked.contains(&(Some(*e), None)))
+            .map(|(e, (amount, persons))| Due {
+                enrolment_id: Some(e),
                 award_id: None,
-                household_id: e.household_id,
-                program: e.program.clone(),
                 month,
-                region_code: e.region_code.clone(),
-                person_id: p.person_id,
-                holder_name: p.holder_name.clone(),
-                account_cipher: p.account_cipher.clone(),
-                account_masked: p.account_masked.clone(),
-                amount_fen: state.amount.fen(),
+                amount_fen: amount,
+                deduction_fen: 0,
+                receivable_id: None,
                 reissue_of: None,
-                status: "pending".into(),
-                reason: String::new(),
-                locked: false,
-            });
+                persons,
+            })
+            .collect();
+        dues.sort_by_key(|d| d.enrolment_id);
+        self.withhold(&mut tx, &scope, month, &mut dues).await?;
+        // One-off awards: every stage due by this month that no approved roll pays.
+        let stages_paid: HashSet<(i64, NaiveDate)> =
+            tx.locked_award_stages(&scope).await?.into_iter().collect();
+        let awards = tx.awards_in(&scope, program.as_deref()).await?;
+        let sizes: HashMap<i64, i64> = tx
+            .member_counts(&awards.iter().map(|a| a.household_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .collect();
+        for a in &awards {
+            let stages: Vec<i64> = serde_json::from_str(&a.stages).unwrap_or_default();
+            for (k, fen) in stages.iter().enumerate() {
+                let due = stage_month(a.granted_at, k);
+                if due > month || *fen <= 0 || stages_paid.contains(&(a.id, due)) {
+                    continue;
+                }
+                dues.push(Due {
+                    enrolment_id: None,
+                    award_id: Some(a.id),
+                    month: due,
+                    amount_fen: *fen,
+                    deduction_fen: 0,
+                    receivable_id: None,
+                    reissue_of: None,
+                    persons: sizes.get(&a.household_id).copied().unwrap_or(1),
+                });
+            }
         }
         // Failed payments whose account was corrected after the failure are paid again, for
         // their own month.
@@ -329,41 +554,35 @@ impl Payments<'_> {
             .map(|r| (r.id, r))
             .collect();
         for f in tx.failed_lines_in(&scope).await? {
-            let (Some(e), Some(p)) = (f.enrolment_id, f.enrolment_id.and_then(|e| payees.get(&e)))
-            else {
-                continue;
-            };
             if program.as_deref().is_some_and(|p| p != f.program) {
                 continue;
             }
+            let payee = match (f.enrolment_id, f.award_id) {
+                (Some(e), _) => tx.payee_of_enrolment(e).await?,
+                (None, Some(a)) => tx.payee_of_award(a).await?,
+                _ => None,
+            };
             let failed_at = rolls
                 .get(&f.roll_id)
                 .and_then(|r| r.sent_at.or(r.approved_at));
-            if failed_at.is_none_or(|t| p.updated_at <= t) {
+            if payee
+                .as_ref()
+                .zip(failed_at)
+                .is_none_or(|(p, t)| p.updated_at <= t)
+            {
                 continue;
             }
-            lines.push(RollLine {
-                enrolment_id: Some(e),
-                person_id: p.person_id,
-                holder_name: p.holder_name.clone(),
-                account_cipher: p.account_cipher.clone(),
-                account_masked: p.account_masked.clone(),
+            dues.push(Due {
+                enrolment_id: f.enrolment_id,
+                award_id: f.award_id,
+                month: f.month,
+                amount_fen: f.amount_fen,
+                deduction_fen: 0,
+                receivable_id: None,
                 reissue_of: Some(f.id),
-                status: "pending".into(),
-                reason: String::new(),
-                locked: false,
-                id: 0,
-                roll_id: 0,
-                seq: 0,
-                ..f
+                persons: f.persons,
             });
         }
-        lines.sort_by_key(|l| (l.region_code.clone(), l.household_id, l.month));
-        for (i, l) in lines.iter_mut().enumerate() {
-            l.seq = i as i64 + 1;
-        }
-        let total: i64 = lines.iter().map(|l| l.amount_fen).sum();
-        let digest = digest_of(&lines);
         let existing = tx.rolls_in(&scope).await?.into_iter().find(|r| {
             r.month == month
                 && r.program == program
@@ -394,81 +613,190 @@ impl Payments<'_> {
                 .await?
             }
         };
-        tx.replace_draft_lines(id, &lines, total, &digest).await?;
+        let (lines, total) = tx.replace_draft(id, &dues).await?;
+        drop(dues);
+        let mut digest = LineDigest::new();
+        each_line(&mut tx, id, |l| {
+            digest.add(l);
+            Ok(())
+        })
+        .await?;
+        let digest = digest.hex();
+        tx.set_draft_summary(id, lines, total, &digest).await?;
         tx.append_audit(&actor.audit(
             "roll.generate",
             "roll",
             id,
             Some(&scope),
-            json!({"month": input.month, "program": program, "lines": lines.len(), "total_fen": total, "digest": digest}),
+            json!({"month": input.month, "program": program, "lines": lines, "total_fen": total, "digest": digest}),
         ))
         .await?;
         tx.commit().await?;
-        self.roll(actor, id).await
+        Ok(id)
     }
 
-    /// Enrolments a draft's month and scope pay that have no payee account.
-    async fn missing_accounts(&self, r: &RollRecord) -> Result<Vec<MissingAccount>> {
-        let mut tx = self.store.begin_read().await?;
-        let enrolments = tx
-            .enrolment_lines(&r.region_code, r.program.as_deref())
-            .await?;
-        let states =
-            crate::recipients::states_from(&tx.change_bodies(&r.region_code).await?, r.month)?;
-        let paid: HashSet<i64> = tx
-            .payees_in(&r.region_code)
-            .await?
-            .into_iter()
-            .filter_map(|p| p.enrolment_id)
-            .collect();
-        let missing: Vec<i64> = enrolments
-            .iter()
-            .filter(|e| !paid.contains(&e.id))
-            .filter(|e| {
-                states.get(&e.id).is_some_and(|s| {
-                    matches!(s.status, MonthStatus::Paid | MonthStatus::GradualExit)
-                        && s.amount.fen() > 0
-                })
-            })
-            .map(|e| e.id)
-            .collect();
-        let names: HashMap<i64, (i64, String)> = tx
-            .enrolment_people_of(&missing)
-            .await?
-            .into_iter()
-            .map(|p| (p.enrolment_id, (p.person_id, p.name)))
-            .collect();
-        Ok(enrolments
-            .iter()
-            .filter(|e| missing.contains(&e.id))
-            .map(|e| MissingAccount {
-                enrolment_id: e.id,
-                household_id: e.household_id,
-                name: names.get(&e.id).map(|(_, n)| n.clone()).unwrap_or_default(),
-            })
-            .collect())
+    /// Withholds from this month's payments what receivables set to be deducted still want:
+    /// the month's deduction, never more than is outstanding nor more than the parameter's
+    /// share of the payment.
+    async fn withhold(
+        &self,
+        tx: &mut Tx,
+        scope: &str,
+        month: NaiveDate,
+        dues: &mut [Due],
+    ) -> Result<()> {
+        let plans = tx.deductions_in(scope).await?;
+        for (receivable_id, per_month) in plans.into_iter().filter(|(_, n)| *n > 0) {
+            let Some(r) = tx.receivable(receivable_id).await? else {
+                continue;
+            };
+            let outstanding = r.amount_fen - r.recovered_fen;
+            if outstanding <= 0 {
+                continue;
+            }
+            let enrolments: Vec<i64> = match r.enrolment_id {
+                Some(e) => vec![e],
+                None => tx
+                    .enrolments_of_household(r.household_id)
+                    .await?
+                    .iter()
+                    .map(|e| e.id)
+                    .collect(),
+            };
+            let share = self.count_param(&r.region_code, "payment.deduction_max_percent", month)?;
+            let Some(due) = dues.iter_mut().find(|d| {
+                d.receivable_id.is_none() && d.enrolment_id.is_some_and(|e| enrolments.contains(&e))
+            }) else {
+                continue;
+            };
+            let cap = due.amount_fen * share / 100;
+            let take = per_month.min(outstanding).min(cap);
+            if take > 0 {
+                due.amount_fen -= take;
+                due.deduction_fen = take;
+                due.receivable_id = Some(receivable_id);
+            }
+        }
+        Ok(())
     }
 
-    pub async fn roll(&self, actor: &Actor, id: i64) -> Result<RollView> {
+    /// A roll with one page of its lines.
+    pub async fn roll(&self, actor: &Actor, id: i64, page: i64) -> Result<RollView> {
+        self.roll_lines(actor, id, page, None).await
+    }
+
+    /// A roll with one page of its lines of one status (pending, paid, failed) or all: what
+    /// stands between a roll and its reconciliation.
+    pub async fn roll_lines(
+        &self,
+        actor: &Actor,
+        id: i64,
+        page: i64,
+        status: Option<&str>,
+    ) -> Result<RollView> {
         actor.require(Permission::ReadPeople)?;
+        let status = status.filter(|s| !s.is_empty());
+        if status.is_some_and(|s| !["pending", "paid", "failed"].contains(&s)) {
+            return Err(ServiceError::invalid(
+                "status",
+                "状态应为待发放、已发放或发放失败",
+            ));
+        }
         let mut tx = self.store.begin_read().await?;
         let r = tx
             .roll(id)
             .await?
             .filter(|r| r.region_code.starts_with(actor.scope()))
             .ok_or(ServiceError::NotFound)?;
-        let lines = tx.roll_lines(id).await?;
+        let mut view = self.summary(&mut tx, &r).await?;
+        let count = match status {
+            Some("pending") => view.pending,
+            Some("paid") => view.paid,
+            Some("failed") => view.failed,
+            _ => r.lines,
+        };
+        let pages = ((count + LINES_PER_PAGE - 1) / LINES_PER_PAGE).max(1);
+        let page = page.clamp(1, pages);
+        let items = match status {
+            None => {
+                tx.roll_lines_after(id, (page - 1) * LINES_PER_PAGE, LINES_PER_PAGE)
+                    .await?
+            }
+            Some(s) => {
+                tx.roll_lines_of_status(id, s, (page - 1) * LINES_PER_PAGE, LINES_PER_PAGE)
+                    .await?
+            }
+        };
+        view.status = status.map(str::to_string);
+        view.returns = Vec::new();
+        let returns = tx.bank_returns(id).await?;
+        let names = crate::recipients::display_names(
+            &mut tx,
+            returns.iter().map(|b| b.imported_by.as_str()).collect(),
+        )
+        .await?;
+        for b in returns {
+            view.returns.push(ReturnView {
+                imported_by: names.get(&b.imported_by).cloned().unwrap_or(b.imported_by),
+                file_name: b.file_name,
+                paid: b.paid,
+                failed: b.failed,
+                errors: serde_json::from_str(&b.errors).unwrap_or_default(),
+                imported_at: b.imported_at,
+            });
+        }
+        view.items = items.iter().map(LineView::from).collect();
+        view.page = page;
+        view.pages = pages;
+        if r.stage == RollStage::Draft.code() {
+            let (missing, count) = tx.dues_without_account(id, 200).await?;
+            view.missing_accounts = missing
+                .into_iter()
+                .map(
+                    |(enrolment_id, award_id, household_id, name)| MissingAccount {
+                        enrolment_id,
+                        award_id,
+                        household_id,
+                        name,
+                    },
+                )
+                .collect();
+            view.missing_count = count;
+        }
+        Ok(view)
+    }
+
+    /// A roll's figures, without its lines.
+    async fn summary(&self, tx: &mut Tx, r: &RollRecord) -> Result<RollView> {
+        let tally = tx.roll_line_counts(r.id).await?;
         let mut users: Vec<&str> = vec![r.created_by.as_str()];
         users.extend(r.checked_by.as_deref());
         users.extend(r.approved_by.as_deref());
-        let names = crate::recipients::display_names(&mut tx, users).await?;
+        let names = crate::recipients::display_names(tx, users).await?;
         let shown = |u: &str| names.get(u).cloned().unwrap_or_else(|| u.to_string());
         let stage = RollStage::from_code(&r.stage).unwrap_or(RollStage::Draft);
+        let program_name = match &r.program {
+            Some(p) => self
+                .catalogue_now(tx)
+                .await?
+                .item(p)
+                .map_or_else(|| p.clone(), |i| i.name.clone()),
+            None => "全部按月发放项目".to_string(),
+        };
+        let region_name = match self.region_name(tx, &r.region_code).await? {
+            n if n.is_empty() => tx
+                .get_region(&r.region_code)
+                .await?
+                .map_or_else(|| r.region_code.clone(), |g| g.name),
+            n => n,
+        };
         Ok(RollView {
             id: r.id,
             month: r.month.format("%Y-%m").to_string(),
             program: r.program.clone(),
+            program_name,
             region_code: r.region_code.clone(),
+            region_name,
             stage: stage.code().into(),
             stage_label: stage.label().into(),
             lines: r.lines,
@@ -477,39 +805,42 @@ impl Payments<'_> {
             created_by: shown(&r.created_by),
             checked_by: r.checked_by.as_deref().map(shown),
             approved_by: r.approved_by.as_deref().map(shown),
-            paid: lines.iter().filter(|l| l.status == "paid").count(),
-            failed: lines.iter().filter(|l| l.status == "failed").count(),
-            items: lines.iter().map(LineView::from).collect(),
-            missing_accounts: if stage == RollStage::Draft {
-                self.missing_accounts(&r).await?
-            } else {
-                Vec::new()
-            },
+            paid: tally.paid,
+            failed: tally.failed,
+            pending: tally.pending,
+            paid_fen: tally.paid_fen,
+            failed_fen: tally.failed_fen,
+            items: Vec::new(),
+            status: None,
+            page: 1,
+            pages: 1,
+            missing_accounts: Vec::new(),
+            missing_count: 0,
+            returns: Vec::new(),
         })
     }
 
+    /// The rolls of one's region, newest first, without their lines.
     pub async fn rolls(&self, actor: &Actor) -> Result<Vec<RollView>> {
         actor.require(Permission::ReadPeople)?;
-        let ids: Vec<i64> = {
-            let mut tx = self.store.begin_read().await?;
-            tx.rolls_in(actor.scope())
-                .await?
-                .into_iter()
-                .map(|r| r.id)
-                .collect()
-        };
+        let mut tx = self.store.begin_read().await?;
         let mut out = Vec::new();
-        for id in ids {
-            let mut v = self.roll(actor, id).await?;
-            v.items.clear();
-            out.push(v);
+        for r in tx.rolls_in(actor.scope()).await? {
+            out.push(self.summary(&mut tx, &r).await?);
         }
         Ok(out)
     }
 
     /// 审核 of a draft, then 审批 by someone else; approval locks the lines, refusing any that
-    /// another approved roll already pays for the same month.
+    /// another approved roll already pays for the same month, and records what was withheld
+    /// as recovered.
     pub async fn advance(&self, actor: &Actor, id: i64, step: &str) -> Result<RollView> {
+        self.advance_only(actor, id, step).await?;
+        self.roll(actor, id, 1).await
+    }
+
+    /// [`advance`](Self::advance) without reading the roll back.
+    pub async fn advance_only(&self, actor: &Actor, id: i64, step: &str) -> Result<()> {
         actor.require(Permission::ApproveAssistance)?;
         let mut tx = self.store.begin().await?;
         let r = tx
@@ -537,67 +868,15 @@ impl Payments<'_> {
                         "审核人不能审批自己审核的花名册：须由另一人审批",
                     ));
                 }
-                let lines = tx.roll_lines(id).await?;
-                if digest_of(&lines) != r.digest {
-                    return Err(ServiceError::Conflict {
-                        field: Some("digest".into()),
-                        message: "花名册明细与审核时不一致，请重新生成并审核".into(),
-                    });
+                if r.stage != RollStage::Checked.code() {
+                    return Err(stage_conflict(&r.stage));
                 }
-                // A death or exit recorded since the draft stops its payment: the draft must be
-                // made again before it can be approved.
-                let states_now: HashMap<
-                    NaiveDate,
-                    HashMap<i64, jiuzhu_domain::enrolment::MonthState>,
-                > = {
-                    let bodies = tx.change_bodies(&r.region_code).await?;
-                    let mut by = HashMap::new();
-                    for m in lines.iter().map(|l| l.month).collect::<HashSet<_>>() {
-                        by.insert(m, crate::recipients::states_from(&bodies, m)?);
-                    }
-                    by
-                };
-                let stale: Vec<String> = lines
-                    .iter()
-                    .filter(|l| l.reissue_of.is_none())
-                    .filter(|l| {
-                        let due = l
-                            .enrolment_id
-                            .and_then(|e| states_now.get(&l.month)?.get(&e))
-                            .filter(|s| {
-                                matches!(s.status, MonthStatus::Paid | MonthStatus::GradualExit)
-                            })
-                            .map_or(0, |s| s.amount.fen());
-                        l.enrolment_id.is_some() && due != l.amount_fen
-                    })
-                    .map(|l| format!("第{}行（{}）", l.seq, l.holder_name))
-                    .collect();
-                if !stale.is_empty() {
-                    return Err(ServiceError::Conflict {
-                        field: Some("lines".into()),
-                        message: format!(
-                            "以下明细与救助对象名册已不一致（如已死亡、退出或调整），请重新生成草稿并审核：{}",
-                            stale.join("、")
-                        ),
-                    });
-                }
-                let paid: HashSet<(i64, NaiveDate)> = tx
-                    .locked_lines_in(&r.region_code)
+                self.check_still_due(&mut tx, &r).await?;
+                let twice: Vec<String> = tx
+                    .lines_paid_elsewhere(id)
                     .await?
-                    .into_iter()
-                    .filter_map(|(e, _, m, _)| e.map(|e| (e, m)))
-                    .collect();
-                let twice: Vec<String> = lines
                     .iter()
-                    .filter(|l| l.enrolment_id.is_some_and(|e| paid.contains(&(e, l.month))))
-                    .map(|l| {
-                        format!(
-                            "第{}行（{}，{}）",
-                            l.seq,
-                            l.holder_name,
-                            l.month.format("%Y-%m")
-                        )
-                    })
+                    .map(|(seq, name, m)| format!("第{seq}行（{name}，{}）", m.format("%Y-%m")))
                     .collect();
                 if !twice.is_empty() {
                     return Err(ServiceError::Conflict {
@@ -615,6 +894,7 @@ impl Payments<'_> {
                     return Err(stage_conflict(&r.stage));
                 }
                 tx.lock_lines(id).await?;
+                self.record_withheld(&mut tx, actor, &r).await?;
             }
             _ => return Err(ServiceError::invalid("step", "应为 check 或 approve")),
         }
@@ -627,23 +907,109 @@ impl Payments<'_> {
         ))
         .await?;
         tx.commit().await?;
-        self.roll(actor, id).await
+        Ok(())
     }
 
-    /// The bank's batch file of an approved roll (GBK, a summary line, `|`-separated details);
-    /// the roll is then sent. Its count and total are checked against the roll's.
-    pub async fn bank_file(&self, actor: &Actor, id: i64, unit_code: &str) -> Result<Vec<u8>> {
-        self.bank_file_as(actor, id, unit_code, BankLayout::Pipe)
-            .await
+    /// Refuses to approve a checked roll whose lines changed since the check, or that the
+    /// register no longer bears out (a death, exit or adjustment recorded since the draft), or
+    /// that withholds more than is still owed.
+    async fn check_still_due(&self, tx: &mut Tx, r: &RollRecord) -> Result<()> {
+        let dues = enrolment_dues(tx, &r.region_code, r.program.as_deref(), r.month).await?;
+        let outstanding: HashMap<i64, i64> = tx
+            .receivables_in(&r.region_code)
+            .await?
+            .into_iter()
+            .map(|x| (x.id, x.amount_fen - x.recovered_fen))
+            .collect();
+        let mut digest = LineDigest::new();
+        let mut stale = Vec::new();
+        each_line(tx, r.id, |l| {
+            digest.add(l);
+            let moved = match (l.enrolment_id, l.reissue_of) {
+                (Some(e), None) if l.month == r.month => {
+                    dues.get(&e).map_or(0, |(a, _)| *a) != l.amount_fen + l.deduction_fen
+                }
+                _ => false,
+            } || l
+                .receivable_id
+                .is_some_and(|x| outstanding.get(&x).copied().unwrap_or(0) < l.deduction_fen);
+            if moved && stale.len() < 50 {
+                stale.push(format!("第{}行（{}）", l.seq, l.holder_name));
+            }
+            Ok(())
+        })
+        .await?;
+        if digest.hex() != r.digest {
+            return Err(ServiceError::Conflict {
+                field: Some("digest".into()),
+                message: "花名册明细与审核时不一致，请重新生成并审核".into(),
+            });
+        }
+        if !stale.is_empty() {
+            return Err(ServiceError::Conflict {
+                field: Some("lines".into()),
+                message: format!(
+                    "以下明细与救助对象名册已不一致（如已死亡、退出或调整），请重新生成草稿并审核：{}",
+                    stale.join("、")
+                ),
+            });
+        }
+        Ok(())
     }
 
-    /// The bank file in one of the shipped layouts.
+    /// What an approved roll withholds is recovered: one recovery per line, named by month.
+    async fn record_withheld(&self, tx: &mut Tx, actor: &Actor, r: &RollRecord) -> Result<()> {
+        let mut withheld = Vec::new();
+        each_line(tx, r.id, |l| {
+            if let (Some(x), true) = (l.receivable_id, l.deduction_fen > 0) {
+                withheld.push((x, l.deduction_fen, l.month, l.region_code.clone()));
+            }
+            Ok(())
+        })
+        .await?;
+        for (receivable, fen, month, region) in withheld {
+            tx.insert_recovery(
+                receivable,
+                &region,
+                fen,
+                "deduction",
+                &format!("{}发放中扣减", month.format("%Y年%-m月")),
+                &actor.username,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// The bank's batch file of an approved roll in a shipped layout; the roll is then sent.
     pub async fn bank_file_as(
         &self,
         actor: &Actor,
         id: i64,
         unit_code: &str,
         layout: BankLayout,
+    ) -> Result<Vec<u8>> {
+        let template = match layout {
+            BankLayout::Pipe => BankTemplate::pipe(),
+            BankLayout::Csv => BankTemplate::csv(),
+        };
+        self.bank_file_with(actor, id, unit_code, &template).await
+    }
+
+    /// The bank's batch file of an approved roll in the pipe layout.
+    pub async fn bank_file(&self, actor: &Actor, id: i64, unit_code: &str) -> Result<Vec<u8>> {
+        self.bank_file_as(actor, id, unit_code, BankLayout::Pipe)
+            .await
+    }
+
+    /// The bank's batch file in a bank's layout; its count and total are checked against the
+    /// roll's before it is handed out, and the roll is then sent.
+    pub async fn bank_file_with(
+        &self,
+        actor: &Actor,
+        id: i64,
+        unit_code: &str,
+        template: &BankTemplate,
     ) -> Result<Vec<u8>> {
         actor.require(Permission::ApproveAssistance)?;
         let mut tx = self.store.begin().await?;
@@ -658,49 +1024,71 @@ impl Payments<'_> {
                 "花名册审批后才能生成银行代发文件",
             ));
         }
-        let lines = tx.roll_lines(id).await?;
-        let ids: Vec<i64> = lines.iter().map(|l| l.person_id).collect();
-        let numbers: HashMap<i64, String> = tx.identity_numbers(&ids).await?.into_iter().collect();
         let catalogue = self.catalogue_now(&mut tx).await?;
-        let mut bank = Vec::with_capacity(lines.len());
-        for l in &lines {
-            bank.push(BankLine {
-                seq: l.seq as usize,
-                name: l.holder_name.clone(),
-                account: self
-                    .store
-                    .cipher()
-                    .decrypt(ACCOUNT_CONTEXT, &l.account_cipher)?,
-                amount_fen: l.amount_fen,
-                id_number: numbers.get(&l.person_id).cloned().unwrap_or_default(),
-                memo: format!(
-                    "{}{}",
-                    l.month.format("%Y年%-m月"),
-                    catalogue
-                        .item(&l.program)
-                        .map_or(l.program.as_str(), |i| i.name.as_str())
-                ),
-            });
-        }
-        // Written either way, so its count and total are checked against the roll's.
-        let pipe = write_batch(
-            &BatchHeader {
-                date: self.today(),
-                unit_code: unit_code.to_string(),
-                count: r.lines as usize,
-                total_fen: r.total_fen,
-            },
-            &bank,
-        )
-        .map_err(|e| ServiceError::invalid("lines", e.to_string()))?;
-        let text = match layout {
-            BankLayout::Pipe => pipe,
-            BankLayout::Csv => jiuzhu_domain::payment::write_csv(&bank),
+        let header = BatchHeader {
+            date: self.today(),
+            unit_code: unit_code.to_string(),
+            count: r.lines as usize,
+            total_fen: r.total_fen,
         };
-        let (gbk, _, lossy) = encoding_rs::GBK.encode(&text);
-        if lossy {
-            return Err(ServiceError::invalid("lines", "有姓名或摘要无法用GBK编码"));
+        let encode = |text: &str, out: &mut Vec<u8>| -> Result<()> {
+            match template.encoding {
+                FileEncoding::Utf8 => out.extend_from_slice(text.as_bytes()),
+                FileEncoding::Gbk => {
+                    let (gbk, _, lossy) = encoding_rs::GBK.encode(text);
+                    if lossy {
+                        return Err(ServiceError::invalid(
+                            "lines",
+                            format!("“{}”有字无法用GBK编码", text.trim()),
+                        ));
+                    }
+                    out.extend_from_slice(&gbk);
+                }
+            }
+            Ok(())
+        };
+        let mut out = Vec::with_capacity(r.lines as usize * 96);
+        encode(&template.start(&header), &mut out)?;
+        let (mut count, mut total) = (0usize, 0i64);
+        let mut after = 0;
+        loop {
+            let page = tx.roll_lines_after(id, after, PAGE).await?;
+            let people: Vec<i64> = page.iter().map(|l| l.person_id).collect();
+            let numbers: HashMap<i64, String> =
+                tx.identity_numbers(&people).await?.into_iter().collect();
+            let mut text = String::with_capacity(page.len() * 96);
+            for l in &page {
+                let line = BankLine {
+                    seq: l.seq as usize,
+                    name: l.holder_name.clone(),
+                    account: self
+                        .store
+                        .cipher()
+                        .decrypt(ACCOUNT_CONTEXT, &l.account_cipher)?,
+                    amount_fen: l.amount_fen,
+                    id_number: numbers.get(&l.person_id).cloned().unwrap_or_default(),
+                    memo: format!(
+                        "{}{}",
+                        l.month.format("%Y年%-m月"),
+                        catalogue
+                            .item(&l.program)
+                            .map_or(l.program.as_str(), |i| i.name.as_str())
+                    ),
+                };
+                text.push_str(&template.line(&line));
+                count += 1;
+                total += l.amount_fen;
+            }
+            encode(&text, &mut out)?;
+            match page.last() {
+                Some(l) if page.len() as i64 == PAGE => after = l.seq,
+                _ => break,
+            }
         }
+        let end = template
+            .finish(&header, count, total)
+            .map_err(|e| ServiceError::invalid("lines", e.to_string()))?;
+        encode(&end, &mut out)?;
         if r.stage == "approved" {
             tx.advance_roll(id, "approved", "sent", &actor.username, self.now())
                 .await?;
@@ -710,17 +1098,17 @@ impl Payments<'_> {
             "roll",
             id,
             Some(&r.region_code),
-            json!({"lines": r.lines, "total_fen": r.total_fen}),
+            json!({"lines": r.lines, "total_fen": r.total_fen, "bytes": out.len()}),
         ))
         .await?;
         tx.commit().await?;
-        Ok(gbk.into_owned())
+        Ok(out)
     }
 
     /// The bank's return file (回盘): each line paid or failed with the bank's reason. Lines the
     /// roll does not know, whose amount or account differs, or paid twice are kept as errors and
     /// not applied; the same file twice changes nothing. When every line has its answer and the
-    /// totals agree, the roll closes.
+    /// totals agree, the roll closes. One transaction: a process killed halfway leaves nothing.
     pub async fn import_return(
         &self,
         actor: &Actor,
@@ -730,7 +1118,7 @@ impl Payments<'_> {
     ) -> Result<ReturnReport> {
         actor.require(Permission::ApproveAssistance)?;
         let text = match std::str::from_utf8(bytes) {
-            Ok(t) => t.to_string(),
+            Ok(t) => std::borrow::Cow::Borrowed(t),
             Err(_) => {
                 let (t, _, bad) = encoding_rs::GBK.decode(bytes);
                 if bad {
@@ -739,11 +1127,12 @@ impl Payments<'_> {
                         "文件既不是UTF-8也不是GBK编码",
                     ));
                 }
-                t.into_owned()
+                t
             }
         };
         let (header, returned) =
             parse_return(&text).map_err(|e| ServiceError::invalid("file", e.to_string()))?;
+        drop(text);
         let sha = format!("{:x}", Sha256::digest(bytes));
         let mut tx = self.store.begin().await?;
         let r = tx
@@ -751,14 +1140,16 @@ impl Payments<'_> {
             .await?
             .filter(|r| r.region_code.starts_with(actor.scope()))
             .ok_or(ServiceError::NotFound)?;
+        let seen = ReturnReport {
+            already_imported: true,
+            paid: 0,
+            failed: 0,
+            errors: Vec::new(),
+            closed: r.stage == "closed",
+            mismatch: None,
+        };
         if tx.bank_return_seen(id, &sha).await? {
-            return Ok(ReturnReport {
-                already_imported: true,
-                paid: 0,
-                failed: 0,
-                errors: Vec::new(),
-                closed: r.stage == "closed",
-            });
+            return Ok(seen);
         }
         if r.stage != "sent" {
             return Err(ServiceError::invalid(
@@ -766,73 +1157,120 @@ impl Payments<'_> {
                 "花名册送银行后才能导入回盘文件",
             ));
         }
-        let lines = tx.roll_lines(id).await?;
-        let by_seq: HashMap<i64, &RollLine> = lines.iter().map(|l| (l.seq, l)).collect();
-        let (mut paid, mut failed, mut errors) = (0usize, 0usize, Vec::new());
-        let mut apply = Vec::new();
+        if header.count as i64 > r.lines {
+            return Err(ServiceError::invalid(
+                "file",
+                format!(
+                    "回盘文件汇总{}笔，本花名册只有{}笔：是否为另一花名册的回盘？",
+                    header.count, r.lines
+                ),
+            ));
+        }
+        // seq → (line, amount, last four of the account, status)
+        let mut known: HashMap<i64, (i64, i64, String, String)> =
+            HashMap::with_capacity(r.lines as usize);
+        each_line(&mut tx, id, |l| {
+            let last4: String = l.account_masked.chars().rev().take(4).collect();
+            known.insert(l.seq, (l.id, l.amount_fen, last4, l.status.clone()));
+            Ok(())
+        })
+        .await?;
+        // A line whose amount or account differs from the roll's refuses the whole file: the
+        // bank paid something else than was sent, or the file answers another roll. Lines the
+        // roll does not know and second answers are kept as errors; the rest is applied.
+        let (mut paid, mut failures, mut errors) = (Vec::new(), Vec::new(), Vec::new());
+        let mut refused = Vec::new();
+        let mut answered = HashSet::with_capacity(returned.len());
         for (i, ret) in returned.iter().enumerate() {
             let row = i + 2;
-            let Some(line) = by_seq.get(&(ret.seq as i64)) else {
+            let Some((line, amount, last4, status)) = known.get(&(ret.seq as i64)) else {
                 errors.push(format!("第{row}行：花名册没有序号{}", ret.seq));
                 continue;
             };
-            if line.amount_fen != ret.amount_fen {
-                errors.push(format!(
-                    "第{row}行：金额{}元与花名册的{}元不符",
-                    jiuzhu_domain::Money::from_fen(ret.amount_fen),
-                    jiuzhu_domain::Money::from_fen(line.amount_fen)
+            if *amount != ret.amount_fen {
+                refused.push(format!(
+                    "第{row}行（序号{}）金额：{}元与花名册的{}元不符",
+                    ret.seq,
+                    Money::from_fen(ret.amount_fen),
+                    Money::from_fen(*amount)
                 ));
                 continue;
             }
-            let last4 = |s: &str| s.chars().rev().take(4).collect::<String>();
-            if last4(&ret.account) != last4(&line.account_masked) {
-                errors.push(format!("第{row}行：账号与花名册不符"));
-                continue;
-            }
-            if line.status == "paid" && ret.paid {
-                errors.push(format!(
-                    "第{row}行：序号{}已记为发放成功，不重复记账",
+            if ret.account.chars().rev().take(4).collect::<String>() != *last4 {
+                refused.push(format!(
+                    "第{row}行（序号{}）账号：与花名册该笔的账号不符",
                     ret.seq
                 ));
                 continue;
             }
-            apply.push((line.id, ret.paid, ret.reason.clone()));
+            if !answered.insert(*line) || (status == "paid" && ret.paid) {
+                errors.push(format!(
+                    "第{row}行：序号{}已有回盘结果，不重复记账",
+                    ret.seq
+                ));
+                continue;
+            }
             if ret.paid {
-                paid += 1;
+                paid.push(*line);
             } else {
-                failed += 1;
+                failures.push((*line, ret.reason.clone()));
             }
         }
-        let fresh = tx
+        if !refused.is_empty() {
+            let unmatched = refused.len() + errors.len();
+            let mut message = if unmatched * 2 > returned.len() {
+                format!(
+                    "回盘文件{}行中{unmatched}行与本花名册不符，是否为另一花名册的回盘？",
+                    returned.len()
+                )
+            } else {
+                "回盘文件与花名册不符，整个文件未入账".to_string()
+            };
+            for r in refused.iter().take(20) {
+                message.push('；');
+                message.push_str(r);
+            }
+            if refused.len() > 20 {
+                message.push_str(&format!("；另有{}行", refused.len() - 20));
+            }
+            return Err(ServiceError::invalid("file", message));
+        }
+        if !tx
             .insert_bank_return(
                 id,
                 &sha,
                 file_name,
-                paid as i64,
-                failed as i64,
+                paid.len() as i64,
+                failures.len() as i64,
                 &serde_json::to_string(&errors).expect("strings"),
                 &actor.username,
             )
-            .await?;
-        if !fresh {
-            return Ok(ReturnReport {
-                already_imported: true,
-                paid: 0,
-                failed: 0,
-                errors: Vec::new(),
-                closed: false,
-            });
+            .await?
+        {
+            return Ok(seen);
         }
-        for (line, ok, reason) in &apply {
-            tx.mark_line(*line, if *ok { "paid" } else { "failed" }, reason)
-                .await?;
+        tx.mark_paid(&paid).await?;
+        for (line, reason) in &failures {
+            tx.mark_line(*line, "failed", reason).await?;
         }
-        // Reconciled: every line answered, and the bank's total is the roll's.
-        let answered: HashSet<i64> = apply.iter().map(|(l, _, _)| *l).collect();
-        let all = lines
-            .iter()
-            .all(|l| answered.contains(&l.id) || l.status != "pending");
-        let closed = all && errors.is_empty() && header.total_fen == r.total_fen;
+        // Reconciled: every line answered, no line in error, and roll total = file total =
+        // paid + failed.
+        let tally = tx.roll_line_counts(id).await?;
+        let mismatch = if tally.pending > 0 {
+            Some(format!("还有{}笔没有回盘结果", tally.pending))
+        } else if !errors.is_empty() {
+            Some(format!("{}行回盘有误，见上", errors.len()))
+        } else if tally.paid_fen + tally.failed_fen != r.total_fen {
+            Some(format!(
+                "回盘成功{}元加失败{}元与花名册{}元不符",
+                Money::from_fen(tally.paid_fen),
+                Money::from_fen(tally.failed_fen),
+                Money::from_fen(r.total_fen)
+            ))
+        } else {
+            None
+        };
+        let closed = mismatch.is_none();
         if closed {
             tx.advance_roll(id, "sent", "closed", &actor.username, self.now())
                 .await?;
@@ -842,16 +1280,17 @@ impl Payments<'_> {
             "roll",
             id,
             Some(&r.region_code),
-            json!({"file": file_name, "sha256": sha, "paid": paid, "failed": failed, "errors": errors.len(), "closed": closed}),
+            json!({"file": file_name, "sha256": sha, "paid": paid.len(), "failed": failures.len(), "errors": errors.len(), "closed": closed}),
         ))
         .await?;
         tx.commit().await?;
         Ok(ReturnReport {
             already_imported: false,
-            paid,
-            failed,
+            paid: paid.len(),
+            failed: failures.len(),
             errors,
             closed,
+            mismatch,
         })
     }
 }
@@ -869,6 +1308,8 @@ pub struct ReceivableView {
     pub cause: String,
     pub cleared: bool,
     pub created_at: DateTime<Utc>,
+    /// Withheld from each later payment (0: not deducted).
+    pub deduct_per_month_fen: i64,
 }
 
 impl From<&jiuzhu_store::ReceivableRecord> for ReceivableView {
@@ -884,6 +1325,7 @@ impl From<&jiuzhu_store::ReceivableRecord> for ReceivableView {
             cause: r.cause.clone(),
             cleared: r.recovered_fen >= r.amount_fen,
             created_at: r.created_at,
+            deduct_per_month_fen: 0,
         }
     }
 }
@@ -921,11 +1363,15 @@ impl Payments<'_> {
     pub async fn receivables(&self, actor: &Actor) -> Result<Vec<ReceivableView>> {
         actor.require(Permission::ReadPeople)?;
         let mut tx = self.store.begin_read().await?;
+        let plans: HashMap<i64, i64> = tx.deductions_in(actor.scope()).await?.into_iter().collect();
         Ok(tx
             .receivables_in(actor.scope())
             .await?
             .iter()
-            .map(ReceivableView::from)
+            .map(|r| ReceivableView {
+                deduct_per_month_fen: plans.get(&r.id).copied().unwrap_or(0),
+                ..ReceivableView::from(r)
+            })
             .collect())
     }
 
@@ -939,11 +1385,15 @@ impl Payments<'_> {
         tx.get_household(household_id, actor.scope())
             .await?
             .ok_or(ServiceError::NotFound)?;
+        let plans: HashMap<i64, i64> = tx.deductions_in(actor.scope()).await?.into_iter().collect();
         Ok(tx
             .receivables_of_household(household_id)
             .await?
             .iter()
-            .map(ReceivableView::from)
+            .map(|r| ReceivableView {
+                deduct_per_month_fen: plans.get(&r.id).copied().unwrap_or(0),
+                ..ReceivableView::from(r)
+            })
             .collect())
     }
 
@@ -1042,6 +1492,64 @@ impl Payments<'_> {
     }
 }
 
+/// How much of each later payment is withheld towards a receivable.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct DeductionInput {
+    /// Per month, in fen; 0 stops withholding.
+    pub per_month_fen: i64,
+}
+
+impl Payments<'_> {
+    /// Sets the monthly amount withheld from the household's later payments until the
+    /// receivable is cleared (从后续发放中扣减). Each roll withholds at most the parameter
+    /// `payment.deduction_max_percent` of a payment, so that the household keeps its living.
+    pub async fn set_deduction(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &DeductionInput,
+    ) -> Result<ReceivableView> {
+        actor.require(Permission::ApproveAssistance)?;
+        let mut tx = self.store.begin().await?;
+        let r = tx
+            .receivable(id)
+            .await?
+            .filter(|r| r.region_code.starts_with(actor.scope()))
+            .ok_or(ServiceError::NotFound)?;
+        let outstanding = r.amount_fen - r.recovered_fen;
+        if input.per_month_fen < 0 || input.per_month_fen > outstanding {
+            return Err(ServiceError::invalid(
+                "per_month_fen",
+                format!(
+                    "每月扣减应在0至未追回的{}元之间",
+                    Money::from_fen(outstanding)
+                ),
+            ));
+        }
+        tx.insert_deduction(
+            id,
+            &r.region_code,
+            input.per_month_fen,
+            &actor.username,
+            self.now(),
+        )
+        .await?;
+        tx.append_audit(&actor.audit(
+            "receivable.deduction",
+            "household",
+            r.household_id,
+            Some(&r.region_code),
+            json!({"receivable": id, "per_month_fen": input.per_month_fen}),
+        ))
+        .await?;
+        let mut view = ReceivableView::from(&r);
+        view.deduct_per_month_fen = input.per_month_fen;
+        tx.commit().await?;
+        Ok(view)
+    }
+}
+
 fn stage_conflict(stage: &str) -> ServiceError {
     ServiceError::Conflict {
         field: Some("stage".into()),
@@ -1057,13 +1565,17 @@ fn stage_conflict(stage: &str) -> ServiceError {
 pub struct ReportRow {
     pub township: String,
     pub program_name: String,
-    pub households: usize,
+    pub households: i64,
+    /// Members covered by the month's first payments (re-issues not counted again).
+    pub persons: i64,
     /// Paid, pending and failed lines of the month's approved rolls.
     pub amount_fen: i64,
     pub paid_fen: i64,
     pub failed_fen: i64,
     /// Failed payments of earlier months paid again on this month's rolls.
     pub reissued_fen: i64,
+    /// Withheld from the payments towards money to be recovered.
+    pub deducted_fen: i64,
 }
 
 /// A month's payments per township and program; its total is the month's rolls' total.
@@ -1071,11 +1583,14 @@ pub struct ReportRow {
 pub struct PaymentReport {
     pub month: String,
     pub rows: Vec<ReportRow>,
+    pub households: i64,
+    pub persons: i64,
     pub amount_fen: i64,
     pub paid_fen: i64,
     pub failed_fen: i64,
     pub reissued_fen: i64,
-    /// Recovered during the month, in the whole region.
+    pub deducted_fen: i64,
+    /// Recovered during the month, in the whole region (withheld on rolls included).
     pub recovered_fen: i64,
 }
 
@@ -1084,7 +1599,7 @@ impl Payments<'_> {
         actor.require(Permission::ReadPeople)?;
         let month = parse_month("month", month_text)?;
         let mut tx = self.store.begin_read().await?;
-        let lines = tx.lines_of_month(actor.scope(), month).await?;
+        let totals = tx.month_totals(actor.scope(), month).await?;
         let towns: HashMap<String, String> = tx
             .regions_under(actor.scope())
             .await?
@@ -1098,7 +1613,7 @@ impl Payments<'_> {
                 Utc,
             )
         };
-        let next = jiuzhu_domain::enrolment::add_months(month, 1);
+        let next = add_months(month, 1);
         let recovered: i64 = tx
             .recoveries_between(actor.scope(), start(month), start(next))
             .await?
@@ -1106,56 +1621,32 @@ impl Payments<'_> {
             .map(|(_, a)| a)
             .sum();
         drop(tx);
-        let mut rows: Vec<ReportRow> = Vec::new();
-        let mut seen: HashMap<(String, String), HashSet<i64>> = HashMap::new();
-        for l in &lines {
-            let township = towns
-                .get(l.region_code.get(..9).unwrap_or(""))
-                .cloned()
-                .unwrap_or_default();
-            let program_name = catalogue
-                .item(&l.program)
-                .map_or_else(|| l.program.clone(), |i| i.name.clone());
-            let key = (township.clone(), program_name.clone());
-            let row = match rows
-                .iter_mut()
-                .position(|r| r.township == township && r.program_name == program_name)
-            {
-                Some(i) => &mut rows[i],
-                None => {
-                    rows.push(ReportRow {
-                        township,
-                        program_name,
-                        households: 0,
-                        amount_fen: 0,
-                        paid_fen: 0,
-                        failed_fen: 0,
-                        reissued_fen: 0,
-                    });
-                    rows.last_mut().expect("just pushed")
-                }
-            };
-            if seen.entry(key).or_default().insert(l.household_id) {
-                row.households += 1;
-            }
-            row.amount_fen += l.amount_fen;
-            match l.status.as_str() {
-                "paid" => row.paid_fen += l.amount_fen,
-                "failed" => row.failed_fen += l.amount_fen,
-                _ => {}
-            }
-            if l.reissue_of.is_some() {
-                row.reissued_fen += l.amount_fen;
-            }
-        }
-        rows.sort_by(|a, b| (&a.township, &a.program_name).cmp(&(&b.township, &b.program_name)));
+        let rows: Vec<ReportRow> = totals
+            .into_iter()
+            .map(|t| ReportRow {
+                township: towns.get(&t.township).cloned().unwrap_or(t.township),
+                program_name: catalogue
+                    .item(&t.program)
+                    .map_or_else(|| t.program.clone(), |i| i.name.clone()),
+                households: t.households,
+                persons: t.persons,
+                amount_fen: t.amount_fen,
+                paid_fen: t.paid_fen,
+                failed_fen: t.failed_fen,
+                reissued_fen: t.reissued_fen,
+                deducted_fen: t.deducted_fen,
+            })
+            .collect();
         let sum = |f: fn(&ReportRow) -> i64| rows.iter().map(f).sum::<i64>();
         Ok(PaymentReport {
             month: month.format("%Y-%m").to_string(),
+            households: sum(|r| r.households),
+            persons: sum(|r| r.persons),
             amount_fen: sum(|r| r.amount_fen),
             paid_fen: sum(|r| r.paid_fen),
             failed_fen: sum(|r| r.failed_fen),
             reissued_fen: sum(|r| r.reissued_fen),
+            deducted_fen: sum(|r| r.deducted_fen),
             recovered_fen: recovered,
             rows,
         })
@@ -1186,10 +1677,12 @@ impl Payments<'_> {
             "乡镇（街道）",
             "项目",
             "户数",
+            "人数",
             "应发（元）",
             "已发（元）",
             "失败（元）",
             "补发（元）",
+            "扣减（元）",
         ];
         for (c, h) in headers.iter().enumerate() {
             sheet
@@ -1204,11 +1697,13 @@ impl Payments<'_> {
             sheet
                 .write_number(row, 2, r.households as f64)
                 .map_err(xlsx)?;
+            sheet.write_number(row, 3, r.persons as f64).map_err(xlsx)?;
             for (c, v) in [
-                (3, r.amount_fen),
-                (4, r.paid_fen),
-                (5, r.failed_fen),
-                (6, r.reissued_fen),
+                (4, r.amount_fen),
+                (5, r.paid_fen),
+                (6, r.failed_fen),
+                (7, r.reissued_fen),
+                (8, r.deducted_fen),
             ] {
                 sheet
                     .write_number_with_format(row, c, yuan(v), &money)
@@ -1219,11 +1714,18 @@ impl Payments<'_> {
         sheet
             .write_string_with_format(last, 0, "合计", &bold)
             .map_err(xlsx)?;
+        sheet
+            .write_number(last, 2, report.households as f64)
+            .map_err(xlsx)?;
+        sheet
+            .write_number(last, 3, report.persons as f64)
+            .map_err(xlsx)?;
         for (c, v) in [
-            (3, report.amount_fen),
-            (4, report.paid_fen),
-            (5, report.failed_fen),
-            (6, report.reissued_fen),
+            (4, report.amount_fen),
+            (5, report.paid_fen),
+            (6, report.failed_fen),
+            (7, report.reissued_fen),
+            (8, report.deducted_fen),
         ] {
             sheet
                 .write_number_with_format(last, c, yuan(v), &money)

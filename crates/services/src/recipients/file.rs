@@ -26,6 +26,8 @@ pub struct AwardView {
     pub stages_fen: Vec<i64>,
     pub note: String,
     pub granted_at: DateTime<Utc>,
+    /// Who it is paid to, once registered.
+    pub payee: Option<crate::payments::PayeeView>,
 }
 
 /// An application with what was weighed for it.
@@ -85,11 +87,14 @@ impl Recipients<'_> {
             enrolments.push((self.enrolment_view(&mut tx, e, month).await?, id));
         }
         let catalogue = self.catalogue_now(&mut tx).await?;
-        let awards = tx
-            .awards_of_household(household_id)
-            .await?
-            .into_iter()
-            .map(|a| AwardView {
+        let mut awards = Vec::new();
+        for a in tx.awards_of_household(household_id).await? {
+            let payee = tx
+                .payee_of_award(a.id)
+                .await?
+                .as_ref()
+                .map(crate::payments::PayeeView::from);
+            awards.push(AwardView {
                 id: a.id,
                 case_id: a.case_id,
                 item_name: catalogue
@@ -99,8 +104,9 @@ impl Recipients<'_> {
                 stages_fen: serde_json::from_str(&a.stages).unwrap_or_default(),
                 note: a.note,
                 granted_at: a.granted_at,
-            })
-            .collect();
+                payee,
+            });
+        }
         let payments = tx
             .lines_of_household(household_id)
             .await?

@@ -5,8 +5,8 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use jiuzhu_services::payments::{
-    BankLayout, PayeeInput, PayeeView, PaymentReport, ReceivableInput, ReceivableView,
-    RecoveryInput, ReturnReport, RollInput, RollView,
+    BankTemplateInput, BankTemplateView, DeductionInput, PayeeInput, PayeeView, PaymentReport,
+    ReceivableInput, ReceivableView, RecoveryInput, ReturnReport, RollInput, RollView,
 };
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
@@ -20,6 +20,9 @@ use crate::AppState;
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(set_payee))
+        .routes(routes!(set_award_payee))
+        .routes(routes!(bank_templates, put_bank_template))
+        .routes(routes!(set_deduction))
         .routes(routes!(rolls, generate))
         .routes(routes!(roll))
         .routes(routes!(check))
@@ -99,6 +102,54 @@ pub async fn recover(
     ))
 }
 
+#[utoipa::path(put, path = "/receivables/{id}/deduction", tag = "payments",
+    params(("id" = i64, Path)), request_body = DeductionInput,
+    responses((status = 200, body = ReceivableView, description = "从后续发放中扣减：每月扣减金额（0为停止）；每次不超过当月发放额的参数比例，审批花名册时记为追回")))]
+pub async fn set_deduction(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(d): ApiJson<DeductionInput>,
+) -> ApiResult<ReceivableView> {
+    Ok(Json(s.services.payments().set_deduction(&a, id, &d).await?))
+}
+
+#[utoipa::path(get, path = "/bank-templates", tag = "payments",
+    responses((status = 200, body = Vec<BankTemplateView>, description = "银行代发文件模板：系统自带的文本格式、表格格式和管理员添加的")))]
+pub async fn bank_templates(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+) -> ApiResult<Vec<BankTemplateView>> {
+    Ok(Json(s.services.payments().bank_templates(&a).await?))
+}
+
+#[utoipa::path(post, path = "/bank-templates", tag = "payments", request_body = BankTemplateInput,
+    responses((status = 201, body = BankTemplateView, description = "添加（或按代码替换）一家银行的代发文件模板：列及顺序、分隔符、编码、汇总行、标题行、合计行、金额单位")))]
+pub async fn put_bank_template(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiJson(t): ApiJson<BankTemplateInput>,
+) -> Created<BankTemplateView> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.payments().put_bank_template(&a, &t).await?),
+    ))
+}
+
+#[utoipa::path(put, path = "/awards/{id}/payee", tag = "payments",
+    params(("id" = i64, Path)), request_body = PayeeInput,
+    responses((status = 200, body = PayeeView, description = "一次性救助（含分期）的收款人及账号")))]
+pub async fn set_award_payee(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(p): ApiJson<PayeeInput>,
+) -> ApiResult<PayeeView> {
+    Ok(Json(
+        s.services.payments().set_award_payee(&a, id, &p).await?,
+    ))
+}
+
 #[utoipa::path(put, path = "/enrolments/{id}/payee", tag = "payments",
     params(("id" = i64, Path)), request_body = PayeeInput,
     responses((status = 200, body = PayeeView, description = "收款人及一卡通账号（加密保存，显示时遮蔽）；已审批的花名册不受影响")))]
@@ -130,14 +181,29 @@ pub async fn generate(
     ))
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct PageQuery {
+    /// Page of the lines, 200 a page (from 1).
+    pub page: Option<i64>,
+    /// Only the lines of a status: pending (待发放), paid (已发放), failed (发放失败).
+    pub status: Option<String>,
+}
+
 #[utoipa::path(get, path = "/rolls/{id}", tag = "payments",
-    params(("id" = i64, Path)), responses((status = 200, body = RollView)))]
+    params(("id" = i64, Path), PageQuery),
+    responses((status = 200, body = RollView, description = "花名册及一页明细（每页200行，可按状态筛选）、已导入的回盘文件；草稿另列尚无账户的应发对象")))]
 pub async fn roll(
     State(s): State<AppState>,
     ApiUser(a): ApiUser,
     ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<RollView> {
-    Ok(Json(s.services.payments().roll(&a, id).await?))
+    Ok(Json(
+        s.services
+            .payments()
+            .roll_lines(&a, id, q.page.unwrap_or(1), q.status.as_deref())
+            .await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/rolls/{id}/check", tag = "payments",
@@ -169,7 +235,8 @@ pub struct BankFileQuery {
     pub unit: Option<String>,
     /// The return file's name, for the record.
     pub file_name: Option<String>,
-    /// `pipe` (default: summary line, `|`-separated) or `csv` (序号,姓名,身份证号,账号,金额,摘要).
+    /// `pipe` (default: summary line, `|`-separated), `csv` (序号,姓名,身份证号,账号,金额,摘要),
+    /// or the code of a bank template an administrator added (`GET /bank-templates`).
     pub layout: Option<String>,
 }
 
@@ -183,23 +250,15 @@ pub async fn bank_file(
     ApiQuery(q): ApiQuery<BankFileQuery>,
 ) -> Result<Response, ApiError> {
     let unit = q.unit.unwrap_or_else(|| a.region.as_str().to_string());
-    let (layout, kind, ext) = match q.layout.as_deref() {
-        Some("csv") => (BankLayout::Csv, "text/csv; charset=GBK", "csv"),
-        None | Some("pipe") => (BankLayout::Pipe, "text/plain; charset=GBK", "txt"),
-        Some(other) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid",
-                format!("文件格式“{other}”无效：应为 pipe 或 csv"),
-                Some("layout".into()),
-            ))
-        }
+    let code = q.layout.unwrap_or_else(|| "pipe".into());
+    let payments = s.services.payments();
+    let template = payments.bank_template(&code).await?;
+    let bytes = payments.bank_file_with(&a, id, &unit, &template).await?;
+    let charset = template.encoding.label();
+    let (kind, ext) = match template.separator {
+        ',' => (format!("text/csv; charset={charset}"), "csv"),
+        _ => (format!("text/plain; charset={charset}"), "txt"),
     };
-    let bytes = s
-        .services
-        .payments()
-        .bank_file_as(&a, id, &unit, layout)
-        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, kind.to_string()),

@@ -88,6 +88,19 @@ pub fn routes() -> Router<AppState> {
         .route("/rolls", get(payments::rolls).post(payments::generate))
         .route("/receivables", get(payments::receivables))
         .route("/receivables/{id}/recoveries", post(payments::recover))
+        .route("/receivables/{id}/deduction", post(payments::set_deduction))
+        .route(
+            "/households/{id}/receivables",
+            post(payments::add_receivable),
+        )
+        .route(
+            "/households/{id}/awards/{award}/payee",
+            post(payments::set_award_payee),
+        )
+        .route(
+            "/bank-templates",
+            get(payments::bank_templates).post(payments::put_bank_template),
+        )
         .route("/rolls/{id}", get(payments::roll))
         .route("/rolls/{id}/bank-file", get(payments::bank_file))
         .route("/rolls/{id}/{step}", post(payments::advance))

@@ -367,7 +367,7 @@ pub async fn household_file(
     render_file(&state, &user, id, None, None).await
 }
 
-async fn render_file(
+pub(crate) async fn render_file(
     state: &AppState,
     user: &WebUser,
     id: i64,
