@@ -13,6 +13,7 @@ mod import;
 mod keys;
 mod progress;
 mod review;
+mod roll;
 mod serve;
 mod simulate;
 mod user;
@@ -96,6 +97,11 @@ enum Command {
         #[command(subcommand)]
         command: audit::Command,
     },
+    /// The monthly roll from files: make the draft, write the bank file, import the return.
+    Roll {
+        #[command(subcommand)]
+        command: roll::Command,
+    },
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -168,6 +174,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Backup(args) => backup::backup(&services, args).await,
         Command::User { command } => user::run(&services, command).await,
         Command::Bench { command } => bench::run_on(services, command).await,
+        Command::Roll { command } => roll::run(&services, command).await,
         Command::Rekey(args) => keys::rekey(&services, args).await,
         Command::Keygen | Command::Key { .. } | Command::Evaluate(_) | Command::Restore(_) => {
             unreachable!("run before the database opens")
