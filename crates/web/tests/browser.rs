@@ -221,6 +221,15 @@ impl Driver {
             .to_string()
     }
 
+    /// Runs `js` in the page; it calls `arguments[0]` with its answer.
+    fn script_async(&self, js: &str) -> Value {
+        self.call(
+            "POST",
+            &self.s("/execute/async"),
+            Some(json!({"script": js, "args": []})),
+        )
+    }
+
     fn url(&self) -> String {
         self.call("GET", &self.s("/url"), None)
             .as_str()
@@ -639,17 +648,23 @@ async fn the_clerk_makes_the_roll_the_director_approves_it_and_sees_the_failures
         d.click("form[action$='/approve'] button");
         d.wait_text("main dl", |t| t.contains("已审批"));
         d.screenshot("roll-approved");
-        // The bank file goes to the bank; its return comes back with three failures.
-        let approver = handle.block_on(async {
-            let mut tx = services.store.begin_read().await.unwrap();
-            let u = tx.user_by_name("approver").await.unwrap().unwrap();
-            jiuzhu_services::Actor::from_user(&u, jiuzhu_store::Interface::Web, "127.0.0.1")
-        });
-        let gbk = handle
-            .block_on(services.payments().bank_file(&approver, id, "320582MZJ"))
-            .unwrap();
-        let (text, _, _) = encoding_rs::GBK.decode(&gbk);
+        // The director downloads the bank file in the layout picked on the page (the GBK text
+        // file), as the browser gets it; its return comes back with three failures.
+        let text = d.script_async(
+            "var done = arguments[0];\
+             var form = document.querySelector('form[action$=\"/bank-file\"]');\
+             var url = form.action + '?layout=' + form.querySelector('select').value;\
+             fetch(url, {credentials: 'same-origin'})\
+               .then(function (r) { return r.arrayBuffer(); })\
+               .then(function (b) { done(new TextDecoder('gbk').decode(b)); });",
+        );
+        let text = text.as_str().expect("the bank file as text").to_string();
         let (header, lines) = jiuzhu_domain::payment::parse_batch(&text).unwrap();
+        let shown = d.text("main dl");
+        assert!(
+            shown.contains(&format!("{}笔", header.count)),
+            "the file's count is the roll's: {shown}"
+        );
         assert!(lines.len() >= 3, "{} lines", lines.len());
         let reasons = ["户名不符", "账户已销户", "账户冻结"];
         let mut body = format!(
@@ -676,10 +691,14 @@ async fn the_clerk_makes_the_roll_the_director_approves_it_and_sees_the_failures
         let result = d.wait_text("#return-result", |t| t.contains("回盘已导入"));
         assert!(result.contains("失败3笔"), "{result}");
         d.goto(&format!("{site}/rolls/{id}"));
-        let table = d.wait_text("main table", |t| t.contains("发放失败"));
+        let table = d.wait_text("table#lines", |t| t.contains("发放失败"));
         for r in reasons {
             assert!(table.contains(r), "{table}");
         }
+        // Only the failures, as the director filters them.
+        d.click("p.filters a[href='?status=failed']");
+        let failed = d.wait_text("table#lines", |t| !t.contains("已发放"));
+        assert_eq!(failed.matches("发放失败").count(), 3, "{failed}");
         d.screenshot("roll-returned");
     })
     .await;
