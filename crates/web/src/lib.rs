@@ -45,7 +45,12 @@ impl WebConfig {
 pub struct AppState {
     pub services: Services,
     pub config: Arc<WebConfig>,
+    /// Failed logins per account and address: one person's mistakes never lock out the office
+    /// behind the same gateway.
     pub limiter: Arc<LoginLimiter>,
+    /// Failed logins per address whatever the account, at a level no office reaches by mistake:
+    /// guessing many accounts from one place stays slow.
+    pub address_limiter: Arc<LoginLimiter>,
     pub metrics: Arc<metrics::Metrics>,
     /// The applicant's status look-up, by address: guessing form numbers must stay slow.
     pub status_limiter: Arc<LoginLimiter>,
@@ -58,6 +63,7 @@ impl AppState {
             services,
             config: Arc::new(config),
             limiter: Arc::new(LoginLimiter::new(10, Duration::from_secs(300))),
+            address_limiter: Arc::new(LoginLimiter::new(100, Duration::from_secs(300))),
             metrics: Arc::new(metrics::Metrics::default()),
             status_limiter: Arc::new(LoginLimiter::new(20, Duration::from_secs(600))),
             templates: Arc::new(render::Templates::new()),

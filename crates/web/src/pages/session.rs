@@ -66,8 +66,10 @@ pub async fn login(
     ClientIp(ip): ClientIp,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, PageError> {
-    // Only failures count: an office behind one gateway signs in all at once every morning.
-    if state.limiter.blocked(&ip) {
+    // Only failures count, per account and address: an office behind one gateway signs in all
+    // at once every morning, and one clerk's typos are not the office's.
+    let account_key = format!("{}\u{0}{ip}", form.username.trim().to_lowercase());
+    if state.limiter.blocked(&account_key) || state.address_limiter.blocked(&ip) {
         return login_form(
             &state,
             Some("登录尝试过于频繁，请5分钟后再试".into()),
@@ -100,7 +102,8 @@ pub async fn login(
         )
             .into_response()),
         Err(e @ (ServiceError::BadCredentials | ServiceError::Locked { .. })) => {
-            state.limiter.record(&ip);
+            state.limiter.record(&account_key);
+            state.address_limiter.record(&ip);
             login_form(&state, Some(e.to_string()), &form.username)
         }
         Err(e) => Err(e.into()),
