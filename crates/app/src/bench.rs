@@ -253,19 +253,20 @@ async fn payments(services: &Services, month: Option<String>, dir: &std::path::P
     step("写银行代发文件", t);
     let bank_path = dir.join(format!("roll-{id}.txt"));
     std::fs::write(&bank_path, &bytes)?;
-    // The bank's answer: every line, one in a hundred failed for one of four reasons.
+    let bank_mb = bytes.len() as f64 / 1_048_576.0;
+    // The bank's answer, written line by line from the file sent: every line, one in a hundred
+    // failed for one of four reasons.
     let (text, _, _) = encoding_rs::GBK.decode(&bytes);
-    let (header, lines) = jiuzhu_domain::payment::parse_batch(&text)
-        .map_err(|e| anyhow::anyhow!("代发文件读不回：{e}"))?;
+    let mut rows = text.lines();
+    let summary = rows.next().unwrap_or_default();
     let reasons = ["户名不符", "账户已销户", "账户冻结", "账号不存在"];
-    let mut ret = format!(
-        "{}|{}|{}|{}\n",
-        header.date.format("%Y%m%d"),
-        header.unit_code,
-        header.count,
-        Money::from_fen(header.total_fen).to_plain_yuan()
-    );
-    for (i, l) in lines.iter().enumerate() {
+    let mut ret = String::with_capacity(text.len());
+    let fields: Vec<&str> = summary.split('|').collect();
+    ret.push_str(&fields[..4.min(fields.len())].join("|"));
+    ret.push('\n');
+    for (i, row) in rows.enumerate() {
+        // 序号|姓名|账号|金额|证件类型|证件号码|摘要
+        let f: Vec<&str> = row.splitn(5, '|').collect();
         let (result, reason) = if i % 100 == 37 {
             ("失败", reasons[(i / 100) % 4])
         } else {
@@ -273,18 +274,15 @@ async fn payments(services: &Services, month: Option<String>, dir: &std::path::P
         };
         ret.push_str(&format!(
             "{}|{}|{}|{}|{result}|{reason}\n",
-            l.seq,
-            l.name,
-            l.account,
-            Money::from_fen(l.amount_fen).to_plain_yuan()
+            f[0], f[1], f[2], f[3]
         ));
     }
-    drop(lines);
-    let (gbk, _, _) = encoding_rs::GBK.encode(&ret);
+    drop(text);
+    drop(bytes);
     let return_path = dir.join(format!("roll-{id}-return.txt"));
-    std::fs::write(&return_path, &gbk)?;
-    let gbk = gbk.into_owned();
+    std::fs::write(&return_path, encoding_rs::GBK.encode(&ret).0)?;
     drop(ret);
+    let gbk = std::fs::read(&return_path)?;
     let t = Instant::now();
     let report = payments
         .import_return(&approver, id, "return.txt", &gbk)
@@ -297,7 +295,7 @@ async fn payments(services: &Services, month: Option<String>, dir: &std::path::P
         r.lines,
         Money::from_fen(r.total_fen),
         r.missing_count,
-        bytes.len() as f64 / 1_048_576.0,
+        bank_mb,
         report.paid,
         report.failed,
         report.errors.len(),

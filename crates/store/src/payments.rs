@@ -390,6 +390,113 @@ impl Tx {
         Ok(rows)
     }
 
+    /// A page of a roll's lines for its digest and the approval's check, read narrow (a city's
+    /// roll is a million lines): (seq, the line as digest text, the enrolment when the line is
+    /// the month's own payment of one, what it pays before any deduction). The text is made by
+    /// the database, the same on SQLite and PostgreSQL.
+    pub async fn line_digests(
+        &mut self,
+        roll_id: i64,
+        month: NaiveDate,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, Option<i64>, i64)>> {
+        let t = |c: &str| format!("COALESCE(CAST({c} AS TEXT), '')");
+        let text = [
+            t("seq"),
+            t("enrolment_id"),
+            t("award_id"),
+            t("month"),
+            t("amount_fen"),
+            t("person_id"),
+            "holder_name".to_string(),
+            "account_masked".to_string(),
+            t("deduction_fen"),
+            t("reissue_of"),
+        ]
+        .join(" || '|' || ");
+        let sql = format!(
+            "SELECT seq, {text},
+                CASE WHEN reissue_of IS NULL AND month = $2 THEN enrolment_id END,
+                amount_fen + deduction_fen
+             FROM roll_lines WHERE roll_id = $1 AND seq > $3 ORDER BY seq LIMIT $4"
+        );
+        let rows = on_tx!(self, c => sqlx::query_as(&sql)
+            .bind(roll_id)
+            .bind(month)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// The lines of a roll that withhold towards a receivable: (seq, receivable, withheld,
+    /// month, region).
+    pub async fn withholding_lines(
+        &mut self,
+        roll_id: i64,
+    ) -> Result<Vec<(i64, i64, i64, NaiveDate, String)>> {
+        let rows = on_tx!(self, c => sqlx::query_as(
+            "SELECT seq, receivable_id, deduction_fen, month, region_code FROM roll_lines
+             WHERE roll_id = $1 AND receivable_id IS NOT NULL AND deduction_fen > 0 ORDER BY seq")
+            .bind(roll_id)
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// A page of a roll's lines as the bank file needs them: (seq, holder, account cipher,
+    /// amount, month, program, the payee's identity-number cipher).
+    #[allow(clippy::type_complexity)]
+    pub async fn bank_lines(
+        &mut self,
+        roll_id: i64,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String, Vec<u8>, i64, NaiveDate, String, Vec<u8>)>> {
+        let rows = on_tx!(self, c => sqlx::query_as(
+            "SELECT l.seq, l.holder_name, l.account_cipher, l.amount_fen, l.month, l.program,
+                p.id_number_cipher
+             FROM roll_lines l JOIN persons p ON p.id = l.person_id
+             WHERE l.roll_id = $1 AND l.seq > $2 ORDER BY l.seq LIMIT $3")
+            .bind(roll_id)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// A page of a roll's lines as a return is matched against them: (seq, id, amount, masked
+    /// account, status).
+    pub async fn return_keys(
+        &mut self,
+        roll_id: i64,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, i64, i64, String, String)>> {
+        let rows = on_tx!(self, c => sqlx::query_as(
+            "SELECT seq, id, amount_fen, account_masked, status FROM roll_lines
+             WHERE roll_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+            .bind(roll_id)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Every line of a roll still waiting for the bank's answer is paid: a return that answers
+    /// them all, after its failures are marked.
+    pub async fn mark_pending_paid(&mut self, roll_id: i64) -> Result<u64> {
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE roll_lines SET status = 'paid' WHERE roll_id = $1 AND status = 'pending'")
+            .bind(roll_id)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(n)
+    }
+
     /// A page of a roll's lines of one status, in order.
     pub async fn roll_lines_of_status(
         &mut self,

@@ -615,14 +615,12 @@ async fn the_clerk_makes_the_roll_the_director_approves_it_and_sees_the_failures
             .await
             .unwrap();
     }
-    let services = app.services.clone();
     let state = jiuzhu_web::AppState::new(app.services.clone(), jiuzhu_web::WebConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let site = format!("http://{}", listener.local_addr().unwrap());
     let server = tokio::spawn(jiuzhu_web::serve_on(state, listener));
     let dir = tempfile::tempdir().unwrap();
     let return_file = dir.path().join("回盘.txt");
-    let handle = tokio::runtime::Handle::current();
     let outcome = tokio::task::spawn_blocking(move || {
         let Some(d) = Driver::start() else { return };
         // The township clerk makes this month's roll from the register.

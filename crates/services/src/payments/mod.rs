@@ -233,50 +233,27 @@ fn status_label(status: &str) -> &'static str {
     }
 }
 
-/// A running SHA-256 of a roll's lines, fed a page at a time.
-struct LineDigest(Sha256);
-
-impl LineDigest {
-    fn new() -> Self {
-        LineDigest(Sha256::new())
-    }
-
-    fn add(&mut self, l: &RollLine) {
-        self.0.update(format!(
-            "{}|{:?}|{:?}|{}|{}|{}|{}|{}|{}|{:?}\n",
-            l.seq,
-            l.enrolment_id,
-            l.award_id,
-            l.month,
-            l.amount_fen,
-            l.person_id,
-            l.holder_name,
-            l.account_masked,
-            l.deduction_fen,
-            l.reissue_of
-        ));
-    }
-
-    fn hex(self) -> String {
-        format!("{:x}", self.0.finalize())
-    }
-}
-
-/// Reads a roll's lines a page at a time, in order.
-async fn each_line(
+/// Reads a roll's lines for its digest a page at a time, in order, handing each to `f` as
+/// (seq, digest text, the enrolment when it is the month's own payment, gross amount); returns
+/// the SHA-256 of the lines.
+async fn digest_lines(
     tx: &mut Tx,
     roll_id: i64,
-    mut f: impl FnMut(&RollLine) -> Result<()>,
-) -> Result<()> {
+    month: NaiveDate,
+    mut f: impl FnMut(i64, Option<i64>, i64),
+) -> Result<String> {
+    let mut sha = Sha256::new();
     let mut after = 0;
     loop {
-        let page = tx.roll_lines_after(roll_id, after, PAGE).await?;
-        for l in &page {
-            f(l)?;
+        let page = tx.line_digests(roll_id, month, after, PAGE).await?;
+        for (seq, text, enrolment, gross) in &page {
+            sha.update(text.as_bytes());
+            sha.update(b"\n");
+            f(*seq, *enrolment, *gross);
         }
         match page.last() {
-            Some(l) if page.len() as i64 == PAGE => after = l.seq,
-            _ => return Ok(()),
+            Some((seq, ..)) if page.len() as i64 == PAGE => after = *seq,
+            _ => return Ok(format!("{:x}", sha.finalize())),
         }
     }
 }
@@ -488,6 +465,7 @@ impl Payments<'_> {
         let month = parse_month("month", &input.month)?;
         let scope = crate::Services::scope_within(actor, input.region.as_deref())?;
         let program = input.program.clone().filter(|p| !p.is_empty());
+        let started = std::time::Instant::now();
         let mut tx = self.store.begin().await?;
         if let Some(p) = &program {
             let catalogue = self.catalogue_now(&mut tx).await?;
@@ -515,6 +493,10 @@ impl Payments<'_> {
                 persons,
             })
             .collect();
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "roll generate: enrolments due"
+        );
         dues.sort_by_key(|d| d.enrolment_id);
         self.withhold(&mut tx, &scope, month, &mut dues).await?;
         // One-off awards: every stage due by this month that no approved roll pays.
@@ -613,15 +595,21 @@ impl Payments<'_> {
                 .await?
             }
         };
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "roll generate: awards, re-issues, deductions"
+        );
         let (lines, total) = tx.replace_draft(id, &dues).await?;
         drop(dues);
-        let mut digest = LineDigest::new();
-        each_line(&mut tx, id, |l| {
-            digest.add(l);
-            Ok(())
-        })
-        .await?;
-        let digest = digest.hex();
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "roll generate: lines written"
+        );
+        let digest = digest_lines(&mut tx, id, month, |_, _, _| ()).await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "roll generate: digest"
+        );
         tx.set_draft_summary(id, lines, total, &digest).await?;
         tx.append_audit(&actor.audit(
             "roll.generate",
@@ -871,7 +859,12 @@ impl Payments<'_> {
                 if r.stage != RollStage::Checked.code() {
                     return Err(stage_conflict(&r.stage));
                 }
+                let started = std::time::Instant::now();
                 self.check_still_due(&mut tx, &r).await?;
+                tracing::debug!(
+                    ms = started.elapsed().as_millis() as u64,
+                    "roll approve: still due"
+                );
                 let twice: Vec<String> = tx
                     .lines_paid_elsewhere(id)
                     .await?
@@ -893,8 +886,20 @@ impl Payments<'_> {
                 {
                     return Err(stage_conflict(&r.stage));
                 }
+                tracing::debug!(
+                    ms = started.elapsed().as_millis() as u64,
+                    "roll approve: paid elsewhere"
+                );
                 tx.lock_lines(id).await?;
+                tracing::debug!(
+                    ms = started.elapsed().as_millis() as u64,
+                    "roll approve: locked"
+                );
                 self.record_withheld(&mut tx, actor, &r).await?;
+                tracing::debug!(
+                    ms = started.elapsed().as_millis() as u64,
+                    "roll approve: withheld"
+                );
             }
             _ => return Err(ServiceError::invalid("step", "应为 check 或 approve")),
         }
@@ -914,37 +919,48 @@ impl Payments<'_> {
     /// register no longer bears out (a death, exit or adjustment recorded since the draft), or
     /// that withholds more than is still owed.
     async fn check_still_due(&self, tx: &mut Tx, r: &RollRecord) -> Result<()> {
+        let started = std::time::Instant::now();
         let dues = enrolment_dues(tx, &r.region_code, r.program.as_deref(), r.month).await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "roll approve: dues"
+        );
         let outstanding: HashMap<i64, i64> = tx
             .receivables_in(&r.region_code)
             .await?
             .into_iter()
             .map(|x| (x.id, x.amount_fen - x.recovered_fen))
             .collect();
-        let mut digest = LineDigest::new();
         let mut stale = Vec::new();
-        each_line(tx, r.id, |l| {
-            digest.add(l);
-            let moved = match (l.enrolment_id, l.reissue_of) {
-                (Some(e), None) if l.month == r.month => {
-                    dues.get(&e).map_or(0, |(a, _)| *a) != l.amount_fen + l.deduction_fen
+        let digest = digest_lines(tx, r.id, r.month, |seq, enrolment, gross| {
+            if let Some(e) = enrolment {
+                if dues.get(&e).map_or(0, |(a, _)| *a) != gross && stale.len() < 50 {
+                    stale.push(seq);
                 }
-                _ => false,
-            } || l
-                .receivable_id
-                .is_some_and(|x| outstanding.get(&x).copied().unwrap_or(0) < l.deduction_fen);
-            if moved && stale.len() < 50 {
-                stale.push(format!("第{}行（{}）", l.seq, l.holder_name));
             }
-            Ok(())
         })
         .await?;
-        if digest.hex() != r.digest {
+        if digest != r.digest {
             return Err(ServiceError::Conflict {
                 field: Some("digest".into()),
                 message: "花名册明细与审核时不一致，请重新生成并审核".into(),
             });
         }
+        // Withholding more than is still owed (recovered otherwise since the draft).
+        for (seq, receivable, withheld, ..) in tx.withholding_lines(r.id).await? {
+            if outstanding.get(&receivable).copied().unwrap_or(0) < withheld && stale.len() < 50 {
+                stale.push(seq);
+            }
+        }
+        stale.sort_unstable();
+        stale.dedup();
+        let mut named = Vec::new();
+        for seq in &stale {
+            if let Some(l) = tx.roll_lines_after(r.id, seq - 1, 1).await?.first() {
+                named.push(format!("第{}行（{}）", l.seq, l.holder_name));
+            }
+        }
+        let stale = named;
         if !stale.is_empty() {
             return Err(ServiceError::Conflict {
                 field: Some("lines".into()),
@@ -959,15 +975,8 @@ impl Payments<'_> {
 
     /// What an approved roll withholds is recovered: one recovery per line, named by month.
     async fn record_withheld(&self, tx: &mut Tx, actor: &Actor, r: &RollRecord) -> Result<()> {
-        let mut withheld = Vec::new();
-        each_line(tx, r.id, |l| {
-            if let (Some(x), true) = (l.receivable_id, l.deduction_fen > 0) {
-                withheld.push((x, l.deduction_fen, l.month, l.region_code.clone()));
-            }
-            Ok(())
-        })
-        .await?;
-        for (receivable, fen, month, region) in withheld {
+        let withheld = tx.withholding_lines(r.id).await?;
+        for (_, receivable, fen, month, region) in withheld {
             tx.insert_recovery(
                 receivable,
                 &region,
@@ -1047,44 +1056,52 @@ impl Payments<'_> {
             }
             Ok(())
         };
+        let started = std::time::Instant::now();
+        let (mut reading, mut decrypting) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
         let mut out = Vec::with_capacity(r.lines as usize * 96);
         encode(&template.start(&header), &mut out)?;
         let (mut count, mut total) = (0usize, 0i64);
         let mut after = 0;
         loop {
-            let page = tx.roll_lines_after(id, after, PAGE).await?;
-            let people: Vec<i64> = page.iter().map(|l| l.person_id).collect();
-            let numbers: HashMap<i64, String> =
-                tx.identity_numbers(&people).await?.into_iter().collect();
+            let t = std::time::Instant::now();
+            let page = tx.bank_lines(id, after, PAGE).await?;
+            reading += t.elapsed();
+            let t = std::time::Instant::now();
             let mut text = String::with_capacity(page.len() * 96);
-            for l in &page {
+            for (seq, holder, account, amount_fen, month, program, id_number) in &page {
+                let cipher = self.store.cipher();
                 let line = BankLine {
-                    seq: l.seq as usize,
-                    name: l.holder_name.clone(),
-                    account: self
-                        .store
-                        .cipher()
-                        .decrypt(ACCOUNT_CONTEXT, &l.account_cipher)?,
-                    amount_fen: l.amount_fen,
-                    id_number: numbers.get(&l.person_id).cloned().unwrap_or_default(),
+                    seq: *seq as usize,
+                    name: holder.clone(),
+                    account: cipher.decrypt(ACCOUNT_CONTEXT, account)?,
+                    amount_fen: *amount_fen,
+                    id_number: cipher
+                        .decrypt(jiuzhu_store::crypto_contexts::ID_NUMBER, id_number)?,
                     memo: format!(
                         "{}{}",
-                        l.month.format("%Y年%-m月"),
+                        month.format("%Y年%-m月"),
                         catalogue
-                            .item(&l.program)
-                            .map_or(l.program.as_str(), |i| i.name.as_str())
+                            .item(program)
+                            .map_or(program.as_str(), |i| i.name.as_str())
                     ),
                 };
                 text.push_str(&template.line(&line));
                 count += 1;
-                total += l.amount_fen;
+                total += amount_fen;
             }
+            decrypting += t.elapsed();
             encode(&text, &mut out)?;
             match page.last() {
-                Some(l) if page.len() as i64 == PAGE => after = l.seq,
+                Some((seq, ..)) if page.len() as i64 == PAGE => after = *seq,
                 _ => break,
             }
         }
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            reading_ms = reading.as_millis() as u64,
+            writing_ms = decrypting.as_millis() as u64,
+            "bank file: lines"
+        );
         let end = template
             .finish(&header, count, total)
             .map_err(|e| ServiceError::invalid("lines", e.to_string()))?;
@@ -1130,9 +1147,11 @@ impl Payments<'_> {
                 t
             }
         };
+        let started = std::time::Instant::now();
         let (header, returned) =
             parse_return(&text).map_err(|e| ServiceError::invalid("file", e.to_string()))?;
         drop(text);
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "return: parsed");
         let sha = format!("{:x}", Sha256::digest(bytes));
         let mut tx = self.store.begin().await?;
         let r = tx
@@ -1169,18 +1188,30 @@ impl Payments<'_> {
         // seq → (line, amount, last four of the account, status)
         let mut known: HashMap<i64, (i64, i64, String, String)> =
             HashMap::with_capacity(r.lines as usize);
-        each_line(&mut tx, id, |l| {
-            let last4: String = l.account_masked.chars().rev().take(4).collect();
-            known.insert(l.seq, (l.id, l.amount_fen, last4, l.status.clone()));
-            Ok(())
-        })
-        .await?;
+        let mut after = 0;
+        loop {
+            let page = tx.return_keys(id, after, PAGE).await?;
+            for (seq, line, amount, masked, status) in &page {
+                let last4: String = masked.chars().rev().take(4).collect();
+                known.insert(*seq, (*line, *amount, last4, status.clone()));
+            }
+            match page.last() {
+                Some((seq, ..)) if page.len() as i64 == PAGE => after = *seq,
+                _ => break,
+            }
+        }
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "return: roll read"
+        );
         // A line whose amount or account differs from the roll's refuses the whole file: the
         // bank paid something else than was sent, or the file answers another roll. Lines the
         // roll does not know and second answers are kept as errors; the rest is applied.
         let (mut paid, mut failures, mut errors) = (Vec::new(), Vec::new(), Vec::new());
         let mut refused = Vec::new();
         let mut answered = HashSet::with_capacity(returned.len());
+        let mut answered_pending = 0i64;
+        let pending_before = tx.roll_line_counts(id).await?.pending;
         for (i, ret) in returned.iter().enumerate() {
             let row = i + 2;
             let Some((line, amount, last4, status)) = known.get(&(ret.seq as i64)) else {
@@ -1209,6 +1240,9 @@ impl Payments<'_> {
                     ret.seq
                 ));
                 continue;
+            }
+            if status == "pending" {
+                answered_pending += 1;
             }
             if ret.paid {
                 paid.push(*line);
@@ -1249,10 +1283,17 @@ impl Payments<'_> {
         {
             return Ok(seen);
         }
-        tx.mark_paid(&paid).await?;
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "return: matched");
         for (line, reason) in &failures {
             tx.mark_line(*line, "failed", reason).await?;
         }
+        // A return that answers every line still waiting pays them in one statement.
+        if answered_pending == pending_before {
+            tx.mark_pending_paid(id).await?;
+        } else {
+            tx.mark_paid(&paid).await?;
+        }
+        tracing::debug!(ms = started.elapsed().as_millis() as u64, "return: marked");
         // Reconciled: every line answered, no line in error, and roll total = file total =
         // paid + failed.
         let tally = tx.roll_line_counts(id).await?;
