@@ -284,6 +284,37 @@ pub enum CaseError {
     Missing(&'static str),
 }
 
+impl CaseError {
+    /// The same refusal with item and department codes replaced by their names, as people read
+    /// it: “仍有事项未办结（临时救助），不能结案”.
+    pub fn named(self, name: impl Fn(&str) -> String) -> CaseError {
+        let list = |codes: String| {
+            codes
+                .split('、')
+                .map(|c| name(c))
+                .collect::<Vec<_>>()
+                .join("、")
+        };
+        match self {
+            CaseError::UnknownItem(c) => CaseError::UnknownItem(name(&c)),
+            CaseError::DuplicateItem(c) => CaseError::DuplicateItem(name(&c)),
+            CaseError::WrongStage {
+                item,
+                stage,
+                action,
+            } => CaseError::WrongStage {
+                item: name(&item),
+                stage,
+                action,
+            },
+            CaseError::OtherDepartment(c) => CaseError::OtherDepartment(name(&c)),
+            CaseError::OpenItems(c) => CaseError::OpenItems(list(c)),
+            CaseError::IncompleteNotice(c) => CaseError::IncompleteNotice(list(c)),
+            other => other,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -501,6 +532,16 @@ mod tests {
                 }
             ),
             Err(CaseError::OpenItems("dibao、legal_aid".into()))
+        );
+        let catalogue = crate::catalogue::Catalogue::seed();
+        let named = CaseError::OpenItems("dibao、legal_aid".into()).named(|c| {
+            catalogue
+                .item(c)
+                .map_or_else(|| c.to_string(), |i| i.name.clone())
+        });
+        assert_eq!(
+            named.to_string(),
+            "仍有事项未办结（最低生活保障、法律援助），不能结案"
         );
         // A notice that leaves out an item still waiting would mean telling the applicant twice.
         let partial = CaseEvent::MaterialsMissing {

@@ -59,6 +59,7 @@ impl Services {
         events: Vec<CaseEvent>,
     ) -> Result<()> {
         let now = self.now();
+        let catalogue = self.catalogue_now(tx).await?;
         let mut recorded = Vec::with_capacity(events.len());
         for event in events {
             let r = Recorded {
@@ -71,7 +72,7 @@ impl Services {
                 },
                 event,
             };
-            loaded.state.apply(&r).map_err(refused)?;
+            loaded.state.apply(&r).map_err(refused(&catalogue))?;
             recorded.push(r);
         }
         let seq = loaded.row.last_seq;

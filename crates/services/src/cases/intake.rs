@@ -186,7 +186,7 @@ impl Cases<'_> {
                 items: items.clone(),
             },
         };
-        loaded.state.apply(&filed).map_err(refused)?;
+        loaded.state.apply(&filed).map_err(refused(&catalogue))?;
         let seq = tx
             .append_events(
                 case_id,
@@ -223,7 +223,8 @@ impl Cases<'_> {
         key: &str,
         events: Vec<Recorded>,
     ) -> Result<i64> {
-        let state = CaseState::fold(&events).map_err(refused)?;
+        let catalogue = self.catalogue_now(tx).await?;
+        let state = CaseState::fold(&events).map_err(refused(&catalogue))?;
         let filed_at = state
             .filed_at
             .ok_or(ServiceError::invalid("events", "缺少申请事件"))?;

@@ -33,10 +33,27 @@ use jiuzhu_domain::case::CaseError;
 
 use crate::{Result, ServiceError};
 
-fn refused(e: CaseError) -> ServiceError {
-    ServiceError::Conflict {
+/// A refusal of the case's rules, with items and departments named as the catalogue names them.
+fn refused(
+    catalogue: &jiuzhu_domain::catalogue::Catalogue,
+) -> impl Fn(CaseError) -> ServiceError + '_ {
+    move |e| ServiceError::Conflict {
         field: None,
-        message: e.to_string(),
+        message: e
+            .named(|code| {
+                catalogue
+                    .item(code)
+                    .map(|i| i.name.clone())
+                    .or_else(|| {
+                        catalogue
+                            .departments
+                            .iter()
+                            .find(|d| d.code == code)
+                            .map(|d| d.name.clone())
+                    })
+                    .unwrap_or_else(|| code.to_string())
+            })
+            .to_string(),
     }
 }
 
