@@ -57,6 +57,21 @@ pub struct CaseItemRow {
     pub late: bool,
     pub applicant_name: String,
     pub filed_at: DateTime<Utc>,
+    /// The township (street) the case is in, by name.
+    pub township_name: Option<String>,
+}
+
+/// A case whose every item has its outcome, still open: the window tells the applicant the
+/// combined result and closes it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct ReadyToClose {
+    pub case_id: i64,
+    pub applicant_name: String,
+    pub region_code: String,
+    pub township_name: Option<String>,
+    pub form_no: Option<String>,
+    /// When the last item got its outcome.
+    pub settled_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -266,13 +281,47 @@ impl Tx {
         let n = w.next();
         let sql = format!(
             "SELECT ci.case_id, ci.item_code, ci.region_code, ci.department_code, ci.stage, ci.form_no,
-                    ci.next_due, ci.next_due_kind, ci.late, p.name AS applicant_name, c.filed_at
+                    ci.next_due, ci.next_due_kind, ci.late, p.name AS applicant_name, c.filed_at,
+                    (SELECT t.name FROM regions t WHERE t.code = SUBSTR(ci.region_code, 1, 9))
+                        AS township_name
              FROM case_items ci JOIN cases c ON c.id = ci.case_id JOIN persons p ON p.id = c.applicant_person_id
              {} ORDER BY ci.next_due IS NULL, ci.next_due, ci.case_id LIMIT ${n}",
             w.sql()
         );
         let rows = on_tx!(self, c => bind_params!(sqlx::query_as(&sql), &w.params)
             .bind(f.limit)
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+
+    /// Open cases within a region whose every item is settled, the longest waiting first.
+    pub async fn cases_ready_to_close(
+        &mut self,
+        scope: &str,
+        settled: &[&str],
+        limit: i64,
+    ) -> Result<Vec<ReadyToClose>> {
+        let list = settled
+            .iter()
+            .map(|s| format!("'{}'", s.replace('\'', "")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT c.id AS case_id, p.name AS applicant_name, c.region_code,
+                (SELECT t.name FROM regions t WHERE t.code = SUBSTR(c.region_code, 1, 9))
+                    AS township_name,
+                MIN(ci.form_no) AS form_no, MAX(ci.updated_at) AS settled_at
+             FROM cases c JOIN persons p ON p.id = c.applicant_person_id
+             JOIN case_items ci ON ci.case_id = c.id
+             WHERE c.status <> 'closed' AND c.region_code LIKE $1
+             GROUP BY c.id, p.name, c.region_code
+             HAVING SUM(CASE WHEN ci.stage IN ({list}) THEN 0 ELSE 1 END) = 0
+             ORDER BY MAX(ci.updated_at), c.id LIMIT $2"
+        );
+        let rows = on_tx!(self, c => sqlx::query_as(&sql)
+            .bind(like_prefix(scope))
+            .bind(limit)
             .fetch_all(c)
             .await)?;
         Ok(rows)

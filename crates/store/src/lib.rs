@@ -45,7 +45,8 @@ pub use audit::{
 };
 pub use calendar::StoredYear;
 pub use cases::{
-    CaseItemFilter, CaseItemRow, CaseRow, ItemProjection, NewCase, Organisation, WorkCounts,
+    CaseItemFilter, CaseItemRow, CaseRow, ItemProjection, NewCase, Organisation, ReadyToClose,
+    WorkCounts,
 };
 pub use catalogue::ItemUpdate;
 pub use crypto::{blind_key_of_index, FieldAlgorithm, FieldCipher, IndexAlgorithm, KeyError};

@@ -168,3 +168,46 @@ async fn case_pages_forms_and_the_register_render_for_each_role() {
     let page = app.get("/register?from=2020-01-01", &cookie).await;
     assert!(page.body.contains("医疗救助"));
 }
+
+#[tokio::test]
+async fn a_case_with_every_outcome_waits_in_the_window_queue_to_be_closed() {
+    let app = common::app(40).await;
+    let (id, form_no, _) = filed(&app).await;
+    // The liaison's inbox names the township, as the clerk's queue does.
+    let (liaison_cookie, _) = app.login("liaison").await;
+    let inbox = app.get("/inbox", &liaison_cookie).await;
+    assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.body);
+    let row = inbox
+        .body
+        .split("<tr>")
+        .find(|r| r.contains(&form_no))
+        .expect("the case in the inbox");
+    assert!(row.contains("<td>杨舍镇</td>"), "{row}");
+    let liaison = app.token("liaison", false).await;
+    for step in [
+        json!({"action": "receive", "item": "medical_assistance"}),
+        json!({"action": "refuse", "item": "medical_assistance", "note": "住院费用已由大病保险全额报销"}),
+    ] {
+        let r = app
+            .api(
+                Method::POST,
+                &format!("/api/v1/cases/{id}/department-steps"),
+                Some(&liaison),
+                Some(step),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    }
+    // Every item has its outcome: the window is told to tell the applicant and close.
+    let (clerk, _) = app.login("clerk").await;
+    let queue = app.get("/queue", &clerk).await;
+    let section = queue
+        .body
+        .split("待告知结果并结案")
+        .nth(1)
+        .expect("the section of cases to close");
+    assert!(
+        section.contains(&format!("/cases/{id}#close")) && section.contains(&form_no),
+        "{section}"
+    );
+}

@@ -76,6 +76,28 @@ impl Cases<'_> {
             .collect())
     }
 
+    /// Open cases whose every item has its outcome: the window tells the applicant the combined
+    /// result and closes them (告知结果并结案). Due within a working day of the last outcome.
+    pub async fn ready_to_close(&self, actor: &Actor) -> Result<Vec<jiuzhu_store::ReadyToClose>> {
+        actor.require(Permission::ReadPeople)?;
+        let settled: Vec<&str> = [
+            ItemStage::FedBack,
+            ItemStage::RefusedAtWindow,
+            ItemStage::DepartmentRefused,
+            ItemStage::Withdrawn,
+        ]
+        .iter()
+        .map(|s| s.code())
+        .collect();
+        debug_assert!(settled
+            .iter()
+            .all(|c| ItemStage::from_code(c).is_some_and(|s| s.is_settled())));
+        let mut tx = self.store.begin_read().await?;
+        Ok(tx
+            .cases_ready_to_close(actor.scope(), &settled, 500)
+            .await?)
+    }
+
     /// The applications of a household the actor may see, newest first.
     pub async fn of_household(&self, actor: &Actor, household_id: i64) -> Result<Vec<CaseRow>> {
         actor.require(Permission::ReadPeople)?;

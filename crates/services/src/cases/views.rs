@@ -376,6 +376,8 @@ pub struct CaseItemRow {
     pub late: bool,
     pub applicant_name: String,
     pub filed_at: DateTime<Utc>,
+    /// The township (street), by name.
+    pub township_name: String,
 }
 
 impl From<jiuzhu_store::CaseItemRow> for CaseItemRow {
@@ -392,6 +394,7 @@ impl From<jiuzhu_store::CaseItemRow> for CaseItemRow {
             late: r.late,
             applicant_name: r.applicant_name,
             filed_at: r.filed_at,
+            township_name: r.township_name.unwrap_or_default(),
         }
     }
 }

@@ -352,11 +352,6 @@ pub async fn queue_page(
         .iter()
         .map(|d| (d.code.clone(), d.name.clone()))
         .collect();
-    let regions = if a.role.allows(Permission::ReadPeople) {
-        state.services.regions().list(a).await?
-    } else {
-        Vec::new()
-    };
     let (title, rows) = match which {
         "inbox" => (
             "转办收件箱",
@@ -383,17 +378,44 @@ pub async fn queue_page(
                     -i64::from(calendar.working_days_between(d, today))
                 }
             });
-            let township = &r.region_code[..r.region_code.len().min(9)];
             context! {
                 case_id => r.case_id, item => item_names.get(&r.item_code).cloned().unwrap_or(r.item_code.clone()),
                 department => departments.get(&r.department_code).cloned().unwrap_or_default(),
-                township => regions.iter().find(|x| x.code == township).map(|x| x.name.clone()).unwrap_or_default(),
+                township => r.township_name,
                 stage => jiuzhu_services::cases::stage_label(&r.stage), form_no => r.form_no, next_due => r.next_due,
                 countdown => countdown(left), overdue => left.is_some_and(|d| d <= 0),
                 applicant => r.applicant_name, filed_at => r.filed_at,
             }
         })
         .collect();
+    // Cases whose every item has its outcome wait for the window to tell the applicant and
+    // close them, within 1 working day of the last outcome.
+    let to_close: Vec<_> = if which == "window" {
+        state
+            .services
+            .cases()
+            .ready_to_close(a)
+            .await?
+            .into_iter()
+            .map(|c| {
+                let settled = jiuzhu_domain::case::china_date(c.settled_at);
+                let due = calendar.add_working_days(settled, 1).date;
+                let left = if due >= today {
+                    i64::from(calendar.working_days_between(today, due))
+                } else {
+                    -i64::from(calendar.working_days_between(due, today))
+                };
+                context! {
+                    case_id => c.case_id, applicant => c.applicant_name,
+                    township => c.township_name.unwrap_or_default(), form_no => c.form_no,
+                    settled => settled, due => due, countdown => countdown(Some(left)),
+                    overdue => left <= 0,
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let active = match which {
         "inbox" => "/inbox",
         "due" => "/overdue",
@@ -429,6 +451,7 @@ pub async fn queue_page(
         "queue.html",
         context! { ..frame(user, active), ..context! {
             title => title, rows => rows, which => which, late_recipients => late_recipients,
+            to_close => to_close,
         }},
     )
 }
