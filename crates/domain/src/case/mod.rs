@@ -291,7 +291,7 @@ impl CaseError {
         let list = |codes: String| {
             codes
                 .split('、')
-                .map(|c| name(c))
+                .map(&name)
                 .collect::<Vec<_>>()
                 .join("、")
         };
