@@ -13,6 +13,7 @@ pub mod calendar;
 pub mod cases;
 pub mod catalogue;
 pub mod clock;
+pub mod dashboard;
 mod error;
 pub mod export;
 pub mod feeds;

@@ -12,6 +12,7 @@ mod calendar;
 mod cases;
 mod catalogue;
 pub mod crypto;
+mod dashboard;
 
 /// The contexts (column names) that encryption and blind indexes are bound to.
 pub mod crypto_contexts {
@@ -50,6 +51,7 @@ pub use cases::{
 };
 pub use catalogue::ItemUpdate;
 pub use crypto::{blind_key_of_index, FieldAlgorithm, FieldCipher, IndexAlgorithm, KeyError};
+pub use dashboard::{MonthCount, StageCount};
 pub use error::StoreError;
 pub use feeds::{
     push_iso_date, FactWriter, FeedFileRecord, FeedRejection, KeyedFact, MemberFact, NewFact,

@@ -221,6 +221,24 @@ impl Driver {
             .to_string()
     }
 
+    /// Resizes the window (the page's viewport in headless Chromium).
+    fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            &self.s("/window/rect"),
+            Some(json!({"width": width, "height": height})),
+        );
+    }
+
+    /// Runs `js` in the page and returns what it returns.
+    fn script(&self, js: &str) -> Value {
+        self.call(
+            "POST",
+            &self.s("/execute/sync"),
+            Some(json!({"script": js, "args": []})),
+        )
+    }
+
     /// Runs `js` in the page; it calls `arguments[0]` with its answer.
     fn script_async(&self, js: &str) -> Value {
         self.call(
@@ -704,4 +722,53 @@ async fn the_clerk_makes_the_roll_the_director_approves_it_and_sees_the_failures
     if let Err(e) = outcome {
         std::panic::resume_unwind(e.into_panic());
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_role_opens_on_its_day_at_desktop_and_phone_widths() {
+    in_browser(200, |d, site| {
+        for user in [
+            "clerk",
+            "assistant",
+            "reviewer",
+            "liaison",
+            "approver",
+            "supervisor",
+            "admin",
+            "security",
+            "auditor",
+        ] {
+            d.sign_in(site, user);
+            for (width, height) in [(1366, 900), (390, 844)] {
+                d.resize(width, height);
+                d.goto(&format!("{site}/"));
+                let heading = d.wait_text("main h1", |t| t.starts_with("您好"));
+                assert!(!heading.contains(user), "{user}: a username on the page");
+                // Nothing scrolls sideways, and on a phone the header leaves the screen to
+                // the work.
+                let fit = d.script(
+                    "return [document.documentElement.scrollWidth, window.innerWidth,
+                             document.querySelector('header.top').getBoundingClientRect().height,
+                             window.innerHeight];",
+                );
+                let n = |i: usize| fit[i].as_f64().unwrap();
+                assert!(n(0) <= n(1) + 1.0, "{user} at {width}: the page is {} wide in {}", n(0), n(1));
+                if width < 600 {
+                    assert!(n(2) < n(3) * 0.2, "{user} at {width}: the header takes {} of {}", n(2), n(3));
+                }
+                // A menu item never breaks over two lines.
+                let broken = d.script(
+                    "return [...document.querySelectorAll('header.top nav a')]
+                        .filter(a => a.getClientRects().length > 1 || a.getBoundingClientRect().height > 40)
+                        .map(a => a.textContent);",
+                );
+                assert_eq!(broken, json!([]), "{user} at {width}");
+                d.screenshot(&format!("home-{user}-{width}"));
+            }
+            d.goto(&format!("{site}/"));
+            d.click("header.top form button");
+            d.wait_text("main h1", |t| t.contains("社会救助综合服务平台"));
+        }
+    })
+    .await;
 }

@@ -320,3 +320,107 @@ async fn the_auditor_finds_who_read_a_record() {
     );
     assert!(page.body.contains("网页"));
 }
+
+/// The text a person reads on a page: tags, scripts and styles left out.
+fn visible(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(i) = rest.find('<') {
+        out.push_str(&rest[..i]);
+        let tag = &rest[i..];
+        let close = if tag.starts_with("<script") {
+            tag.find("</script>").map(|j| j + 9)
+        } else if tag.starts_with("<style") {
+            tag.find("</style>").map(|j| j + 8)
+        } else {
+            tag.find('>').map(|j| j + 1)
+        };
+        match close {
+            Some(j) => {
+                out.push(' ');
+                rest = &tag[j..];
+            }
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+#[tokio::test]
+async fn each_role_opens_on_its_work_for_today() {
+    let app = common::app(200).await;
+    // What each finds on the home page, with the list each count leads to.
+    let expected: [(&str, &[&str], &[&str]); 5] = [
+        (
+            "clerk",
+            &[
+                "今日待办",
+                "待受理登记",
+                "待转办",
+                "待告知结果并结案",
+                "本月应走访",
+            ],
+            &["/queue", "/queue#to-close", "/visits"],
+        ),
+        (
+            "assistant",
+            &["今日待办", "待受理登记", "本月应走访"],
+            &["/visits"],
+        ),
+        (
+            "liaison",
+            &["待接收", "核查、办理中", "待反馈结果"],
+            &["/inbox"],
+        ),
+        (
+            "approver",
+            &[
+                "复核结果待确认",
+                "发放花名册待审核、审批",
+                "近六个月受理申请",
+                "逾期事项：按乡镇（街道）",
+            ],
+            &["/reviews", "/rolls", "/overdue"],
+        ),
+        (
+            "supervisor",
+            &["本月受理申请", "本月按时办理率", "逾期事项：按责任部门"],
+            &["/overdue"],
+        ),
+    ];
+    for (user, words, links) in expected {
+        let (cookie, _) = app.login(user).await;
+        let home = app.get("/", &cookie).await;
+        assert_eq!(home.status, StatusCode::OK, "{user}: {}", home.body);
+        let body = home.body.replace("&#x2f;", "/");
+        let text = visible(&body);
+        for w in words {
+            assert!(text.contains(w), "{user}'s home lacks {w}: {text}");
+        }
+        for l in links {
+            assert!(
+                body.contains(&format!("href=\"{l}\"")),
+                "{user}'s home lacks a link to {l}"
+            );
+        }
+        // Names of places, never their codes.
+        assert!(
+            !text.contains("320582"),
+            "{user}'s home shows a division code: {text}"
+        );
+    }
+    // The counts are the lists' own: the clerk's items waiting to be transferred are those the
+    // window queue lists as 已受理，待转办.
+    let (cookie, _) = app.login("clerk").await;
+    let home = visible(&app.get("/", &cookie).await.body);
+    let queue = app.get("/queue", &cookie).await.body;
+    let waiting = queue.matches("<td>已受理，待转办</td>").count();
+    let shown: usize = home
+        .split("待转办")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("a count after 待转办");
+    assert_eq!(shown, waiting, "{home}");
+}

@@ -288,13 +288,7 @@ impl CaseError {
     /// The same refusal with item and department codes replaced by their names, as people read
     /// it: “仍有事项未办结（临时救助），不能结案”.
     pub fn named(self, name: impl Fn(&str) -> String) -> CaseError {
-        let list = |codes: String| {
-            codes
-                .split('、')
-                .map(&name)
-                .collect::<Vec<_>>()
-                .join("、")
-        };
+        let list = |codes: String| codes.split('、').map(&name).collect::<Vec<_>>().join("、");
         match self {
             CaseError::UnknownItem(c) => CaseError::UnknownItem(name(&c)),
             CaseError::DuplicateItem(c) => CaseError::DuplicateItem(name(&c)),

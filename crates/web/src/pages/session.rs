@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{AppendHeaders, Html, IntoResponse, Redirect, Response};
@@ -302,11 +304,46 @@ pub async fn home(State(state): State<AppState>, user: WebUser) -> Result<Html<S
         }
         None => (None, Vec::new()),
     };
+    let today = state.services.today_work(a).await?;
+    let most = today
+        .trend
+        .iter()
+        .map(|m| m.cases)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    // Bars of the chart, as heights out of 100.
+    let bars: Vec<_> = today
+        .trend
+        .iter()
+        .map(|m| {
+            context! { month => m.month, cases => m.cases, on_time => m.on_time_percent,
+            short => m.month.split('年').nth(1).unwrap_or(&m.month),
+            height => m.cases * 100 / most }
+        })
+        .collect();
+    let mut by_township: BTreeMap<String, i64> = BTreeMap::new();
+    let mut by_department: BTreeMap<String, i64> = BTreeMap::new();
+    for c in &today.overdue {
+        *by_township.entry(c.township.clone()).or_default() += c.items;
+        *by_department.entry(c.department.clone()).or_default() += c.items;
+    }
+    let rank = |m: BTreeMap<String, i64>| {
+        let mut v: Vec<_> = m.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        v
+    };
     state.templates.render(
         "home.html",
         context! {
             ..frame(&user, "/"),
             ..context! {
+                today => today,
+                bars => bars,
+                overdue_total => today.overdue.iter().map(|c| c.items).sum::<i64>(),
+                overdue_townships => rank(by_township),
+                overdue_departments => rank(by_department),
+                date => state.services.today(),
                 overview => overview,
                 region_name => region_name,
                 townships => townships,
