@@ -44,6 +44,14 @@ pub struct IncomeLine {
     pub kind: String,
     pub declared_fen: i64,
     pub verified_fen: i64,
+    /// Whether any department reported on it: without data, 0 verified means "unknown", not
+    /// "verified zero" (reports made before this was kept count as reported).
+    #[serde(default = "reported")]
+    pub found: bool,
+}
+
+fn reported() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -191,6 +199,7 @@ pub fn verify(month: NaiveDate, members: &[MemberFacts]) -> Report {
                 kind: "工资性收入".into(),
                 declared_fen: declared_wage,
                 verified_fen: wage,
+                found: !(wages.is_empty() && taxed.is_empty()),
             });
         }
         if wage > declared_wage {
@@ -240,6 +249,7 @@ pub fn verify(month: NaiveDate, members: &[MemberFacts]) -> Report {
                 kind: "养老金".into(),
                 declared_fen: declared_pension,
                 verified_fen: pension,
+                found: !pensions.is_empty(),
             });
         }
         if pension > declared_pension {
@@ -421,7 +431,7 @@ pub fn verify(month: NaiveDate, members: &[MemberFacts]) -> Report {
         for f in of("school", false) {
             find(
                 format!(
-                    "在读：{}{}",
+                    "在读：{}（{}）",
                     text(&f.detail, "school"),
                     text(&f.detail, "stage")
                 ),
@@ -543,6 +553,34 @@ mod tests {
             "{said:?}"
         );
         assert!(said.contains(&("持残疾人证：肢体2级", false)), "{said:?}");
+    }
+
+    #[test]
+    fn a_declared_income_no_department_reported_on_is_not_verified_as_zero() {
+        let member = MemberFacts {
+            label: "成员1（王芳）".into(),
+            declared: vec![
+                (IncomeKind::Wage, Money::from_yuan(1500)),
+                (IncomeKind::Pension, Money::from_yuan(900)),
+            ],
+            facts: vec![fact(
+                "pension",
+                d(2026, 3, 1),
+                Some(95_000),
+                serde_json::json!({}),
+            )],
+        };
+        let r = verify(d(2026, 6, 1), &[member]);
+        let lines: Vec<(&str, i64, bool)> = r
+            .incomes
+            .iter()
+            .map(|l| (l.kind.as_str(), l.verified_fen, l.found))
+            .collect();
+        assert_eq!(
+            lines,
+            [("工资性收入", 0, false), ("养老金", 95_000, true)],
+            "wages: no data, not zero; the pension as the department reported it"
+        );
     }
 
     #[test]

@@ -61,7 +61,7 @@ async fn the_applicant_sees_progress_with_the_form_number_only() {
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(
-        page.body.contains("医疗救助") && page.body.contains("主管部门正在核查"),
+        page.body.contains("医疗救助") && page.body.contains("已转交主管部门，等待部门接收"),
         "{}",
         page.body
     );
@@ -210,4 +210,31 @@ async fn a_case_with_every_outcome_waits_in_the_window_queue_to_be_closed() {
         section.contains(&format!("/cases/{id}#close")) && section.contains(&form_no),
         "{section}"
     );
+}
+
+#[tokio::test]
+async fn a_village_assistant_files_on_the_applicants_behalf_by_default() {
+    let app = common::app(40).await;
+    let assistant = app.actor("assistant").await;
+    let person = app
+        .services
+        .people()
+        .search(&assistant, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    for (user, chosen) in [("assistant", "village_assistant"), ("clerk", "window")] {
+        let (cookie, _) = app.login(user).await;
+        let form = app
+            .get(&format!("/cases/new?person={person}"), &cookie)
+            .await;
+        assert_eq!(form.status, StatusCode::OK, "{user}: {}", form.body);
+        assert!(
+            form.body
+                .contains(&format!("<option value=\"{chosen}\" selected>")),
+            "{user}: {}",
+            form.body
+        );
+    }
 }

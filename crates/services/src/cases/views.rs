@@ -329,7 +329,8 @@ pub(crate) fn public_status(
                     format!("请补齐材料：{}", i.missing_materials.join("、"))
                 }
                 ItemStage::Accepted => "已受理，正在转交主管部门".to_string(),
-                ItemStage::Transferred | ItemStage::Received => "主管部门正在核查".to_string(),
+                ItemStage::Transferred => "已转交主管部门，等待部门接收".to_string(),
+                ItemStage::Received => "主管部门正在核查".to_string(),
                 ItemStage::InitialChecked => "初步核查符合条件，正在办理".to_string(),
                 ItemStage::Completed => "已办结，结果将在1个工作日内告知您".to_string(),
                 ItemStage::FedBack => format!(

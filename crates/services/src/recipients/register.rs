@@ -271,7 +271,16 @@ impl Recipients<'_> {
         self.named(&mut rows).await?;
         let region_name = {
             let mut tx = self.store.begin_read().await?;
-            self.region_name(&mut tx, actor.scope()).await?
+            let scope = crate::Services::scope_within(actor, q.region.as_deref())?;
+            match self.region_name(&mut tx, &scope).await? {
+                // A county's (city's) register is titled with its name.
+                n if n.is_empty() => tx
+                    .get_region(&scope)
+                    .await?
+                    .map(|r| r.name)
+                    .unwrap_or_default(),
+                n => n.replace(' ', ""),
+            }
         };
         let xlsx = |e: rust_xlsxwriter::XlsxError| {
             ServiceError::Internal(jiuzhu_store::StoreError::Corrupt(format!("xlsx: {e}")))
@@ -279,6 +288,8 @@ impl Recipients<'_> {
         let mut book = Workbook::new();
         let bold = Format::new().set_bold();
         let money = Format::new().set_num_format("#,##0.00");
+        let month_format = Format::new().set_num_format("yyyy\"年\"m\"月\"");
+        let date_format = Format::new().set_num_format("yyyy-mm-dd");
         let sheet = book.add_worksheet();
         sheet.set_name("花名册").map_err(xlsx)?;
         sheet
@@ -329,14 +340,22 @@ impl Recipients<'_> {
                 .write_number_with_format(r, 7, row.amount_fen as f64 / 100.0, &money)
                 .map_err(xlsx)?;
             sheet.write_string(r, 8, &row.status_label).map_err(xlsx)?;
-            sheet.write_string(r, 9, &row.since).map_err(xlsx)?;
-            sheet
-                .write_string(
-                    r,
-                    10,
-                    row.next_review.map(|d| d.to_string()).unwrap_or_default(),
-                )
-                .map_err(xlsx)?;
+            // Dates as dates, so that the sheet sorts and filters them.
+            if let Ok(since) = NaiveDate::parse_from_str(&format!("{}-01", row.since), "%Y-%m-%d") {
+                sheet
+                    .write_datetime_with_format(
+                        r,
+                        9,
+                        excel_date(since).map_err(xlsx)?,
+                        &month_format,
+                    )
+                    .map_err(xlsx)?;
+            }
+            if let Some(d) = row.next_review {
+                sheet
+                    .write_datetime_with_format(r, 10, excel_date(d).map_err(xlsx)?, &date_format)
+                    .map_err(xlsx)?;
+            }
         }
         let last = (rows.len() + 3) as u32;
         sheet
@@ -367,4 +386,12 @@ impl Recipients<'_> {
             .await?;
         book.save_to_buffer().map_err(xlsx)
     }
+}
+
+/// A date as Excel keeps it.
+fn excel_date(
+    d: NaiveDate,
+) -> std::result::Result<rust_xlsxwriter::ExcelDateTime, rust_xlsxwriter::XlsxError> {
+    use chrono::Datelike;
+    rust_xlsxwriter::ExcelDateTime::from_ymd(d.year() as u16, d.month() as u8, d.day() as u8)
 }

@@ -74,7 +74,12 @@ async fn render_new(
             channels => choices(Channel::ALL, Channel::code, Channel::label),
             causes => choices(Cause::ALL, Cause::code, Cause::label),
             chosen_items => all(fields, "items"), chosen_causes => all(fields, "causes"),
-            channel => if field(fields, "channel").is_empty() { "window" } else { field(fields, "channel") },
+            channel => match field(fields, "channel") {
+                // A village assistant files on the applicant's behalf.
+                "" if user.actor.role == Role::VillageAssistant => Channel::VillageAssistant.code(),
+                "" => Channel::Window.code(),
+                c => c,
+            },
             hardship => field(fields, "hardship"),
         }},
     )?;
