@@ -217,6 +217,7 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
             role_code => a.role.code(),
             region => user.region_name,
             can_write_people => a.role.allows(Permission::WritePeople),
+            can_read_people => a.role.allows(Permission::ReadPeople),
             can_edit_catalogue => a.role.allows(Permission::EditCatalogue),
             can_manage_calendar => a.role.allows(Permission::ManageCalendar),
         },

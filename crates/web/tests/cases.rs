@@ -238,3 +238,25 @@ async fn a_village_assistant_files_on_the_applicants_behalf_by_default() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_case_is_found_by_its_form_number_from_any_page() {
+    let app = common::app(40).await;
+    let (id, form_no, _) = filed(&app).await;
+    let (cookie, _) = app.login("clerk").await;
+    let home = app.get("/", &cookie).await;
+    assert!(home.body.contains("action=\"&#x2f;find\"") || home.body.contains("action=\"/find\""));
+    let found = app.get(&format!("/find?q={form_no}"), &cookie).await;
+    assert_eq!(found.status, StatusCode::SEE_OTHER);
+    assert_eq!(found.headers["location"], format!("/cases/{id}"));
+    // Not a form number: the people it names.
+    let named = app.get("/find?q=%E7%8E%8B", &cookie).await;
+    assert_eq!(named.headers["location"], "/people?q=%E7%8E%8B");
+    // Another township's clerk does not find it.
+    let (other, _) = app.login("clerk2").await;
+    let elsewhere = app.get(&format!("/find?q={form_no}"), &other).await;
+    assert!(elsewhere.headers["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/people"));
+}

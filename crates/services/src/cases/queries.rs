@@ -98,6 +98,16 @@ impl Cases<'_> {
             .await?)
     }
 
+    /// The case of an acceptance form number (受理单号) within the actor's region.
+    pub async fn by_form_no(&self, actor: &Actor, form_no: &str) -> Result<Option<i64>> {
+        actor.require(Permission::ReadPeople)?;
+        let mut tx = self.store.begin_read().await?;
+        let Some(id) = tx.case_id_by_form_no(form_no.trim()).await? else {
+            return Ok(None);
+        };
+        Ok(tx.case_row(id, actor.scope()).await?.map(|c| c.id))
+    }
+
     /// The applications of a household the actor may see, newest first.
     pub async fn of_household(&self, actor: &Actor, household_id: i64) -> Result<Vec<CaseRow>> {
         actor.require(Permission::ReadPeople)?;

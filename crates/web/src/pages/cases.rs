@@ -660,3 +660,27 @@ pub async fn register_xlsx(
     )
         .into_response())
 }
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct FindQuery {
+    q: String,
+}
+
+/// The search box of every page: an acceptance form number opens its case; a name, its pinyin
+/// or an identity number lists the people it finds.
+pub async fn find(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(f): Query<FindQuery>,
+) -> Result<Response, PageError> {
+    let q = f.q.trim();
+    if q.is_empty() {
+        return Ok(Redirect::to("/people").into_response());
+    }
+    if let Some(id) = state.services.cases().by_form_no(&user.actor, q).await? {
+        return Ok(Redirect::to(&format!("/cases/{id}")).into_response());
+    }
+    let encoded: String = form_urlencoded::byte_serialize(q.as_bytes()).collect();
+    Ok(Redirect::to(&format!("/people?q={encoded}")).into_response())
+}

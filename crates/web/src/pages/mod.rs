@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
             get(session::password_page).post(session::change_password),
         )
         .route("/people", get(people::list).post(people::create))
+        .route("/find", get(cases::find))
         .route("/people/new", get(people::new_form))
         .route("/people/{id}", get(people::show).post(people::update))
         .route("/people/{id}/edit", get(people::edit_form))
