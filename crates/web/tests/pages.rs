@@ -424,3 +424,19 @@ async fn each_role_opens_on_its_work_for_today() {
         .expect("a count after 待转办");
     assert_eq!(shown, waiting, "{home}");
 }
+
+#[tokio::test]
+async fn the_audit_log_reads_and_is_searched_in_chinese() {
+    let app = common::app(20).await;
+    let (_clerk, _) = app.login("clerk").await;
+    let (cookie, _) = app.login("auditor").await;
+    let page = app.get("/audit?action=%E7%99%BB%E5%BD%95", &cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let text = visible(&page.body);
+    assert!(
+        text.contains("登录成功"),
+        "a search by 登录 finds the sign-ins: {text}"
+    );
+    assert!(!text.contains("login.ok"), "{text}");
+    assert!(!text.contains("没有记录"), "{text}");
+}

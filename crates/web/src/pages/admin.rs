@@ -239,32 +239,133 @@ pub async fn revoke_token(
     render_tokens(&state, &user, form.user_id, None, None).await
 }
 
+/// What each recorded action is called on the audit page, and what a search in Chinese means.
 fn action_labels() -> BTreeMap<&'static str, &'static str> {
     BTreeMap::from([
-        ("person.create", "登记人员"),
-        ("person.update", "修改人员"),
-        ("person.read", "查看人员档案"),
-        ("person.reveal", "查看完整身份证号和电话"),
-        ("person.lookup", "按身份证号查询"),
+        ("access.refused", "越权访问被拒绝"),
+        ("audit.export", "导出审计日志"),
+        ("audit.search", "查询审计日志"),
+        ("audit.verify", "校验审计日志"),
+        ("bank_template.put", "设置银行代发模板"),
+        ("calendar.load", "载入节假日安排"),
+        ("case.evaluate", "救助测算"),
+        ("case.file", "受理申请"),
+        ("case.public_status", "申请人查询办理进度"),
+        ("case.read", "查看案件"),
+        ("case.step", "办理环节"),
+        ("case.verify", "家庭经济状况核对"),
+        ("demo.generate", "生成示范数据"),
+        ("enrolment.approve", "保障审核通过"),
+        ("enrolment.change", "保障变更"),
+        ("enrolment.create", "纳入保障"),
+        ("enrolment.read", "查看保障"),
+        ("enrolment.refuse", "保障审核不通过"),
+        ("feed.import", "导入部门数据"),
         ("household.create", "建立家庭档案"),
-        ("household.read", "查看家庭档案"),
-        ("household.update", "修改家庭"),
+        ("household.file", "查看一户一档"),
         ("household.member_add", "家庭成员迁入"),
         ("household.member_end", "家庭成员迁出"),
+        ("household.read", "查看家庭档案"),
+        ("household.search", "查找家庭"),
+        ("household.update", "修改家庭"),
+        ("households.review", "批量核对家庭"),
         ("item.update", "修改救助事项"),
-        ("user.create", "创建用户"),
-        ("user.enable", "启用用户"),
-        ("user.disable", "停用用户"),
-        ("token.issue", "签发API令牌"),
-        ("token.revoke", "吊销API令牌"),
-        ("login.ok", "登录成功"),
+        ("keys.rekey", "更换加密密钥"),
         ("login.failed", "登录失败"),
         ("login.locked", "登录失败并锁定"),
+        ("login.ok", "登录成功"),
+        ("login.second_factor", "动态码验证"),
         ("logout", "退出"),
-        ("calendar.load", "载入节假日安排"),
-        ("audit.search", "查询审计日志"),
-        ("demo.generate", "生成示范数据"),
+        ("organisation.create", "登记社会组织"),
+        ("password.change", "修改密码"),
+        ("password.policy", "设置密码策略"),
+        ("password.reset", "重置密码"),
+        ("payee.set", "设置收款账户"),
+        ("person.create", "登记人员"),
+        ("person.identities", "查看身份证号"),
+        ("person.lookup", "按身份证号查询"),
+        ("person.read", "查看人员档案"),
+        ("person.reveal", "查看完整身份证号和电话"),
+        ("person.search", "查找人员"),
+        ("person.update", "修改人员"),
+        ("plan.approve", "批准帮扶计划"),
+        ("plan.save", "保存帮扶计划"),
+        ("policy.add_value", "新增政策参数值"),
+        ("policy.simulate", "调整模拟"),
+        ("receivable.create", "登记应追回"),
+        ("receivable.deduction", "设置从发放中扣减"),
+        ("receivable.recover", "登记追回"),
+        ("register.export", "导出花名册"),
+        ("register.read", "查看救助对象名册"),
+        ("register.reveal", "名册显示完整身份证号"),
+        ("review.confirm", "确认复核结果"),
+        ("review.propose", "提出复核意见"),
+        ("review.reject", "退回复核意见"),
+        ("roll.approve", "审批发放花名册"),
+        ("roll.bank_file", "生成银行代发文件"),
+        ("roll.check", "审核发放花名册"),
+        ("roll.generate", "生成发放花名册"),
+        ("roll.return", "导入银行回盘"),
+        ("token.issue", "签发API令牌"),
+        ("token.revoke", "吊销API令牌"),
+        ("two_factor.bind", "绑定动态码"),
+        ("two_factor.reset", "解绑动态码"),
+        ("user.create", "创建用户"),
+        ("user.disable", "停用用户"),
+        ("user.enable", "启用用户"),
+        ("visit.record", "记录走访"),
     ])
+}
+
+/// What is recorded about, as people call it.
+fn entity_labels() -> BTreeMap<&'static str, &'static str> {
+    BTreeMap::from([
+        ("award", "一次性救助"),
+        ("bank_template", "代发模板"),
+        ("case", "案件"),
+        ("enrolment", "保障"),
+        ("feed_file", "部门数据文件"),
+        ("household", "家庭"),
+        ("item", "救助事项"),
+        ("organisation", "社会组织"),
+        ("person", "人员"),
+        ("plan", "帮扶计划"),
+        ("receivable", "应追回"),
+        ("roll", "发放花名册"),
+        ("token", "API令牌"),
+        ("user", "用户"),
+    ])
+}
+
+/// The action code (or prefix) a search in Chinese means: every action whose name holds the
+/// words, by their common prefix (登录 → `login.`), else the first; a code is kept as typed.
+fn action_code(typed: &str) -> String {
+    let typed = typed.trim();
+    if typed.is_ascii() {
+        return typed.to_string();
+    }
+    let codes: Vec<&str> = action_labels()
+        .into_iter()
+        .filter(|(_, label)| label.contains(typed))
+        .map(|(code, _)| code)
+        .collect();
+    match codes.as_slice() {
+        [] => typed.to_string(),
+        [one] => one.to_string(),
+        [first, rest @ ..] => {
+            let mut prefix = first.to_string();
+            for c in rest {
+                while !c.starts_with(&prefix) {
+                    prefix.pop();
+                }
+            }
+            if prefix.is_empty() {
+                first.to_string()
+            } else {
+                prefix
+            }
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize, Serialize)]
@@ -297,7 +398,7 @@ pub async fn audit(
     };
     let q = AuditQuery {
         actor: opt(&form.actor),
-        action: opt(&form.action),
+        action: opt(&form.action).map(|a| action_code(&a)),
         entity: opt(&form.entity),
         entity_id: opt(&form.entity_id),
         from: date(from, &mut error),
@@ -326,7 +427,7 @@ pub async fn audit(
         "audit.html",
         context! { ..frame(&user, "/audit"), ..context! {
             page => page, q => form, query => query, error => error, roles => roles,
-            interfaces => interfaces, actions => action_labels(),
+            interfaces => interfaces, actions => action_labels(), entities => entity_labels(),
         }},
     )
 }
