@@ -90,6 +90,12 @@ async fn a_department_sends_its_file_once_and_the_window_verifies_a_case() {
     assert!(!page.body.contains("不动产登记"), "only its own categories");
     let page = app.get(&format!("/feeds/{file_id}"), &hrss_cookie).await;
     assert!(page.body.contains("“2026-13”不是月份"), "{}", page.body);
+    // Fields by their names, never their codes; the importer by name.
+    assert!(
+        page.body.contains("<td>缴费月份</td>") && !page.body.contains("<td>month</td>"),
+        "{}",
+        page.body
+    );
     let csv = app
         .get(&format!("/feeds/{file_id}/rejected.csv"), &hrss_cookie)
         .await;
@@ -97,7 +103,7 @@ async fn a_department_sends_its_file_once_and_the_window_verifies_a_case() {
     assert!(csv.body.starts_with('\u{feff}'));
     assert!(
         csv.body
-            .contains("2025年工资.csv,3,month,缴费月份：“2026-13”不是月份"),
+            .contains("2025年工资.csv,3,缴费月份,缴费月份：“2026-13”不是月份"),
         "{}",
         csv.body
     );

@@ -57,6 +57,8 @@ impl From<jiuzhu_store::FeedFileRecord> for FeedFileRecord {
 pub struct FeedRejection {
     pub row_no: i64,
     pub field: String,
+    /// The column as the category names it, e.g. 身份证号.
+    pub field_label: String,
     pub reason: String,
 }
 
@@ -64,6 +66,7 @@ impl From<jiuzhu_store::FeedRejection> for FeedRejection {
     fn from(r: jiuzhu_store::FeedRejection) -> Self {
         FeedRejection {
             row_no: r.row_no,
+            field_label: r.field.clone(),
             field: r.field,
             reason: r.reason,
         }
@@ -83,6 +86,30 @@ pub struct ImportReport {
     pub deaths_proposed: usize,
     /// The rejected rows (all of them).
     pub rejections: Vec<FeedRejection>,
+    /// Who imported it, by name.
+    pub imported_by_name: String,
+}
+
+impl ImportReport {
+    /// Columns by their names and the importer by theirs, as people read the report.
+    async fn named(mut self, tx: &mut jiuzhu_store::Tx) -> Result<ImportReport> {
+        if let Some(c) = category(&self.file.category) {
+            for r in &mut self.rejections {
+                if let Some(col) = c.columns.iter().find(|col| col.key == r.field) {
+                    r.field_label = col.label.to_string();
+                } else if r.field.is_empty() {
+                    r.field_label = "整行".into();
+                }
+            }
+        }
+        let names =
+            crate::recipients::display_names(tx, vec![self.file.imported_by.as_str()]).await?;
+        self.imported_by_name = names
+            .get(&self.file.imported_by)
+            .cloned()
+            .unwrap_or_else(|| self.file.imported_by.clone());
+        Ok(self)
+    }
 }
 
 /// The catalogue department whose liaison may send a category; other categories come through
@@ -156,13 +183,16 @@ impl Feeds<'_> {
             .map(|c| c.label)
             .unwrap_or_default()
             .to_string();
-        Ok(ImportReport {
+        ImportReport {
             file: file.into(),
             category_label: label,
             already_imported: true,
             deaths_proposed: 0,
             rejections: rejections.into_iter().map(Into::into).collect(),
-        })
+            imported_by_name: String::new(),
+        }
+        .named(&mut tx)
+        .await
     }
 
     /// Every registered person's identity number and name within the actor's region, for
@@ -248,13 +278,16 @@ impl Feeds<'_> {
         let mut tx = self.store.begin().await?;
         if let Some(file) = tx.feed_file_by_hash(c.code, sha).await? {
             let rejections = tx.feed_rejections(file.id).await?;
-            return Ok(ImportReport {
+            return ImportReport {
                 file: file.into(),
                 category_label: c.label.to_string(),
                 already_imported: true,
                 deaths_proposed: 0,
                 rejections: rejections.into_iter().map(Into::into).collect(),
-            });
+                imported_by_name: String::new(),
+            }
+            .named(&mut tx)
+            .await;
         }
         // The file is read on its own thread while this one writes: reading and storing overlap,
         // and at most a few batches are in memory whatever the file's size.
@@ -333,13 +366,17 @@ impl Feeds<'_> {
         } else {
             0
         };
-        Ok(ImportReport {
+        let mut read = self.store.begin_read().await?;
+        ImportReport {
             file: file.into(),
             category_label: c.label.to_string(),
             already_imported: false,
             deaths_proposed,
             rejections: rejections.into_iter().map(Into::into).collect(),
-        })
+            imported_by_name: String::new(),
+        }
+        .named(&mut read)
+        .await
     }
 }
 

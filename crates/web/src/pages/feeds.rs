@@ -72,7 +72,7 @@ pub async fn rejections_csv(
             w.write_record([
                 spreadsheet_safe(&report.file.file_name).as_ref(),
                 &x.row_no.to_string(),
-                spreadsheet_safe(&x.field).as_ref(),
+                spreadsheet_safe(&x.field_label).as_ref(),
                 spreadsheet_safe(&x.reason).as_ref(),
             ])?;
         }
