@@ -440,3 +440,49 @@ async fn the_audit_log_reads_and_is_searched_in_chinese() {
     assert!(!text.contains("login.ok"), "{text}");
     assert!(!text.contains("没有记录"), "{text}");
 }
+
+#[tokio::test]
+async fn the_overdue_board_is_filtered_and_summed_by_township_and_department() {
+    let app = common::app(200).await;
+    let (cookie, _) = app.login("supervisor").await;
+    let all = app.get("/overdue", &cookie).await;
+    assert_eq!(all.status, StatusCode::OK, "{}", all.body);
+    let text = visible(&all.body);
+    assert!(
+        text.contains("按乡镇（街道）") && text.contains("按责任部门"),
+        "{text}"
+    );
+    // Rows of the board: the township is the third cell.
+    let townships = |body: &str| -> Vec<String> {
+        body.split("<tr><td><a href=\"/cases/")
+            .skip(1)
+            .filter_map(|row| {
+                row.split("<td>")
+                    .nth(2)
+                    .and_then(|c| c.split("</td>").next())
+                    .map(str::to_string)
+            })
+            .collect()
+    };
+    let every = townships(&all.body);
+    assert!(!every.is_empty(), "{text}");
+    let one = every[0].clone();
+    let narrowed = app
+        .get(
+            &format!(
+                "/overdue?township={}",
+                form_urlencoded::byte_serialize(one.as_bytes()).collect::<String>()
+            ),
+            &cookie,
+        )
+        .await;
+    let only = townships(&narrowed.body);
+    assert!(
+        !only.is_empty() && only.iter().all(|t| *t == one),
+        "{only:?}"
+    );
+    assert_eq!(
+        only.len(),
+        every.iter().filter(|t| **t == one).count().min(100)
+    );
+}

@@ -16,7 +16,7 @@ use jiuzhu_services::cases::{
 };
 use jiuzhu_services::ServiceError;
 use minijinja::context;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::opt;
 use super::people::refusal;
@@ -339,11 +339,26 @@ pub async fn window(
     after(&state, &user, id, r).await
 }
 
+/// What a work list is narrowed to: a township, a department, an item, a stage (by name).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(default)]
+pub struct QueueFilter {
+    township: String,
+    department: String,
+    item: String,
+    stage: String,
+    page: String,
+}
+
+/// Rows of a work list shown on one page.
+const QUEUE_PAGE: usize = 100;
+
 /// The work lists: the window's queue, a liaison's inbox, and the overdue board.
 pub async fn queue_page(
     state: &AppState,
     user: &WebUser,
     which: &str,
+    filter: QueueFilter,
 ) -> Result<Html<String>, PageError> {
     let a = &user.actor;
     let catalogue = state.services.catalogue().all().await?;
@@ -393,6 +408,67 @@ pub async fn queue_page(
             }
         })
         .collect();
+    // The choices come from the whole list; the rows and the summaries from what is chosen.
+    let choices = |key: &str| -> Vec<String> {
+        let mut v: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.get_attr(key).ok())
+            .map(|v| v.to_string())
+            .filter(|v| !v.is_empty() && v != "none")
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let options = context! {
+        township => choices("township"), department => choices("department"),
+        item => choices("item"), stage => choices("stage"),
+    };
+    let keep = |r: &minijinja::Value, key: &str, wanted: &str| {
+        wanted.is_empty() || r.get_attr(key).is_ok_and(|v| v.to_string() == wanted)
+    };
+    let total = rows.len();
+    let rows: Vec<_> = rows
+        .into_iter()
+        .filter(|r| {
+            keep(r, "township", &filter.township)
+                && keep(r, "department", &filter.department)
+                && keep(r, "item", &filter.item)
+                && keep(r, "stage", &filter.stage)
+        })
+        .collect();
+    let summary = |key: &str| {
+        let mut m: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for r in &rows {
+            let k = r.get_attr(key).map(|v| v.to_string()).unwrap_or_default();
+            let e = m
+                .entry(if k.is_empty() { "—".into() } else { k })
+                .or_default();
+            e.0 += 1;
+            if r.get_attr("overdue").is_ok_and(|v| v.is_true()) {
+                e.1 += 1;
+            }
+        }
+        m.into_iter()
+            .map(|(k, (n, late))| context! { name => k, items => n, overdue => late })
+            .collect::<Vec<_>>()
+    };
+    let by_township = summary("township");
+    let by_department = summary("department");
+    let shown = rows.len();
+    let pages = shown.div_ceil(QUEUE_PAGE).max(1);
+    let page = filter.page.parse::<usize>().unwrap_or(1).clamp(1, pages);
+    let rows: Vec<_> = rows
+        .into_iter()
+        .skip((page - 1) * QUEUE_PAGE)
+        .take(QUEUE_PAGE)
+        .collect();
+    let here: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair("township", &filter.township)
+        .append_pair("department", &filter.department)
+        .append_pair("item", &filter.item)
+        .append_pair("stage", &filter.stage)
+        .finish();
     // Cases whose every item has its outcome wait for the window to tell the applicant and
     // close them, within 1 working day of the last outcome.
     let to_close: Vec<_> = if which == "window" {
@@ -456,7 +532,9 @@ pub async fn queue_page(
         "queue.html",
         context! { ..frame(user, active), ..context! {
             title => title, rows => rows, which => which, late_recipients => late_recipients,
-            to_close => to_close,
+            to_close => to_close, options => options, filter => filter, total => total,
+            shown => shown, page => page, pages => pages, here => here,
+            by_township => by_township, by_department => by_department,
         }},
     )
 }
@@ -474,22 +552,25 @@ fn countdown(left: Option<i64>) -> String {
 pub async fn window_queue(
     State(state): State<AppState>,
     user: WebUser,
+    Query(filter): Query<QueueFilter>,
 ) -> Result<Html<String>, PageError> {
-    queue_page(&state, &user, "window").await
+    queue_page(&state, &user, "window", filter).await
 }
 
 pub async fn inbox(
     State(state): State<AppState>,
     user: WebUser,
+    Query(filter): Query<QueueFilter>,
 ) -> Result<Html<String>, PageError> {
-    queue_page(&state, &user, "inbox").await
+    queue_page(&state, &user, "inbox", filter).await
 }
 
 pub async fn overdue(
     State(state): State<AppState>,
     user: WebUser,
+    Query(filter): Query<QueueFilter>,
 ) -> Result<Html<String>, PageError> {
-    queue_page(&state, &user, "due").await
+    queue_page(&state, &user, "due", filter).await
 }
 
 #[derive(Deserialize, Default)]
