@@ -47,6 +47,8 @@ pub struct PersonView {
     pub birth_date: NaiveDate,
     pub age: u32,
     pub hukou_region: String,
+    /// The hukou place by name (empty when it lies outside the platform's regions).
+    pub hukou_region_name: String,
     pub residence_region: String,
     pub residence_region_name: String,
     pub residence_since: Option<NaiveDate>,
@@ -89,6 +91,7 @@ impl Services {
     ) -> Result<PersonView> {
         let p = &r.person;
         let region_name = self.region_name(tx, p.residence_region.as_str()).await?;
+        let hukou_region_name = self.region_name(tx, p.hukou_region.as_str()).await?;
         Ok(PersonView {
             id: r.id,
             id_number: if reveal {
@@ -101,6 +104,7 @@ impl Services {
             birth_date: p.birth_date(),
             age: p.id_number.age_on(clock::today()),
             hukou_region: p.hukou_region.to_string(),
+            hukou_region_name,
             residence_region: p.residence_region.to_string(),
             residence_region_name: region_name,
             residence_since: p.residence_since,

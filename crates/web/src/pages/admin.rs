@@ -417,6 +417,14 @@ pub async fn audit(
         .append_pair("to", &form.to)
         .finish();
     let roles: BTreeMap<&str, &str> = Role::ALL.iter().map(|r| (r.code(), r.label())).collect();
+    let region_names: BTreeMap<String, String> = state
+        .services
+        .regions()
+        .list(&user.actor)
+        .await?
+        .into_iter()
+        .map(|r| (r.code, r.name))
+        .collect();
     let interfaces = BTreeMap::from([
         ("web", "网页"),
         ("api", "接口"),
@@ -428,6 +436,7 @@ pub async fn audit(
         context! { ..frame(&user, "/audit"), ..context! {
             page => page, q => form, query => query, error => error, roles => roles,
             interfaces => interfaces, actions => action_labels(), entities => entity_labels(),
+            region_names => region_names,
         }},
     )
 }
