@@ -441,7 +441,7 @@ async fn a_supervisor_simulates_a_raise_and_a_clerk_evaluates_a_household() {
             heading.contains("张家港市") && heading.contains("200户"),
             "{heading}"
         );
-        let table = d.text("main table");
+        let table = d.text("table#programs");
         assert!(table.contains("最低生活保障"), "{table}");
         d.element("figure.chart svg rect");
         d.screenshot("simulate");

@@ -552,6 +552,8 @@ async fn no_page_shows_a_code_where_a_word_belongs() {
                 "/visits".into(),
                 "/reviews".into(),
                 "/register".into(),
+                format!("/households/{}/file", household.id),
+                "/cases/1".into(),
             ],
         ),
         ("assistant", vec!["/queue".into(), "/visits".into()]),
@@ -567,7 +569,15 @@ async fn no_page_shows_a_code_where_a_word_belongs() {
             "approver",
             vec!["/overdue".into(), "/rolls".into(), "/receivables".into()],
         ),
-        ("supervisor", vec!["/overdue".into(), "/people".into()]),
+        (
+            "supervisor",
+            vec![
+                "/overdue".into(),
+                "/people".into(),
+                "/cases/1".into(),
+                "/policy/simulate".into(),
+            ],
+        ),
         ("admin", vec!["/feeds".into(), "/bank-templates".into()]),
         ("auditor", vec!["/audit".into()]),
     ];

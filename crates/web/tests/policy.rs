@@ -303,6 +303,31 @@ async fn simulation_reports_programs_townships_and_households_with_a_chart() {
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert!(r.body.contains("<svg") && r.body.contains("各乡镇（街道）每月支出变化"));
+    // The same change picked from the list, with its current value shown: the same answer.
+    assert!(
+        page.body.contains("最低生活保障标准（每人每月）（现行"),
+        "{}",
+        page.body
+    );
+    let picked = app
+        .post_form(
+            "/policy/simulate",
+            &cookie,
+            &[
+                ("_csrf", &csrf),
+                ("param1", "dibao.standard"),
+                ("change1", "调高8％"),
+            ],
+        )
+        .await;
+    assert_eq!(picked.status, StatusCode::OK, "{}", picked.body);
+    let summary = |body: &str| {
+        body.split("<table id=\"programs\">")
+            .nth(1)
+            .map(|t| t.split("</table>").next().unwrap_or("").to_string())
+    };
+    assert!(summary(&r.body).is_some());
+    assert_eq!(summary(&picked.body), summary(&r.body));
     let (clerk_cookie, _) = app.login("clerk").await;
     assert_eq!(
         app.get("/policy/simulate", &clerk_cookie).await.status,

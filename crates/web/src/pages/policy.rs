@@ -142,7 +142,46 @@ pub async fn add_value(
 pub struct SimulateForm {
     month: String,
     jurisdiction: String,
+    /// Changes picked on the form: a parameter from the list and its new value or percentage.
+    param1: String,
+    change1: String,
+    param2: String,
+    change2: String,
+    param3: String,
+    change3: String,
+    /// Changes typed as `参数代码=值`, one a line (for what the list does not offer).
     set: String,
+}
+
+impl SimulateForm {
+    /// Every change asked for: the picked ones, then the typed ones.
+    fn changes(&self) -> Vec<String> {
+        let picked = [
+            (&self.param1, &self.change1),
+            (&self.param2, &self.change2),
+            (&self.param3, &self.change3),
+        ];
+        picked
+            .into_iter()
+            .filter(|(p, c)| !p.trim().is_empty() && !c.trim().is_empty())
+            .map(|(p, c)| {
+                // 调高8% and +8% mean the same; a bare number is the new value.
+                let c = c
+                    .trim()
+                    .replace("调高", "+")
+                    .replace("调低", "-")
+                    .replace('％', "%");
+                format!("{}={}", p.trim(), c)
+            })
+            .chain(
+                self.set
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string),
+            )
+            .collect()
+    }
 }
 
 /// A horizontal bar chart of signed values, one bar per row, as inline SVG.
@@ -235,7 +274,8 @@ pub async fn simulate_page(
 ) -> Result<Response, PageError> {
     user.actor.require(jiuzhu_domain::Permission::Simulate)?;
     let form = SimulateForm {
-        set: "dibao.standard=+8%".into(),
+        param1: "dibao.standard".into(),
+        change1: "+8%".into(),
         ..Default::default()
     };
     render_simulate(&state, &user, form, None, None).await
@@ -249,13 +289,7 @@ pub async fn simulate(
     let input = SimulationInput {
         month: opt(&form.month),
         jurisdiction: opt(&form.jurisdiction),
-        set: form
-            .set
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_string)
-            .collect(),
+        set: form.changes(),
         list_limit: Some(200),
     };
     match state.services.policy().simulate(&user.actor, &input).await {
