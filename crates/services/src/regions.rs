@@ -39,6 +39,63 @@ impl Regions<'_> {
 }
 
 impl Regions<'_> {
+    /// Every village (community) of the platform as people write it, "杨舍镇西丰村", for
+    /// picking a place by name.
+    pub async fn village_names(&self) -> Result<Vec<String>> {
+        let mut tx = self.store.begin_read().await?;
+        let all = tx.regions_under("").await?;
+        let town = |code: &Option<String>| {
+            all.iter()
+                .find(|t| Some(&t.code) == code.as_ref())
+                .map_or("", |t| t.name.as_str())
+        };
+        Ok(all
+            .iter()
+            .filter(|r| r.level == "village")
+            .map(|r| format!("{}{}", town(&r.parent_code), r.name))
+            .collect())
+    }
+
+    /// The division code of a place written by name ("杨舍镇西丰村", "杨舍镇 西丰村", "西丰村"
+    /// when only one village has that name, "杨舍镇"), or a code as typed.
+    pub async fn place(&self, field: &str, text: &str) -> Result<String> {
+        let typed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+        if typed.is_empty() || typed.bytes().all(|b| b.is_ascii_digit()) {
+            return Ok(typed);
+        }
+        let mut tx = self.store.begin_read().await?;
+        let all = tx.regions_under("").await?;
+        let town = |code: &Option<String>| {
+            all.iter()
+                .find(|t| Some(&t.code) == code.as_ref())
+                .map_or(String::new(), |t| t.name.clone())
+        };
+        let found: Vec<&Region> = all
+            .iter()
+            .filter(|r| {
+                r.name == typed
+                    || (r.level == "village"
+                        && format!("{}{}", town(&r.parent_code), r.name) == typed)
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one.code.clone()),
+            [] => Err(crate::ServiceError::invalid(
+                field,
+                format!("没有名为“{typed}”的区划：请从列表中选择，如“杨舍镇西丰村”，外地户籍填县级区划代码"),
+            )),
+            many => Err(crate::ServiceError::invalid(
+                field,
+                format!(
+                    "有{}个区划名为“{typed}”，请连同乡镇（街道）填写，如“{}{}”",
+                    many.len(),
+                    town(&many[0].parent_code),
+                    many[0].name
+                ),
+            )),
+        }
+    }
+
     /// A region's name as people say it: "杨舍镇 东湖村", "杨舍镇", "张家港市".
     pub async fn name_of(&self, code: &str) -> Result<String> {
         if let Some(n) = self.region_names.read().expect("region lock").get(code) {

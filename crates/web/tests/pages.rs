@@ -602,3 +602,86 @@ async fn no_page_shows_a_code_where_a_word_belongs() {
         found.join("\n")
     );
 }
+
+#[tokio::test]
+async fn the_hukou_place_is_written_by_its_name() {
+    let app = common::app(20).await;
+    let (cookie, csrf) = app.login("clerk").await;
+    // A village of another township, as the form's list offers it.
+    let admin = app.actor("admin").await;
+    let regions = app.services.regions().list(&admin).await.unwrap();
+    let village = regions
+        .iter()
+        .find(|r| r.level == "village" && !r.code.starts_with("320582100"))
+        .unwrap();
+    let town = regions
+        .iter()
+        .find(|t| Some(&t.code) == village.parent_code.as_ref())
+        .unwrap();
+    let place = format!("{}{}", town.name, village.name);
+    let form = app.get("/people/new", &cookie).await;
+    assert!(
+        form.body.contains(&format!("<option value=\"{place}\">")),
+        "the list offers it"
+    );
+    let residence = regions
+        .iter()
+        .find(|r| r.level == "village" && r.code.starts_with("320582100"))
+        .unwrap()
+        .code
+        .clone();
+    let post = |hukou: String, serial: u16| {
+        let id = IdNumber::from_parts(
+            "320582",
+            NaiveDate::from_ymd_opt(1961, 3, 5).unwrap(),
+            serial,
+        )
+        .unwrap();
+        let (cookie, csrf, residence) = (cookie.clone(), csrf.clone(), residence.clone());
+        let app = &app;
+        async move {
+            app.post_form(
+                "/people",
+                &cookie,
+                &[
+                    ("_csrf", &csrf),
+                    ("name", "沈秀英"),
+                    ("id_number", id.expose()),
+                    ("residence_region", &residence),
+                    ("hukou_region", &hukou),
+                    ("labour_capacity", "partial"),
+                    ("self_care", "full"),
+                ],
+            )
+            .await
+        }
+    };
+    let unknown = post("杨舍镇没有这个村".into(), 41).await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        unknown.body.contains("没有名为“杨舍镇没有这个村”的区划"),
+        "{}",
+        unknown.body
+    );
+    let saved = post(place.clone(), 42).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let location = saved.headers[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let page = app.get(&location, &cookie).await;
+    assert!(
+        page.body
+            .contains(&format!("{} {}", town.name, village.name)),
+        "the person page names the hukou place: {}",
+        page.body
+    );
+    let person_id: i64 = location.trim_start_matches("/people/").parse().unwrap();
+    let stored = app
+        .services
+        .people()
+        .get(&admin, person_id, false)
+        .await
+        .unwrap();
+    assert_eq!(stored.hukou_region, village.code);
+}

@@ -86,7 +86,12 @@ impl PersonForm {
             name: p.name.clone(),
             id_number: full_id,
             residence_region: p.residence_region.clone(),
-            hukou_region: p.hukou_region.clone(),
+            // The place by name, as the form takes it; a place outside the platform by its code.
+            hukou_region: if p.hukou_region_name.is_empty() {
+                p.hukou_region.clone()
+            } else {
+                p.hukou_region_name.replace(' ', "")
+            },
             residence_since: p.residence_since.map(|d| d.to_string()).unwrap_or_default(),
             phone: p.phone.clone().unwrap_or_default(),
             disability_grade: p
@@ -113,6 +118,20 @@ fn choices<T: Copy>(
         .collect()
 }
 
+/// The hukou place as written on the form (a name or a code) turned into its code.
+async fn with_place(
+    state: &AppState,
+    input: Result<PersonInput, ServiceError>,
+) -> Result<PersonInput, ServiceError> {
+    let mut input = input?;
+    input.hukou_region = state
+        .services
+        .regions()
+        .place("hukou_region", &input.hukou_region)
+        .await?;
+    Ok(input)
+}
+
 async fn render_form(
     state: &AppState,
     user: &WebUser,
@@ -126,6 +145,7 @@ async fn render_form(
         context! { ..frame(user, "/people"), ..context! {
             person_id => person_id, form => form, error => error, revision => form.revision,
             villages => village_options(&regions),
+            places => state.services.regions().village_names().await?,
             disability_kinds => choices(DisabilityKind::ALL, DisabilityKind::code, DisabilityKind::label),
             labour => choices(LabourCapacity::ALL, LabourCapacity::code, LabourCapacity::label),
             self_care => choices(SelfCare::ALL, SelfCare::code, SelfCare::label),
@@ -197,7 +217,7 @@ pub async fn create(
     user: WebUser,
     Form(form): Form<PersonForm>,
 ) -> Result<Response, PageError> {
-    let result = match form.to_input() {
+    let result = match with_place(&state, form.to_input()).await {
         Ok(input) => state.services.people().create(&user.actor, &input).await,
         Err(e) => Err(e),
     };
@@ -250,7 +270,7 @@ pub async fn update(
     Form(form): Form<PersonForm>,
 ) -> Result<Response, PageError> {
     let revision: i64 = form.revision.parse().unwrap_or(0);
-    let result = match form.to_input() {
+    let result = match with_place(&state, form.to_input()).await {
         Ok(input) => {
             state
                 .services
