@@ -620,8 +620,68 @@ async fn time_limits_cross_national_day_and_count_the_adjusted_saturday(db: Test
     db.finish().await;
 }
 
+/// A department step taken after its limit must say why it was late.
+async fn a_late_step_says_why(db: TestDb) {
+    let db = db.with_demo(20).await;
+    let s = &db.services;
+    let clerk = db.actor("clerk").await;
+    let medical = db.actor("liaison").await;
+    let household = s
+        .households()
+        .search(&clerk, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let mut app = application(household.head_person_id, "form-late-0001");
+    app.items = vec!["medical_assistance".into()];
+    let id = s.cases().file(&clerk, &app).await.unwrap().id;
+    let reg = RegistrationInput {
+        accept: vec!["medical_assistance".into()],
+        transfer: true,
+        ..Default::default()
+    };
+    s.cases().register(&clerk, id, &reg).await.unwrap();
+    s.cases()
+        .department_step(&medical, id, &dept("medical_assistance", "receive", ""))
+        .await
+        .unwrap();
+    // Forty days on, the initial check (due within 6 working days) is late.
+    s.set_clock(Some(chrono::Utc::now() + chrono::Duration::days(40)));
+    let silent = s
+        .cases()
+        .department_step(
+            &medical,
+            id,
+            &dept("medical_assistance", "initial_check", ""),
+        )
+        .await;
+    assert!(
+        matches!(&silent, Err(ServiceError::Invalid { field, message })
+            if field == "note" && message.contains("已逾期") && message.contains("逾期原因")),
+        "{silent:?}"
+    );
+    let v = s
+        .cases()
+        .department_step(
+            &medical,
+            id,
+            &dept(
+                "medical_assistance",
+                "initial_check",
+                "等待医院出具费用清单，延误8个工作日",
+            ),
+        )
+        .await
+        .unwrap();
+    assert_eq!(v.items[0].stage, "initial_checked");
+    s.set_clock(None);
+    db.finish().await;
+}
+
 stories!(
     the_journey_from_window_to_close,
+    a_late_step_says_why,
     bad_applications_are_refused_and_write_nothing,
     time_limits_cross_national_day_and_count_the_adjusted_saturday,
     a_double_submit_at_the_same_moment_files_one_case,

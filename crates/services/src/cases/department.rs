@@ -69,6 +69,17 @@ pub enum Completion {
 }
 
 impl DepartmentStep {
+    /// What the liaison wrote with the step (empty for receiving a transfer).
+    fn note(&self) -> &str {
+        match self {
+            DepartmentStep::Receive { .. } => "",
+            DepartmentStep::Refuse { note, .. }
+            | DepartmentStep::InitialCheck { note, .. }
+            | DepartmentStep::Complete { note, .. }
+            | DepartmentStep::Feedback { note, .. } => note.trim(),
+        }
+    }
+
     /// The catalogue code of the item the step is on.
     pub fn item(&self) -> &str {
         match self {
@@ -134,6 +145,38 @@ impl DepartmentStep {
 }
 
 impl Cases<'_> {
+    /// A step taken after its time limit says why: the note is where the liaison writes it.
+    /// Receiving a transfer is exempt (it has no note, and the lateness is the transfer's).
+    async fn require_late_reason(
+        &self,
+        tx: &mut jiuzhu_store::Tx,
+        loaded: &super::Loaded,
+        step: &DepartmentStep,
+    ) -> Result<()> {
+        if matches!(step, DepartmentStep::Receive { .. }) || !step.note().is_empty() {
+            return Ok(());
+        }
+        let catalogue = self.catalogue_now(tx).await?;
+        let limit = |code: &str| catalogue.item(code).map_or(30, |i| i.time_limit_days);
+        let today = self.today();
+        let calendar = self.calendar().current();
+        let deadlines = jiuzhu_domain::case::case_deadlines(&loaded.state, limit, &calendar, today);
+        if let Some(late) = deadlines
+            .iter()
+            .filter(|d| d.item == step.item() && d.is_open() && d.due.date < today)
+            .min_by_key(|d| d.due.date)
+        {
+            return Err(ServiceError::invalid(
+                "note",
+                format!(
+                    "本环节已逾期（应于{}前完成）：请在说明中写明逾期原因",
+                    late.due.date
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// A department's step on one of its items.
     pub async fn department_step(
         &self,
@@ -147,6 +190,7 @@ impl Cases<'_> {
         let event = step.event()?;
         let mut tx = self.store.begin().await?;
         let mut loaded = self.load_case(&mut tx, actor, case_id).await?;
+        self.require_late_reason(&mut tx, &loaded, step).await?;
         if let CaseEvent::DepartmentCompleted {
             item,
             outcome: Outcome::Amount { .. },
