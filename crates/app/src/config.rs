@@ -36,6 +36,11 @@ pub struct Config {
     pub log: String,
     /// `text` for people, `json` (one object a line) for a log collector.
     pub log_format: LogFormat,
+    /// The address applicants reach the platform at, printed on the acceptance form with the
+    /// status page (the address the clerk uses when empty).
+    pub public_url: String,
+    /// The bureau's telephone for applicants' questions.
+    pub service_phone: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +65,8 @@ impl Default for Config {
             blind_index: "hmac-sha256".into(),
             log: "info,sqlx=warn,tower_http=warn".into(),
             log_format: LogFormat::Text,
+            public_url: String::new(),
+            service_phone: String::new(),
         }
     }
 }

@@ -53,6 +53,8 @@ pub async fn run(services: Services, config: &Config, args: Args) -> Result<()> 
         jiuzhu_web::WebConfig {
             secure_cookies: config.secure_cookies,
             trusted_proxies: config.proxies(),
+            public_url: config.public_url.clone(),
+            service_phone: config.service_phone.clone(),
         },
     );
     let listener = tokio::net::TcpListener::bind(addr)

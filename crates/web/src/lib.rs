@@ -33,6 +33,11 @@ pub struct WebConfig {
     /// from the address that proxy appended to `X-Forwarded-For` (the rightmost entry that is not
     /// itself a trusted proxy); any other request from its socket address, whatever it claims.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The address applicants reach the platform at (printed on the acceptance form with the
+    /// status page), e.g. `https://jiuzhu.zjg.gov.cn`; the address the clerk uses when empty.
+    pub public_url: String,
+    /// The bureau's telephone for applicants' questions, printed and shown on the status page.
+    pub service_phone: String,
 }
 
 impl WebConfig {

@@ -65,6 +65,35 @@ async fn the_applicant_sees_progress_with_the_form_number_only() {
         "{}",
         page.body
     );
+    assert!(
+        page.body.contains("受理窗口：杨舍镇社会救助服务窗口"),
+        "the applicant is told which office has it: {}",
+        page.body
+    );
+    // The acceptance form names the office and where to look the progress up.
+    let (cookie, _) = app.login("clerk").await;
+    let case_id = app
+        .services
+        .cases()
+        .by_form_no(&app.actor("clerk").await, &form_no)
+        .await
+        .unwrap()
+        .unwrap();
+    let printed = app
+        .get(
+            &format!("/cases/{case_id}/print/acceptance?item=medical_assistance"),
+            &cookie,
+        )
+        .await;
+    assert!(
+        printed.body.contains("<td>杨舍镇社会救助服务窗口</td>")
+            && printed
+                .body
+                .replace("&#x2f;", "/")
+                .contains("://localhost/status</strong>"),
+        "{}",
+        printed.body
+    );
     let wrong = app
         .get(&format!("/status?form_no={form_no}&last4=0000"), "")
         .await;

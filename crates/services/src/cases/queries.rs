@@ -148,6 +148,14 @@ impl Cases<'_> {
             ServiceError::Internal(jiuzhu_store::StoreError::Corrupt(e.to_string()))
         })?;
         let catalogue = self.catalogue_now(&mut tx).await?;
+        let township = match row.region_code.get(..9) {
+            Some(code) => tx
+                .get_region(code)
+                .await?
+                .map(|r| r.name)
+                .unwrap_or_default(),
+            None => String::new(),
+        };
         tx.append_audit(&jiuzhu_store::AuditEntry {
             actor_id: None,
             actor_name: "applicant".into(),
@@ -167,6 +175,7 @@ impl Cases<'_> {
             &person.person.name,
             &catalogue,
             china_date(row.filed_at),
+            &township,
         ))
     }
 }

@@ -89,6 +89,8 @@ pub struct CaseView {
 /// The applicant's view: their own case in plain words, nothing about anyone else.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PublicStatus {
+    /// The window that took the application, e.g. 杨舍镇社会救助服务窗口.
+    pub office: String,
     pub applicant: String,
     pub filed_on: NaiveDate,
     pub closed: bool,
@@ -312,6 +314,7 @@ pub(crate) fn public_status(
     name: &str,
     c: &Catalogue,
     filed_on: NaiveDate,
+    township: &str,
 ) -> PublicStatus {
     let masked: String = name
         .chars()
@@ -355,6 +358,7 @@ pub(crate) fn public_status(
         })
         .collect();
     PublicStatus {
+        office: format!("{township}社会救助服务窗口"),
         applicant: masked,
         filed_on,
         closed: s.is_closed(),

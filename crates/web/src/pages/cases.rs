@@ -579,12 +579,38 @@ pub struct PrintQuery {
     item: String,
 }
 
+/// Where applicants look up their progress: the configured public address, else the address
+/// the clerk reached the platform at.
+fn status_url(state: &AppState, headers: &axum::http::HeaderMap) -> String {
+    let base = if state.config.public_url.trim().is_empty() {
+        let host = headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let scheme = if state.config.secure_cookies {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{host}")
+    } else {
+        state
+            .config
+            .public_url
+            .trim()
+            .trim_end_matches('/')
+            .to_string()
+    };
+    format!("{base}/status")
+}
+
 /// 申请受理单, 申请转办单 and the one-time notice, as A4 pages to print and sign.
 pub async fn print(
     State(state): State<AppState>,
     user: WebUser,
     Path((id, kind)): Path<(i64, String)>,
     Query(q): Query<PrintQuery>,
+    headers: axum::http::HeaderMap,
 ) -> Result<Html<String>, PageError> {
     let case = state.services.cases().get(&user.actor, id).await?;
     let title = match kind.as_str() {
@@ -616,7 +642,9 @@ pub async fn print(
     state.templates.render(
         "print.html",
         context! { title => title, kind => kind, c => case, item => item, accepted => accepted_event, transferred => transfer_event,
-                   deadlines => due, printed_on => jiuzhu_services::clock::today(), user => context! { name => user.actor.display_name } },
+                   deadlines => due, printed_on => jiuzhu_services::clock::today(), user => context! { name => user.actor.display_name },
+                   office => format!("{}社会救助服务窗口", case.region_name.split(' ').next().unwrap_or_default()),
+                   phone => state.config.service_phone, status_url => status_url(&state, &headers) },
     )
 }
 
@@ -657,7 +685,7 @@ pub async fn status(
     }
     let html = state.templates.render(
         "status.html",
-        context! { form_no => q.form_no, result => result, error => error },
+        context! { form_no => q.form_no, result => result, error => error, phone => state.config.service_phone },
     )?;
     if limited {
         return Ok((
