@@ -25,6 +25,11 @@ fn yuan(fen: i64) -> String {
     Money::from_fen(fen).to_string()
 }
 
+/// Fen to yuan as typed into a form: `1234.50`, no separators.
+fn plain_yuan(fen: i64) -> String {
+    Money::from_fen(fen).to_plain_yuan()
+}
+
 /// Fen to 大写.
 fn capital(fen: i64) -> String {
     Money::from_fen(fen).to_capital()
@@ -97,6 +102,7 @@ impl Templates {
             "bank_templates.html",
         );
         env.add_filter("yuan", yuan);
+        env.add_filter("plain_yuan", plain_yuan);
         env.add_filter("capital", capital);
         env.add_filter("local", local);
         env.add_filter("month_cn", month_cn);

@@ -289,3 +289,58 @@ async fn a_case_is_found_by_its_form_number_from_any_page() {
         .unwrap()
         .starts_with("/people"));
 }
+
+#[tokio::test]
+async fn the_needs_assessment_comes_back_as_saved() {
+    let app = common::app(40).await;
+    let clerk = app.token("clerk", false).await;
+    let h = app
+        .api(Method::GET, "/api/v1/households", Some(&clerk), None)
+        .await
+        .json();
+    let head = h["items"][1]["head_person_id"].as_i64().unwrap();
+    let body = json!({"applicant_person_id": head, "channel": "window", "hardship": "儿子重病",
+                      "causes": ["illness"], "items": ["medical_assistance", "dibao"],
+                      "idempotency_key": "assessment-0001"});
+    let c = app
+        .api(Method::POST, "/api/v1/cases", Some(&clerk), Some(body))
+        .await;
+    let id = c.json()["id"].as_i64().unwrap();
+    let (cookie, csrf) = app.login("clerk").await;
+    let saved = app
+        .post_form(
+            &format!("/cases/{id}/registration"),
+            &cookie,
+            &[
+                ("_csrf", &csrf),
+                ("item", "medical_assistance"),
+                ("decision_medical_assistance", "accept"),
+                ("item", "dibao"),
+                ("decision_dibao", "none"),
+                ("structure", "夫妻二人与患病儿子同住"),
+                ("health", "儿子白血病化疗中"),
+                ("labour", "妻子半劳动力"),
+                ("rigid_yuan", "48200.50"),
+                ("notes", "已借亲友款8万元"),
+            ],
+        )
+        .await;
+    assert!(
+        saved.status.is_redirection() || saved.status == StatusCode::OK,
+        "{}",
+        saved.body
+    );
+    let page = app.get(&format!("/cases/{id}"), &cookie).await.body;
+    for value in [
+        "夫妻二人与患病儿子同住",
+        "儿子白血病化疗中",
+        "妻子半劳动力",
+        "48200.50",
+        "已借亲友款8万元",
+    ] {
+        assert!(
+            page.contains(&format!("value=\"{value}\"")),
+            "{value} not on the form again"
+        );
+    }
+}

@@ -126,15 +126,18 @@ impl Cases<'_> {
                     "刚性支出应为0至100亿元",
                 ));
             }
-            events.push(CaseEvent::NeedsAssessed {
-                assessment: NeedsAssessment {
-                    structure: a.structure.trim().into(),
-                    health: a.health.trim().into(),
-                    labour_capacity: a.labour_capacity.trim().into(),
-                    rigid_expenditure: Money::from_fen(a.rigid_expenditure_fen),
-                    notes: a.notes.trim().into(),
-                },
-            });
+            let assessment = NeedsAssessment {
+                structure: a.structure.trim().into(),
+                health: a.health.trim().into(),
+                labour_capacity: a.labour_capacity.trim().into(),
+                rigid_expenditure: Money::from_fen(a.rigid_expenditure_fen),
+                notes: a.notes.trim().into(),
+            };
+            // The form comes back filled with the assessment on record: saved again unchanged,
+            // it is not recorded twice.
+            if loaded.state.assessment.as_ref() != Some(&assessment) {
+                events.push(CaseEvent::NeedsAssessed { assessment });
+            }
         }
         if input.transfer {
             for code in &input.accept {
