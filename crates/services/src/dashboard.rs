@@ -109,13 +109,7 @@ impl Services {
                     "/overdue",
                 ));
                 let to_close = self.cases().ready_to_close(actor).await?;
-                let late = to_close
-                    .iter()
-                    .filter(|c| {
-                        let settled = jiuzhu_domain::case::china_date(c.settled_at);
-                        self.calendar().current().add_working_days(settled, 1).date <= today
-                    })
-                    .count() as i64;
+                let late = to_close.iter().filter(|c| c.due <= today).count() as i64;
                 tiles.push(Tile {
                     label: "待告知结果并结案".into(),
                     count: to_close.len() as i64,
@@ -215,11 +209,12 @@ impl Services {
             let mut names = std::collections::HashMap::new();
             for (code, _, _) in &cells {
                 if !names.contains_key(code) {
-                    let name = tx
-                        .get_region(code)
-                        .await?
-                        .map_or_else(|| code.clone(), |r| r.name);
-                    names.insert(code.clone(), name);
+                    // The cached names the rest of the platform shows places by.
+                    let name = self.region_name(&mut tx, code).await?;
+                    names.insert(
+                        code.clone(),
+                        if name.is_empty() { code.clone() } else { name },
+                    );
                 }
             }
             drop(tx);

@@ -949,27 +949,6 @@ impl Tx {
         Ok(rows)
     }
 
-    /// Current members of each household, for the persons an award covers.
-    pub async fn member_counts(&mut self, households: &[i64]) -> Result<Vec<(i64, i64)>> {
-        let mut out = Vec::new();
-        for chunk in households.chunks(500) {
-            let sql = format!(
-                "SELECT household_id, COUNT(*) FROM household_members
-                 WHERE to_date IS NULL AND household_id IN {} GROUP BY household_id",
-                crate::value_rows(self.backend(), 1, chunk.len())
-            );
-            let rows: Vec<(i64, i64)> = on_tx!(self, c => {
-                let mut q = sqlx::query_as(&sql);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(c).await
-            })?;
-            out.extend(rows);
-        }
-        Ok(out)
-    }
-
     pub async fn count_enrolments(&mut self) -> Result<i64> {
         let n = on_tx!(self, c => sqlx::query_scalar("SELECT COUNT(*) FROM enrolments")
             .fetch_one(c)

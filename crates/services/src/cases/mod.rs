@@ -23,7 +23,7 @@ pub use queries::Queue;
 pub use register::{stage_label, RegisterRow};
 pub use registration::{AssessmentInput, MissingInput, ReasonedItem, RegistrationInput};
 pub use views::{
-    CaseItemRow, CaseView, DeadlineView, EventView, ItemView, PublicItem, PublicStatus,
+    CaseItemRow, CaseToClose, CaseView, DeadlineView, EventView, ItemView, PublicItem, PublicStatus,
 };
 pub use window::WindowStep;
 

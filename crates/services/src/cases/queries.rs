@@ -6,7 +6,7 @@ use jiuzhu_domain::{Permission, Role};
 use jiuzhu_store::{CaseItemFilter, CaseRow};
 use serde_json::json;
 
-use super::{views, CaseItemRow, CaseView, PublicStatus};
+use super::{views, CaseItemRow, CaseToClose, CaseView, PublicStatus};
 use crate::{Actor, Cases, Result, ServiceError};
 
 /// Which projection rows a list shows.
@@ -77,8 +77,8 @@ impl Cases<'_> {
     }
 
     /// Open cases whose every item has its outcome: the window tells the applicant the combined
-    /// result and closes them (告知结果并结案). Due within a working day of the last outcome.
-    pub async fn ready_to_close(&self, actor: &Actor) -> Result<Vec<jiuzhu_store::ReadyToClose>> {
+    /// result and closes them (告知结果并结案), within 1 working day of the last outcome.
+    pub async fn ready_to_close(&self, actor: &Actor) -> Result<Vec<CaseToClose>> {
         actor.require(Permission::ReadPeople)?;
         let settled: Vec<&str> = [
             ItemStage::FedBack,
@@ -93,9 +93,24 @@ impl Cases<'_> {
             .iter()
             .all(|c| ItemStage::from_code(c).is_some_and(|s| s.is_settled())));
         let mut tx = self.store.begin_read().await?;
-        Ok(tx
+        let rows = tx
             .cases_ready_to_close(actor.scope(), &settled, 500)
-            .await?)
+            .await?;
+        let calendar = self.calendar().current();
+        Ok(rows
+            .into_iter()
+            .map(|c| {
+                let settled_on = china_date(c.settled_at);
+                CaseToClose {
+                    due: calendar.add_working_days(settled_on, 1).date,
+                    settled_on,
+                    case_id: c.case_id,
+                    applicant_name: c.applicant_name,
+                    township_name: c.township_name.unwrap_or_default(),
+                    form_no: c.form_no,
+                }
+            })
+            .collect())
     }
 
     /// The case of an acceptance form number (受理单号) within the actor's region.

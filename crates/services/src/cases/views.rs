@@ -367,6 +367,20 @@ pub(crate) fn public_status(
     }
 }
 
+/// A case whose every item has its outcome, waiting for the window to tell the applicant.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct CaseToClose {
+    pub case_id: i64,
+    pub applicant_name: String,
+    /// The township (street), by name.
+    pub township_name: String,
+    pub form_no: Option<String>,
+    /// The day the last item got its outcome (China time).
+    pub settled_on: NaiveDate,
+    /// The day the applicant is due to be told: 1 working day later.
+    pub due: NaiveDate,
+}
+
 /// One line of an inbox or an overdue list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CaseItemRow {

@@ -503,11 +503,13 @@ impl Payments<'_> {
         let stages_paid: HashSet<(i64, NaiveDate)> =
             tx.locked_award_stages(&scope).await?.into_iter().collect();
         let awards = tx.awards_in(&scope, program.as_deref()).await?;
-        let sizes: HashMap<i64, i64> = tx
-            .member_counts(&awards.iter().map(|a| a.household_id).collect::<Vec<_>>())
+        let mut sizes: HashMap<i64, i64> = HashMap::new();
+        for (household, _) in tx
+            .current_members_of(&awards.iter().map(|a| a.household_id).collect::<Vec<_>>())
             .await?
-            .into_iter()
-            .collect();
+        {
+            *sizes.entry(household).or_default() += 1;
+        }
         for a in &awards {
             let stages: Vec<i64> = serde_json::from_str(&a.stages).unwrap_or_default();
             for (k, fen) in stages.iter().enumerate() {

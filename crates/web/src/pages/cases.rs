@@ -391,13 +391,7 @@ pub async fn queue_page(
     let rows: Vec<_> = rows
         .into_iter()
         .map(|r| {
-            let left = r.next_due.map(|d| {
-                if d >= today {
-                    i64::from(calendar.working_days_between(today, d))
-                } else {
-                    -i64::from(calendar.working_days_between(d, today))
-                }
-            });
+            let left = r.next_due.map(|d| working_days_left(&calendar, today, d));
             context! {
                 case_id => r.case_id, item => item_names.get(&r.item_code).cloned().unwrap_or(r.item_code.clone()),
                 department => departments.get(&r.department_code).cloned().unwrap_or_default(),
@@ -479,17 +473,11 @@ pub async fn queue_page(
             .await?
             .into_iter()
             .map(|c| {
-                let settled = jiuzhu_domain::case::china_date(c.settled_at);
-                let due = calendar.add_working_days(settled, 1).date;
-                let left = if due >= today {
-                    i64::from(calendar.working_days_between(today, due))
-                } else {
-                    -i64::from(calendar.working_days_between(due, today))
-                };
+                let left = working_days_left(&calendar, today, c.due);
                 context! {
                     case_id => c.case_id, applicant => c.applicant_name,
-                    township => c.township_name.unwrap_or_default(), form_no => c.form_no,
-                    settled => settled, due => due, countdown => countdown(Some(left)),
+                    township => c.township_name, form_no => c.form_no,
+                    settled => c.settled_on, due => c.due, countdown => countdown(Some(left)),
                     overdue => left <= 0,
                 }
             })
@@ -537,6 +525,19 @@ pub async fn queue_page(
             by_township => by_township, by_department => by_department,
         }},
     )
+}
+
+/// Working days from `today` to `due`: negative once it is past.
+fn working_days_left(
+    calendar: &jiuzhu_domain::WorkCalendar,
+    today: chrono::NaiveDate,
+    due: chrono::NaiveDate,
+) -> i64 {
+    if due >= today {
+        i64::from(calendar.working_days_between(today, due))
+    } else {
+        -i64::from(calendar.working_days_between(due, today))
+    }
 }
 
 /// "剩余3个工作日", "今日到期", "逾期2个工作日".
