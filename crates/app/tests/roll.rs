@@ -214,8 +214,10 @@ async fn a_killed_roll_or_return_leaves_nothing_half_done() {
     let (out, killed) = kill_until_done(import, none_or_all).await;
     assert!(killed > 0, "no run of `roll import-return` was killed");
     eprintln!("roll import-return killed {killed} times before one finished");
+    // The finishing run imported it, or a run killed just after its commit already had: then
+    // the whole return was found there and this run changed nothing.
     assert!(
-        out.contains("失败3笔") && out.contains("已对账结清"),
+        (out.contains("失败3笔") && out.contains("已对账结清")) || out.contains("已导入过"),
         "{out}"
     );
     none_or_all().await;
