@@ -5,10 +5,11 @@ mod common;
 use chrono::NaiveDate;
 use common::TestDb;
 use jiuzhu_domain::IdNumber;
+use jiuzhu_domain::Money;
 use jiuzhu_services::audit::AuditQuery;
 use jiuzhu_services::auth::{TokenInput, UserInput};
 use jiuzhu_services::catalogue::ItemInput;
-use jiuzhu_services::households::{HouseholdInput, MemberInput};
+use jiuzhu_services::households::{HouseholdInput, IncomeInput, MemberInput};
 use jiuzhu_services::people::{PersonInput, PersonQuery};
 use jiuzhu_services::{clock, ServiceError};
 use jiuzhu_store::Interface;
@@ -567,6 +568,200 @@ async fn households_keep_their_membership_history(db: TestDb) {
     db.finish().await;
 }
 
+async fn declared_incomes_are_recorded_corrected_and_removed_with_the_household(db: TestDb) {
+    let db = db.with_demo(20).await;
+    let (yangshe, _) = villages(&db).await;
+    let clerk = db.actor("clerk").await;
+    let people = db.services.people();
+    let households = db.services.households();
+    let head = people
+        .create(
+            &clerk,
+            &input(&new_id((1968, 3, 3), 12), "钱根宝", &yangshe),
+        )
+        .await
+        .unwrap();
+    let wife = people
+        .create(
+            &clerk,
+            &input(&new_id((1970, 7, 7), 24), "顾美华", &yangshe),
+        )
+        .await
+        .unwrap();
+    let stranger = people
+        .create(&clerk, &input(&new_id((1980, 8, 8), 36), "沈立", &yangshe))
+        .await
+        .unwrap();
+    let hid = households
+        .create(
+            &clerk,
+            &HouseholdInput {
+                region_code: yangshe.clone(),
+                address: "西丰村南街3号".into(),
+                head_person_id: head.id,
+                from_date: NaiveDate::from_ymd_opt(2000, 1, 1),
+            },
+        )
+        .await
+        .unwrap()
+        .household
+        .id;
+    households
+        .add_member(
+            &clerk,
+            hid,
+            &MemberInput {
+                person_id: wife.id,
+                relation: "spouse".into(),
+                from_date: NaiveDate::from_ymd_opt(2000, 1, 1),
+            },
+        )
+        .await
+        .unwrap();
+    let income = |person_id, kind: &str, yuan: &str| IncomeInput {
+        person_id,
+        kind: kind.into(),
+        monthly: Money::parse_yuan(yuan).unwrap(),
+        since: NaiveDate::from_ymd_opt(2026, 1, 1),
+    };
+    households
+        .record_income(&clerk, hid, &income(head.id, "wage", "2300"))
+        .await
+        .unwrap();
+    households
+        .record_income(&clerk, hid, &income(wife.id, "pension", "1200"))
+        .await
+        .unwrap();
+    // 优抚金 is recorded but not counted.
+    let v = households
+        .record_income(&clerk, hid, &income(wife.id, "special_care", "500"))
+        .await
+        .unwrap();
+    assert_eq!(v.counted_monthly_income, Money::from_yuan(3500));
+    assert_eq!(v.per_capita_monthly_income, Money::from_yuan(1750));
+    // The pension was 1,350.50: corrected, and the figure it replaced stays in the audit.
+    let pension = v
+        .incomes
+        .iter()
+        .find(|i| i.kind.code() == "pension")
+        .unwrap()
+        .id;
+    let v = households
+        .change_income(&clerk, hid, pension, &income(wife.id, "pension", "1350.50"))
+        .await
+        .unwrap();
+    assert_eq!(v.counted_monthly_income, Money::from_fen(365_050));
+    assert_eq!(v.per_capita_monthly_income, Money::from_fen(182_525));
+    // The husband lost his job: his wage is removed.
+    let wage = v
+        .incomes
+        .iter()
+        .find(|i| i.kind.code() == "wage")
+        .unwrap()
+        .id;
+    let v = households.remove_income(&clerk, hid, wage).await.unwrap();
+    assert_eq!(v.counted_monthly_income, Money::from_fen(135_050));
+    assert_eq!(v.incomes.len(), 2);
+    // Refusals name the field and change nothing.
+    let field_of = |r: Result<_, ServiceError>| match r {
+        Err(ServiceError::Invalid { field, .. }) => field,
+        other => panic!("expected a refusal, got {other:?}"),
+    };
+    assert_eq!(
+        field_of(
+            households
+                .record_income(&clerk, hid, &income(stranger.id, "wage", "100"))
+                .await
+        ),
+        "person_id"
+    );
+    assert_eq!(
+        field_of(
+            households
+                .record_income(&clerk, hid, &income(head.id, "salary", "100"))
+                .await
+        ),
+        "kind"
+    );
+    assert_eq!(
+        field_of(
+            households
+                .record_income(&clerk, hid, &income(head.id, "wage", "-1"))
+                .await
+        ),
+        "monthly"
+    );
+    let mut later = income(head.id, "wage", "100");
+    later.since = Some(clock::today() + chrono::Duration::days(3));
+    assert_eq!(
+        field_of(households.record_income(&clerk, hid, &later).await),
+        "since"
+    );
+    // Another township's clerk does not reach the household at all.
+    let clerk2 = db.actor("clerk2").await;
+    assert!(matches!(
+        households.remove_income(&clerk2, hid, pension).await,
+        Err(ServiceError::NotFound)
+    ));
+    // An income of another household cannot be edited through this one.
+    let other = households
+        .create(
+            &clerk,
+            &HouseholdInput {
+                region_code: yangshe.clone(),
+                address: "西丰村北街9号".into(),
+                head_person_id: stranger.id,
+                from_date: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        households
+            .remove_income(&clerk, other.household.id, pension)
+            .await,
+        Err(ServiceError::NotFound)
+    ));
+    let v = households.get(&clerk, hid).await.unwrap();
+    assert_eq!(v.counted_monthly_income, Money::from_fen(135_050));
+    let admin = db.actor("auditor").await;
+    let log = db
+        .services
+        .audit()
+        .search(
+            &admin,
+            &AuditQuery {
+                action: Some("household.income".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let actions: Vec<&str> = log.items.iter().map(|r| r.action.as_str()).collect();
+    assert_eq!(
+        actions
+            .iter()
+            .filter(|a| **a == "household.income_add")
+            .count(),
+        3
+    );
+    let change = log
+        .items
+        .iter()
+        .find(|r| r.action == "household.income_change")
+        .unwrap();
+    assert!(
+        change.detail.contains("120000") && change.detail.contains("135050"),
+        "{}",
+        change.detail
+    );
+    assert!(log
+        .items
+        .iter()
+        .any(|r| r.action == "household.income_remove" && r.detail.contains("230000")));
+    db.finish().await;
+}
+
 async fn the_catalogue_is_edited_by_the_bureau_only(db: TestDb) {
     let db = db.with_demo(50).await;
     let admin = db.actor("admin").await;
@@ -1065,6 +1260,7 @@ stories!(
     bad_input_is_refused_with_its_field_and_writes_nothing,
     a_clerk_cannot_reach_another_townships_people,
     households_keep_their_membership_history,
+    declared_incomes_are_recorded_corrected_and_removed_with_the_household,
     the_catalogue_is_edited_by_the_bureau_only,
     logins_lock_after_repeated_failures_and_tokens_are_revocable,
     the_audit_log_is_append_only_and_identity_numbers_are_encrypted,

@@ -124,3 +124,50 @@ impl Tx {
         rows.into_iter().map(into_record).collect()
     }
 }
+
+impl Tx {
+    /// One income record, whoever it belongs to; callers check the household.
+    pub async fn get_income(&mut self, id: i64) -> Result<Option<IncomeRecord>> {
+        let row: Option<IncomeRow> = on_tx!(self, c => sqlx::query_as(
+            "SELECT id, person_id, kind, monthly_fen, since, source FROM incomes WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await)?;
+        row.map(into_record).transpose()
+    }
+
+    /// Changes a declared income's amount and start; department figures are never edited.
+    pub async fn update_declared_income(
+        &mut self,
+        id: i64,
+        kind: IncomeKind,
+        monthly: Money,
+        since: NaiveDate,
+    ) -> Result<()> {
+        let now = Utc::now();
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE incomes SET kind = $2, monthly_fen = $3, since = $4, recorded_at = $5
+             WHERE id = $1 AND source = 'declared'")
+            .bind(id).bind(kind.code()).bind(monthly.fen()).bind(since).bind(now)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn delete_declared_income(&mut self, id: i64) -> Result<()> {
+        let n = on_tx!(self, c => sqlx::query(
+            "DELETE FROM incomes WHERE id = $1 AND source = 'declared'")
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

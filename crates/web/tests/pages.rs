@@ -685,3 +685,104 @@ async fn the_hukou_place_is_written_by_its_name() {
         .unwrap();
     assert_eq!(stored.hukou_region, village.code);
 }
+
+#[tokio::test]
+async fn incomes_are_entered_and_corrected_on_the_household_page() {
+    let app = common::app(20).await;
+    let (cookie, csrf) = app.login("clerk").await;
+    let clerk = app.actor("clerk").await;
+    let h = app
+        .services
+        .households()
+        .search(&clerk, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let path = format!("/households/{}", h.id);
+    let before = app.services.households().get(&clerk, h.id).await.unwrap();
+    let page = app.get(&path, &cookie).await;
+    assert!(page.body.contains("登记收入"), "the form is there");
+    let head = h.head_person_id.to_string();
+    let add = |yuan: &'static str| {
+        let (app, cookie, csrf, path, head) = (&app, &cookie, &csrf, &path, &head);
+        async move {
+            app.post_form(
+                &format!("{path}/incomes"),
+                cookie,
+                &[
+                    ("_csrf", csrf.as_str()),
+                    ("person_id", head.as_str()),
+                    ("kind", "business"),
+                    ("monthly_yuan", yuan),
+                    ("since", "2026-03-01"),
+                ],
+            )
+            .await
+        }
+    };
+    let bad = add("12.345").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        visible(&bad.body).contains("月收入：金额“12.345”的小数超过两位（分）"),
+        "{}",
+        visible(&bad.body)
+    );
+    let ok = add("1,234.50").await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let after = app.services.households().get(&clerk, h.id).await.unwrap();
+    assert_eq!(
+        after.counted_monthly_income - before.counted_monthly_income,
+        jiuzhu_domain::Money::from_fen(123_450)
+    );
+    let page = visible(&app.get(&path, &cookie).await.body);
+    assert!(page.contains("经营净收入"), "{page}");
+    let added = after
+        .incomes
+        .iter()
+        .find(|i| i.kind.code() == "business" && i.monthly.fen() == 123_450)
+        .unwrap()
+        .id;
+    // Corrected to 980 yuan, then removed.
+    let save = app
+        .post_form(
+            &format!("{path}/incomes/{added}"),
+            &cookie,
+            &[
+                ("_csrf", &csrf),
+                ("person_id", &head),
+                ("kind", "business"),
+                ("monthly_yuan", "980"),
+                ("since", "2026-03-01"),
+                ("action", "save"),
+            ],
+        )
+        .await;
+    assert_eq!(save.status, StatusCode::SEE_OTHER, "{}", save.body);
+    let v = app.services.households().get(&clerk, h.id).await.unwrap();
+    assert_eq!(
+        v.counted_monthly_income - before.counted_monthly_income,
+        jiuzhu_domain::Money::from_yuan(980)
+    );
+    let remove = app
+        .post_form(
+            &format!("{path}/incomes/{added}"),
+            &cookie,
+            &[("_csrf", &csrf), ("action", "remove")],
+        )
+        .await;
+    assert_eq!(remove.status, StatusCode::SEE_OTHER, "{}", remove.body);
+    let v = app.services.households().get(&clerk, h.id).await.unwrap();
+    assert_eq!(v.counted_monthly_income, before.counted_monthly_income);
+    // The auditor reads the change in Chinese.
+    let (auditor, _) = app.login("auditor").await;
+    let log = visible(
+        &app.get("/audit?action=household.income", &auditor)
+            .await
+            .body,
+    );
+    assert!(
+        log.contains("修改申报收入") && log.contains("删除申报收入"),
+        "{log}"
+    );
+}

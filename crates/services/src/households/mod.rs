@@ -5,7 +5,7 @@ mod views;
 pub use views::{HouseholdRecord, HouseholdSummary, HouseholdView, IncomeRecord, MemberRecord};
 
 use chrono::NaiveDate;
-use jiuzhu_domain::{Money, Permission, RegionCode, RegionLevel, Relation};
+use jiuzhu_domain::{IncomeKind, Money, Permission, RegionCode, RegionLevel, Relation};
 use jiuzhu_store::{HouseholdFilter, NewHousehold, StoreError, Tx};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -33,6 +33,21 @@ pub struct MemberInput {
     pub relation: String,
     /// The date the person joined; today when omitted.
     pub from_date: Option<NaiveDate>,
+}
+
+/// A monthly income a member declares, by kind.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct IncomeInput {
+    /// A current member of the household.
+    pub person_id: i64,
+    /// wage, business, property, pension, other_transfer, special_care, veteran_subsidy
+    pub kind: String,
+    /// Monthly amount in fen.
+    #[schema(value_type = i64)]
+    pub monthly: Money,
+    /// The month the income started; today when omitted.
+    pub since: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -69,6 +84,47 @@ fn conflict_in_household(e: StoreError) -> ServiceError {
         },
         other => other.into(),
     }
+}
+
+fn checked_income(input: &IncomeInput) -> Result<(IncomeKind, Money, NaiveDate)> {
+    let kind = IncomeKind::from_code(input.kind.trim())
+        .ok_or_else(|| ServiceError::invalid("kind", "请选择收入类别"))?;
+    if input.monthly < Money::ZERO {
+        return Err(ServiceError::invalid("monthly", "月收入不能为负数"));
+    }
+    // A declared monthly income above a million yuan is a slip of the keyboard.
+    if input.monthly > Money::from_yuan(1_000_000) {
+        return Err(ServiceError::invalid(
+            "monthly",
+            "月收入超过100万元，请核对金额（单位为元）",
+        ));
+    }
+    let since = date_or_today("since", input.since)?;
+    Ok((kind, input.monthly, since))
+}
+
+/// A declared income of a current member; department figures cannot be changed by hand.
+async fn declared_income_of(
+    tx: &mut Tx,
+    household: &jiuzhu_store::HouseholdRecord,
+    income_id: i64,
+) -> Result<jiuzhu_store::IncomeRecord> {
+    let income = tx
+        .get_income(income_id)
+        .await?
+        .filter(|i| {
+            household
+                .current_members()
+                .any(|m| m.person_id == i.person_id)
+        })
+        .ok_or(ServiceError::NotFound)?;
+    if income.source != "declared" {
+        return Err(ServiceError::invalid(
+            "income_id",
+            "部门核对数据不能手工修改，请由部门重新报送",
+        ));
+    }
+    Ok(income)
 }
 
 /// The household if it lies within the actor's region; "not found" otherwise.
@@ -207,6 +263,95 @@ impl Households<'_> {
             household_id,
             Some(&household.region_code),
             json!({"person_id": member.person_id, "to": to}),
+        ))
+        .await?;
+        self.commit_view(tx, actor, household_id).await
+    }
+
+    /// Records a member's declared monthly income (申报收入).
+    pub async fn record_income(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+        input: &IncomeInput,
+    ) -> Result<HouseholdView> {
+        actor.require(Permission::WritePeople)?;
+        let mut tx = self.store.begin().await?;
+        let household = in_scope(&mut tx, actor, household_id).await?;
+        let (kind, monthly, since) = checked_income(input)?;
+        if !household
+            .current_members()
+            .any(|m| m.person_id == input.person_id)
+        {
+            return Err(ServiceError::invalid("person_id", "收入人须为本户现有成员"));
+        }
+        tx.insert_incomes(&[jiuzhu_store::NewIncome {
+            person_id: input.person_id,
+            region_code: &household.region_code,
+            kind,
+            monthly,
+            since,
+            source: "declared",
+        }])
+        .await?;
+        tx.append_audit(&actor.audit(
+            "household.income_add",
+            "household",
+            household_id,
+            Some(&household.region_code),
+            json!({"person_id": input.person_id, "kind": kind.code(), "monthly_fen": monthly.fen(), "since": since}),
+        ))
+        .await?;
+        self.commit_view(tx, actor, household_id).await
+    }
+
+    /// Corrects a declared income; the audit keeps the figure it replaced.
+    pub async fn change_income(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+        income_id: i64,
+        input: &IncomeInput,
+    ) -> Result<HouseholdView> {
+        actor.require(Permission::WritePeople)?;
+        let mut tx = self.store.begin().await?;
+        let household = in_scope(&mut tx, actor, household_id).await?;
+        let before = declared_income_of(&mut tx, &household, income_id).await?;
+        let (kind, monthly, since) = checked_income(input)?;
+        tx.update_declared_income(income_id, kind, monthly, since)
+            .await?;
+        tx.append_audit(&actor.audit(
+            "household.income_change",
+            "household",
+            household_id,
+            Some(&household.region_code),
+            json!({"income_id": income_id, "person_id": before.person_id,
+                   "before": {"kind": before.kind.code(), "monthly_fen": before.monthly.fen(), "since": before.since},
+                   "after": {"kind": kind.code(), "monthly_fen": monthly.fen(), "since": since}}),
+        ))
+        .await?;
+        self.commit_view(tx, actor, household_id).await
+    }
+
+    /// Removes a declared income that no longer exists; the audit keeps what it was.
+    pub async fn remove_income(
+        &self,
+        actor: &Actor,
+        household_id: i64,
+        income_id: i64,
+    ) -> Result<HouseholdView> {
+        actor.require(Permission::WritePeople)?;
+        let mut tx = self.store.begin().await?;
+        let household = in_scope(&mut tx, actor, household_id).await?;
+        let before = declared_income_of(&mut tx, &household, income_id).await?;
+        tx.delete_declared_income(income_id).await?;
+        tx.append_audit(&actor.audit(
+            "household.income_remove",
+            "household",
+            household_id,
+            Some(&household.region_code),
+            json!({"income_id": income_id, "person_id": before.person_id, "kind": before.kind.code(),
+                   "monthly_fen": before.monthly.fen(), "since": before.since}),
         ))
         .await?;
         self.commit_view(tx, actor, household_id).await

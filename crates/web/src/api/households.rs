@@ -6,7 +6,7 @@ use axum::Json;
 use chrono::NaiveDate;
 use jiuzhu_services::households::HouseholdSummary;
 use jiuzhu_services::households::{
-    HouseholdInput, HouseholdQuery, HouseholdUpdate, HouseholdView, MemberInput,
+    HouseholdInput, HouseholdQuery, HouseholdUpdate, HouseholdView, IncomeInput, MemberInput,
 };
 use jiuzhu_services::people::Page;
 use serde::Deserialize;
@@ -23,6 +23,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_household, update_household))
         .routes(routes!(add_member))
         .routes(routes!(end_membership))
+        .routes(routes!(record_income))
+        .routes(routes!(change_income, remove_income))
 }
 
 #[utoipa::path(get, path = "/households", tag = "households", params(HouseholdQuery), responses((status = 200, body = Page<HouseholdSummary>)))]
@@ -97,6 +99,50 @@ pub async fn end_membership(
         s.services
             .households()
             .end_membership(&a, id, member, e.to_date)
+            .await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/households/{id}/incomes", tag = "households", params(("id" = i64, Path)), request_body = IncomeInput, responses((status = 201, body = HouseholdView)))]
+pub async fn record_income(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(i): ApiJson<IncomeInput>,
+) -> Created<HouseholdView> {
+    Ok((
+        StatusCode::CREATED,
+        Json(s.services.households().record_income(&a, id, &i).await?),
+    ))
+}
+
+#[utoipa::path(put, path = "/households/{id}/incomes/{income}", tag = "households",
+    params(("id" = i64, Path), ("income" = i64, Path)), request_body = IncomeInput, responses((status = 200, body = HouseholdView)))]
+pub async fn change_income(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath((id, income)): ApiPath<(i64, i64)>,
+    ApiJson(i): ApiJson<IncomeInput>,
+) -> ApiResult<HouseholdView> {
+    Ok(Json(
+        s.services
+            .households()
+            .change_income(&a, id, income, &i)
+            .await?,
+    ))
+}
+
+#[utoipa::path(delete, path = "/households/{id}/incomes/{income}", tag = "households",
+    params(("id" = i64, Path), ("income" = i64, Path)), responses((status = 200, body = HouseholdView)))]
+pub async fn remove_income(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath((id, income)): ApiPath<(i64, i64)>,
+) -> ApiResult<HouseholdView> {
+    Ok(Json(
+        s.services
+            .households()
+            .remove_income(&a, id, income)
             .await?,
     ))
 }

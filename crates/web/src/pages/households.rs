@@ -4,8 +4,10 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::NaiveDate;
-use jiuzhu_domain::{IncomeKind, Relation};
-use jiuzhu_services::households::{HouseholdInput, HouseholdQuery, HouseholdUpdate, MemberInput};
+use jiuzhu_domain::{IncomeKind, Money, Relation};
+use jiuzhu_services::households::{
+    HouseholdInput, HouseholdQuery, HouseholdUpdate, IncomeInput, MemberInput,
+};
 use jiuzhu_services::people::PersonQuery;
 use jiuzhu_services::ServiceError;
 use minijinja::context;
@@ -83,7 +85,7 @@ async fn render_household(
     let incomes: Vec<_> = v
         .incomes
         .iter()
-        .map(|i| context! { person_id => i.person_id.to_string(), kind => i.kind.code(), monthly => i.monthly.fen(), since => i.since, source => i.source })
+        .map(|i| context! { id => i.id, person_id => i.person_id.to_string(), kind => i.kind.code(), monthly => i.monthly.fen(), since => i.since, source => i.source })
         .collect();
     let html = state.templates.render(
         "household.html",
@@ -333,6 +335,77 @@ pub async fn end_member(
     };
     match result {
         Ok(_) => Ok(Redirect::to(&format!("/households/{id}")).into_response()),
+        Err(e) => render_household(&state, &user, id, Some(refusal(e)?)).await,
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct IncomeForm {
+    person_id: i64,
+    kind: String,
+    monthly_yuan: String,
+    since: String,
+    /// `remove` on the delete button; saving otherwise.
+    action: String,
+}
+
+impl IncomeForm {
+    fn input(&self) -> Result<IncomeInput, ServiceError> {
+        let monthly = Money::parse_yuan(self.monthly_yuan.trim())
+            .map_err(|e| ServiceError::invalid("monthly", format!("月收入：{e}")))?;
+        Ok(IncomeInput {
+            person_id: self.person_id,
+            kind: self.kind.clone(),
+            monthly,
+            since: date("since", &self.since)?,
+        })
+    }
+}
+
+pub async fn add_income(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(form): Form<IncomeForm>,
+) -> Result<Response, PageError> {
+    let result = match form.input() {
+        Ok(input) => {
+            state
+                .services
+                .households()
+                .record_income(&user.actor, id, &input)
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/households/{id}#incomes")).into_response()),
+        Err(e) => render_household(&state, &user, id, Some(refusal(e)?)).await,
+    }
+}
+
+pub async fn save_income(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path((id, income)): Path<(i64, i64)>,
+    Form(form): Form<IncomeForm>,
+) -> Result<Response, PageError> {
+    let households = state.services.households();
+    let result = if form.action == "remove" {
+        households.remove_income(&user.actor, id, income).await
+    } else {
+        match form.input() {
+            Ok(input) => {
+                households
+                    .change_income(&user.actor, id, income, &input)
+                    .await
+            }
+            Err(e) => Err(e),
+        }
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to(&format!("/households/{id}#incomes")).into_response()),
         Err(e) => render_household(&state, &user, id, Some(refusal(e)?)).await,
     }
 }

@@ -49,6 +49,11 @@ pub fn routes() -> Router<AppState> {
             get(households::edit_form).post(households::update),
         )
         .route("/households/{id}/members", post(households::add_member))
+        .route("/households/{id}/incomes", post(households::add_income))
+        .route(
+            "/households/{id}/incomes/{income}",
+            post(households::save_income),
+        )
         .route(
             "/households/{id}/members/{member}/end",
             post(households::end_member),
