@@ -85,6 +85,7 @@ impl Templates {
             "decisions.html",
             "policy.html",
             "simulate.html",
+            "simulate_households.html",
             "evaluate.html",
             "feeds.html",
             "feed_file.html",

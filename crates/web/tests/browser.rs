@@ -450,7 +450,9 @@ async fn a_supervisor_simulates_a_raise_and_a_clerk_evaluates_a_household() {
         sign_in("clerk");
         d.click("nav a[href='/policy/evaluate']");
         d.wait_text("main h1", |t| t == "救助测算");
-        d.click("form.stack button[type=submit]");
+        d.click("a[href='/policy/evaluate?example=1']");
+        d.wait_text("legend", |t| t.contains("成员1"));
+        d.click("form.sheet button[value=evaluate]");
         let result = d.wait_text("table.decisions", |t| t.contains("最低生活保障"));
         assert!(result.contains("每月4,356.00元"), "{result}");
         d.click("table.decisions details summary");

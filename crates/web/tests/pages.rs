@@ -537,6 +537,8 @@ async fn no_page_shows_a_code_where_a_word_belongs() {
         "/catalogue/dibao",
         "/calendar",
         "/policy",
+        "/policy/evaluate",
+        "/policy/evaluate?example=1",
     ];
     let by_role: [(&str, Vec<String>); 8] = [
         (
@@ -576,6 +578,7 @@ async fn no_page_shows_a_code_where_a_word_belongs() {
                 "/people".into(),
                 "/cases/1".into(),
                 "/policy/simulate".into(),
+                "/policy/simulate/households?param1=dibao.standard&change1=%2B8%25".into(),
             ],
         ),
         ("admin", vec!["/feeds".into(), "/bank-templates".into()]),

@@ -328,6 +328,35 @@ async fn simulation_reports_programs_townships_and_households_with_a_chart() {
     };
     assert!(summary(&r.body).is_some());
     assert_eq!(summary(&picked.body), summary(&r.body));
+    // Every affected household, on pages and in a workbook, as many as the report counts.
+    let total: usize = v["affected_total"].as_u64().unwrap() as usize;
+    assert!(total > 0);
+    let query = "param1=dibao.standard&change1=%2B8%25";
+    let list = app
+        .get(&format!("/policy/simulate/households?{query}"), &cookie)
+        .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.body);
+    assert!(
+        list.body.contains(&format!("共{total}户次受影响")),
+        "{}",
+        list.body
+    );
+    assert!(list.body.contains("最低生活保障"));
+    let xlsx = app
+        .get(
+            &format!("/policy/simulate/households.xlsx?{query}"),
+            &cookie,
+        )
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    use calamine::Reader;
+    let mut book = calamine::Xlsx::new(std::io::Cursor::new(xlsx.bytes.clone())).unwrap();
+    let sheet = book.worksheet_range("受影响家庭").unwrap();
+    let rows: Vec<_> = sheet.rows().skip(3).collect();
+    assert_eq!(rows.len(), total);
+    assert!(rows
+        .iter()
+        .all(|r| r[1].to_string().starts_with('户') && !r[3].to_string().is_empty()));
     let (clerk_cookie, _) = app.login("clerk").await;
     assert_eq!(
         app.get("/policy/simulate", &clerk_cookie).await.status,
@@ -386,27 +415,84 @@ async fn policy_pages_render_and_the_form_adds_a_value() {
     assert!(r.body.contains("从小到大"));
     let page = app.get("/policy/evaluate", &cookie).await;
     let csrf = common::field_value(&page.body, "_csrf").unwrap();
-    let r = app
-        .post_form(
-            "/policy/evaluate",
-            &cookie,
-            &[
-                ("_csrf", &csrf),
-                (
-                    "household",
-                    include_str!("../../../examples/household.json"),
-                ),
-            ],
-        )
+    // The guide's worked household, typed member by member.
+    let example = [
+        ("month", "2024-08"),
+        ("m1.name", "王建国"),
+        ("m1.age", "52"),
+        ("m1.labour", "partial"),
+        ("m1.job_found", "1"),
+        ("m1.income_wage", "1,200"),
+        ("m2.name", "李秀英"),
+        ("m2.age", "49"),
+        ("m2.illness", "乳腺癌"),
+        ("m2.labour", "none"),
+        ("m2.self_care", "partial"),
+        ("m2.own_costs", "38000"),
+        ("m2.insurance_repaid", "16000"),
+        ("m3.name", "王小明"),
+        ("m3.age", "15"),
+        ("m3.student", "1"),
+        ("m4.name", "王德顺"),
+        ("m4.age", "81"),
+        ("m4.income_pension", "300"),
+        ("m4.income_special_care", "600"),
+        ("m5.name", ""),
+        ("m5.age", ""),
+        ("deposits", "8000"),
+        ("rigid_medical", "22000"),
+        ("rigid_education", "3000"),
+        ("temporary_kind", "expenditure"),
+        ("temporary_need", "6000"),
+        ("temporary_stages", "2"),
+        ("price_index_rise", "3.6%"),
+    ];
+    let post = |changes: Vec<(&'static str, &'static str)>| {
+        let mut form: Vec<(&str, &str)> = vec![("_csrf", csrf.as_str())];
+        form.extend(
+            example
+                .iter()
+                .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k)),
+        );
+        form.extend(changes);
+        let (app, cookie) = (&app, &cookie);
+        async move { app.post_form("/policy/evaluate", cookie, &form).await }
+    };
+    let r = post(vec![("action", "evaluate")]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("4,356.00"), "{}", r.body);
+    assert!(
+        r.body.contains("成员2（李秀英）"),
+        "the trace names members"
+    );
+    // The same household through the JSON API gives the same figure.
+    let json: serde_json::Value =
+        serde_json::from_str(include_str!("../../../examples/household.json")).unwrap();
+    let token = app.token("clerk", false).await;
+    let api = app
+        .api(Method::POST, "/api/v1/evaluate", Some(&token), Some(json))
         .await;
-    assert_eq!(r.status, StatusCode::OK);
-    assert!(r.body.contains("4,356.00"));
-    let r = app
-        .post_form(
-            "/policy/evaluate",
-            &cookie,
-            &[("_csrf", &csrf), ("household", "{\"members\": [")],
-        )
-        .await;
+    assert!(api.body.contains("435600"), "{}", api.body);
+    // A mistyped age is refused naming the member; what was typed comes back.
+    let r = post(vec![("m2.age", "四十九")]).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains("成员2（李秀英）年龄应为整数，实际为“四十九”"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("value=\"38000\""),
+        "the form keeps what was typed"
+    );
+    // Repayment above the costs: the engine's refusal, named in Chinese.
+    let r = post(vec![("m2.insurance_repaid", "40000")]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("成员2医疗费用：大病保险补偿"), "{}", r.body);
+    // Another member row on request, nothing evaluated.
+    let r = post(vec![("action", "add_row")]).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body.matches("<fieldset class=\"member\">").count(), 6);
+    assert!(!r.body.contains("测算结果"));
 }

@@ -399,3 +399,81 @@ impl Policy<'_> {
         Ok(report)
     }
 }
+
+/// The affected households of a simulation as a workbook: one row each, amounts in yuan.
+pub fn affected_xlsx(report: &SimulationReport) -> Result<Vec<u8>> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let xlsx = |e: rust_xlsxwriter::XlsxError| {
+        ServiceError::Internal(jiuzhu_store::StoreError::Corrupt(format!("xlsx: {e}")))
+    };
+    let mut book = Workbook::new();
+    let bold = Format::new().set_bold();
+    let money = Format::new().set_num_format("#,##0.00");
+    let sheet = book.add_worksheet();
+    sheet.set_name("受影响家庭").map_err(xlsx)?;
+    let changes: Vec<String> = report
+        .changes
+        .iter()
+        .map(|c| format!("{}：{} → {}", c.label, c.before, c.after))
+        .collect();
+    sheet
+        .write_string_with_format(
+            0,
+            0,
+            format!(
+                "{}政策调整模拟受影响家庭（{}；{}）",
+                report.jurisdiction,
+                report.month,
+                changes.join("，")
+            ),
+            &bold,
+        )
+        .map_err(xlsx)?;
+    let heads = [
+        "序号",
+        "家庭编号",
+        "乡镇（街道）",
+        "救助项目",
+        "变化",
+        "调整前（元/月）",
+        "调整后（元/月）",
+    ];
+    for (c, h) in heads.iter().enumerate() {
+        sheet
+            .write_string_with_format(2, c as u16, *h, &bold)
+            .map_err(xlsx)?;
+    }
+    for (i, a) in report.affected.iter().enumerate() {
+        let r = 3 + i as u32;
+        sheet.write_number(r, 0, (i + 1) as f64).map_err(xlsx)?;
+        sheet
+            .write_string(r, 1, format!("户{}", a.household_id))
+            .map_err(xlsx)?;
+        sheet.write_string(r, 2, &a.township).map_err(xlsx)?;
+        sheet.write_string(r, 3, &a.program).map_err(xlsx)?;
+        sheet
+            .write_string(r, 4, change_label(&a.change))
+            .map_err(xlsx)?;
+        for (c, fen) in [(5u16, a.before_fen), (6, a.after_fen)] {
+            if let Some(f) = fen {
+                sheet
+                    .write_number_with_format(r, c, f as f64 / 100.0, &money)
+                    .map_err(xlsx)?;
+            }
+        }
+    }
+    sheet.set_column_width(2, 14).map_err(xlsx)?;
+    sheet.set_column_width(3, 22).map_err(xlsx)?;
+    sheet.set_column_width(5, 16).map_err(xlsx)?;
+    sheet.set_column_width(6, 16).map_err(xlsx)?;
+    book.save_to_buffer().map_err(xlsx)
+}
+
+/// 新增, 退出 or 金额变化.
+pub fn change_label(change: &str) -> &'static str {
+    match change {
+        "gained" => "新增",
+        "lost" => "退出",
+        _ => "金额变化",
+    }
+}

@@ -4,6 +4,7 @@
 mod admin;
 mod cases;
 mod catalogue;
+mod evaluate_sheet;
 mod feeds;
 mod households;
 mod payments;
@@ -139,6 +140,14 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/policy/simulate",
             get(policy::simulate_page).post(policy::simulate),
+        )
+        .route(
+            "/policy/simulate/households",
+            get(policy::simulate_households),
+        )
+        .route(
+            "/policy/simulate/households.xlsx",
+            get(policy::simulate_households_xlsx),
         )
         .route(
             "/policy/evaluate",

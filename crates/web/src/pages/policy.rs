@@ -5,12 +5,14 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::NaiveDate;
+use jiuzhu_domain::{DisabilityKind, IncomeKind, LabourCapacity, SelfCare};
 use jiuzhu_services::policy::simulate::{SimulationInput, SimulationReport};
 use jiuzhu_services::policy::NewValueInput;
 use jiuzhu_services::ServiceError;
 use minijinja::context;
 use serde::Deserialize;
 
+use super::evaluate_sheet::{field_in_chinese, EvaluateSheet};
 use super::opt;
 use super::people::refusal;
 use crate::auth::WebUser;
@@ -151,9 +153,35 @@ pub struct SimulateForm {
     change3: String,
     /// Changes typed as `参数代码=值`, one a line (for what the list does not offer).
     set: String,
+    /// Page of the full list of affected households.
+    page: Option<usize>,
 }
 
 impl SimulateForm {
+    /// The form as a query string: the full list and its workbook rerun the same simulation.
+    fn query(&self) -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("month", &self.month)
+            .append_pair("jurisdiction", &self.jurisdiction)
+            .append_pair("param1", &self.param1)
+            .append_pair("change1", &self.change1)
+            .append_pair("param2", &self.param2)
+            .append_pair("change2", &self.change2)
+            .append_pair("param3", &self.param3)
+            .append_pair("change3", &self.change3)
+            .append_pair("set", &self.set)
+            .finish()
+    }
+
+    fn input(&self, list_limit: usize) -> SimulationInput {
+        SimulationInput {
+            month: opt(&self.month),
+            jurisdiction: opt(&self.jurisdiction),
+            set: self.changes(),
+            list_limit: Some(list_limit),
+        }
+    }
+
     /// Every change asked for: the picked ones, then the typed ones.
     fn changes(&self) -> Vec<String> {
         let picked = [
@@ -256,7 +284,7 @@ async fn render_simulate(
     let html = state.templates.render(
         "simulate.html",
         context! { ..frame(user, "/policy/simulate"), ..context! {
-            form => form, report => report, error => error, p => view,
+            query => form.query(), form => form, report => report, error => error, p => view,
             cost_chart => cost_chart.map(minijinja::Value::from_safe_string),
             count_chart => count_chart.map(minijinja::Value::from_safe_string),
         }},
@@ -286,13 +314,12 @@ pub async fn simulate(
     user: WebUser,
     Form(form): Form<SimulateForm>,
 ) -> Result<Response, PageError> {
-    let input = SimulationInput {
-        month: opt(&form.month),
-        jurisdiction: opt(&form.jurisdiction),
-        set: form.changes(),
-        list_limit: Some(200),
-    };
-    match state.services.policy().simulate(&user.actor, &input).await {
+    match state
+        .services
+        .policy()
+        .simulate(&user.actor, &form.input(200))
+        .await
+    {
         Ok(report) => render_simulate(&state, &user, form, Some(report), None).await,
         Err(e) => {
             let reason = refusal(e)?;
@@ -301,25 +328,79 @@ pub async fn simulate(
     }
 }
 
-#[derive(Debug, Default, Deserialize, serde::Serialize)]
-#[serde(default)]
-pub struct EvaluateForm {
-    household: String,
+const AFFECTED_PER_PAGE: usize = 100;
+
+/// Every household a simulated change affects, a page at a time.
+pub async fn simulate_households(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(form): Query<SimulateForm>,
+) -> Result<Response, PageError> {
+    let report = state
+        .services
+        .policy()
+        .simulate(&user.actor, &form.input(usize::MAX))
+        .await?;
+    let pages = report.affected.len().div_ceil(AFFECTED_PER_PAGE).max(1);
+    let page = form.page.unwrap_or(1).clamp(1, pages);
+    let rows: Vec<_> = report
+        .affected
+        .iter()
+        .enumerate()
+        .skip((page - 1) * AFFECTED_PER_PAGE)
+        .take(AFFECTED_PER_PAGE)
+        .map(|(i, a)| context! {
+            n => i + 1, household_id => a.household_id, township => a.township, program => a.program,
+            change => jiuzhu_services::policy::simulate::change_label(&a.change),
+            before_fen => a.before_fen, after_fen => a.after_fen,
+        })
+        .collect();
+    let html = state.templates.render(
+        "simulate_households.html",
+        context! { ..frame(&user, "/policy/simulate"), ..context! {
+            report => report, rows => rows, page => page, pages => pages, query => form.query(),
+        }},
+    )?;
+    Ok(axum::response::Html(html).into_response())
 }
 
-const EXAMPLE: &str = include_str!("../../../../examples/household.json");
+pub async fn simulate_households_xlsx(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(form): Query<SimulateForm>,
+) -> Result<Response, PageError> {
+    let report = state
+        .services
+        .policy()
+        .simulate(&user.actor, &form.input(usize::MAX))
+        .await?;
+    let bytes = jiuzhu_services::policy::simulate::affected_xlsx(&report)?;
+    Ok(crate::render::xlsx_download(
+        bytes,
+        &format!("simulation-{}.xlsx", report.month),
+    ))
+}
 
 async fn render_evaluate(
     state: &AppState,
     user: &WebUser,
-    form: EvaluateForm,
+    sheet: EvaluateSheet,
     evaluation: Option<jiuzhu_policy::Evaluation>,
     error: Option<String>,
 ) -> Result<Response, PageError> {
+    let options = |all: Vec<(&'static str, &'static str)>| -> Vec<_> {
+        all.into_iter()
+            .map(|(code, label)| context! { code => code, label => label })
+            .collect()
+    };
     let html = state.templates.render(
         "evaluate.html",
         context! { ..frame(user, "/policy/evaluate"), ..context! {
-            form => form, evaluation => evaluation, error => error,
+            sheet => sheet, evaluation => evaluation, error => error,
+            income_kinds => options(IncomeKind::ALL.iter().map(|k| (k.code(), k.label())).collect()),
+            labour => options(LabourCapacity::ALL.iter().map(|k| (k.code(), k.label())).collect()),
+            self_care => options(SelfCare::ALL.iter().map(|k| (k.code(), k.label())).collect()),
+            disability_kinds => options(DisabilityKind::ALL.iter().map(|k| (k.code(), k.label())).collect()),
         }},
     )?;
     Ok(super::page_reply(
@@ -329,42 +410,55 @@ async fn render_evaluate(
     ))
 }
 
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct EvaluateQuery {
+    /// Any value fills the form with the user guide's worked example.
+    example: String,
+}
+
 pub async fn evaluate_page(
     State(state): State<AppState>,
     user: WebUser,
+    Query(q): Query<EvaluateQuery>,
 ) -> Result<Response, PageError> {
-    let form = EvaluateForm {
-        household: EXAMPLE.to_string(),
+    let sheet = if q.example.is_empty() {
+        EvaluateSheet::fresh(jiuzhu_services::clock::today().format("%Y-%m").to_string())
+    } else {
+        EvaluateSheet::example()
     };
-    render_evaluate(&state, &user, form, None, None).await
+    render_evaluate(&state, &user, sheet, None, None).await
 }
 
 pub async fn evaluate(
     State(state): State<AppState>,
     user: WebUser,
-    Form(form): Form<EvaluateForm>,
+    Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
-    let parsed: Result<jiuzhu_policy::HouseholdInput, _> = serde_json::from_str(&form.household);
-    let result = match parsed {
+    let sheet = EvaluateSheet::from_pairs(&pairs);
+    if sheet.action == "add_row" {
+        return render_evaluate(&state, &user, sheet, None, None).await;
+    }
+    let result = match sheet.to_input() {
         Ok(input) => state
             .services
             .policy()
-            .evaluate_household(&user.actor, &input),
-        Err(e) => Err(ServiceError::invalid(
-            "household",
-            format!(
-                "家庭信息格式有误（第{}行第{}列）：{e}",
-                e.line(),
-                e.column()
-            ),
-        )),
+            .evaluate_household(&user.actor, &input)
+            .map_err(|e| match e {
+                ServiceError::Invalid { field, message } => ServiceError::Invalid {
+                    message: format!("{}：{message}", field_in_chinese(&field)),
+                    field,
+                },
+                other => other,
+            }),
+        Err(e) => Err(e),
     };
     match result {
-        Ok(evaluation) => render_evaluate(&state, &user, form, Some(evaluation), None).await,
-        Err(e) => {
-            let reason = refusal(e)?;
-            render_evaluate(&state, &user, form, None, Some(reason)).await
+        Ok(evaluation) => render_evaluate(&state, &user, sheet, Some(evaluation), None).await,
+        Err(ServiceError::Invalid { message, .. }) => {
+            render_evaluate(&state, &user, sheet, None, Some(message)).await
         }
+        Err(e) => Err(e.into()),
     }
 }
 
