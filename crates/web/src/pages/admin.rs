@@ -320,6 +320,186 @@ fn action_labels() -> BTreeMap<&'static str, &'static str> {
     ])
 }
 
+/// Names of the facts an audit record keeps, as people call them.
+const DETAIL_LABELS: &[(&str, &str)] = &[
+    ("accepted", "已接收"),
+    ("action", "操作"),
+    ("actor", "操作人"),
+    ("address", "住址"),
+    ("adjusted_workdays", "调整工作日"),
+    ("affected", "受影响户次"),
+    ("after", "改后"),
+    ("algorithm", "算法"),
+    ("amount_fen", "金额"),
+    ("applicant_person_id", "申请人编号"),
+    ("before", "改前"),
+    ("broken", "断链"),
+    ("bytes", "字节数"),
+    ("case", "案件"),
+    ("cases", "案件"),
+    ("category", "类别"),
+    ("cause", "原因"),
+    ("causes", "原因"),
+    ("change", "变更"),
+    ("changed", "变更数"),
+    ("channel", "渠道"),
+    ("closed", "已结案"),
+    ("code", "代码"),
+    ("config", "配置"),
+    ("database", "数据库"),
+    ("date", "日期"),
+    ("department", "部门"),
+    ("digest", "摘要值"),
+    ("eligible", "符合条件"),
+    ("enrolments", "保障"),
+    ("entity", "对象"),
+    ("entity_id", "对象编号"),
+    ("errors", "错误"),
+    ("evaluated_fen", "测算金额"),
+    ("evaluation", "测算"),
+    ("evaluations", "测算"),
+    ("events", "事件"),
+    ("facts", "部门数据条数"),
+    ("failed", "失败"),
+    ("failures", "失败"),
+    ("file", "文件"),
+    ("findings", "核对发现"),
+    ("first_month", "首月"),
+    ("form_no", "受理单号"),
+    ("found", "查到"),
+    ("from", "起"),
+    ("hardship", "困难情形"),
+    ("head_person_id", "户主编号"),
+    ("holder", "账户人"),
+    ("holidays", "节假日"),
+    ("households", "户数"),
+    ("id_number", "身份证号"),
+    ("idempotency_key", "防重复提交键"),
+    ("income_id", "收入记录"),
+    ("items", "事项"),
+    ("jurisdiction", "政策地区"),
+    ("key_id", "密钥编号"),
+    ("kind", "类别"),
+    ("label", "名称"),
+    ("line", "行"),
+    ("lines", "行数"),
+    ("materials", "材料"),
+    ("members", "成员"),
+    ("message", "说明"),
+    ("method", "方式"),
+    ("month", "月份"),
+    ("months", "月数"),
+    ("monthly_fen", "月收入"),
+    ("name", "名称"),
+    ("note", "备注"),
+    ("outcome", "结果"),
+    ("page", "页码"),
+    ("paid", "已发放"),
+    ("papers", "材料"),
+    ("per_capita_income_fen", "人均收入"),
+    ("per_month_fen", "每月金额"),
+    ("person", "人员"),
+    ("person_id", "人员编号"),
+    ("persons", "人数"),
+    ("phases", "阶段"),
+    ("plan", "帮扶计划"),
+    ("program", "救助项目"),
+    ("q", "查询词"),
+    ("read_only", "只读"),
+    ("reason", "理由"),
+    ("receivable", "应追回"),
+    ("rejected", "拒收"),
+    ("relation", "关系"),
+    ("report", "核对报告"),
+    ("reports", "核对报告"),
+    ("resumed", "续传"),
+    ("review", "复核"),
+    ("rewritten", "重写"),
+    ("role", "角色"),
+    ("rows", "行数"),
+    ("seq", "序号"),
+    ("set", "调整"),
+    ("shown", "显示记录"),
+    ("since", "起始"),
+    ("source", "依据"),
+    ("stage", "环节"),
+    ("status", "状态"),
+    ("summary", "摘要"),
+    ("system_account", "系统账户"),
+    ("time_limit_days", "时限（工作日）"),
+    ("time_limit_source", "时限依据"),
+    ("to", "止"),
+    ("total_fen", "合计"),
+    ("user", "用户"),
+    ("username", "用户名"),
+    ("value", "数值"),
+    ("version", "版本"),
+    ("visit", "走访"),
+];
+
+/// One fact of an audit record: its name, and its value as text (codes marked as such).
+#[derive(serde::Serialize)]
+struct DetailItem {
+    label: String,
+    text: String,
+    code: bool,
+}
+
+/// An audit record's detail read as named facts instead of raw JSON; money in yuan.
+fn detail_items(detail: &str) -> Vec<DetailItem> {
+    fn text_of(key: &str, v: &serde_json::Value) -> String {
+        use serde_json::Value;
+        match v {
+            Value::Null => "—".into(),
+            Value::Bool(b) => if *b { "是" } else { "否" }.into(),
+            Value::Number(n) if key.ends_with("_fen") => n
+                .as_i64()
+                .map(|f| format!("{}元", jiuzhu_domain::Money::from_fen(f)))
+                .unwrap_or_else(|| n.to_string()),
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
+            Value::Array(a) => a
+                .iter()
+                .map(|x| text_of(key, x))
+                .collect::<Vec<_>>()
+                .join("、"),
+            Value::Object(o) => o
+                .iter()
+                .map(|(k, x)| format!("{}：{}", label_of(k), text_of(k, x)))
+                .collect::<Vec<_>>()
+                .join("，"),
+        }
+    }
+    fn label_of(key: &str) -> String {
+        DETAIL_LABELS
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, l)| l.to_string())
+            .unwrap_or_else(|| "其他".into())
+    }
+    let looks_like_code =
+        |t: &str| t.is_ascii() && t.chars().any(|c| c.is_ascii_lowercase()) && !t.contains(' ');
+    match serde_json::from_str::<serde_json::Value>(detail) {
+        Ok(serde_json::Value::Object(o)) => o
+            .iter()
+            .map(|(k, v)| {
+                let text = text_of(k, v);
+                DetailItem {
+                    label: label_of(k),
+                    code: looks_like_code(&text),
+                    text,
+                }
+            })
+            .collect(),
+        _ if detail.trim().is_empty() => Vec::new(),
+        _ => vec![DetailItem {
+            label: "内容".into(),
+            code: false,
+            text: detail.to_string(),
+        }],
+    }
+}
+
 /// What is recorded about, as people call it.
 fn entity_labels() -> BTreeMap<&'static str, &'static str> {
     BTreeMap::from([
@@ -434,10 +614,12 @@ pub async fn audit(
         ("cli", "命令行"),
         ("system", "系统"),
     ]);
+    let details: Vec<Vec<DetailItem>> =
+        page.items.iter().map(|r| detail_items(&r.detail)).collect();
     state.templates.render(
         "audit.html",
         context! { ..frame(&user, "/audit"), ..context! {
-            page => page, q => form, query => query, error => error, roles => roles,
+            details => details, page => page, q => form, query => query, error => error, roles => roles,
             interfaces => interfaces, actions => action_labels(), entities => entity_labels(),
             region_names => region_names,
         }},
