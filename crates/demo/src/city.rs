@@ -1038,6 +1038,7 @@ async fn cases(
                     CaseEvent::Transferred {
                         item: item.to_string(),
                         department,
+                        late_reason: None,
                     },
                 ));
                 if rank < Progress::Received as usize {

@@ -676,6 +676,42 @@ async fn a_late_step_says_why(db: TestDb) {
         .unwrap();
     assert_eq!(v.items[0].stage, "initial_checked");
     s.set_clock(None);
+
+    // The window's transfer, due within 2 working days of acceptance, says why too.
+    let mut app = application(household.head_person_id, "form-late-0002");
+    app.items = vec!["medical_assistance".into()];
+    let id = s.cases().file(&clerk, &app).await.unwrap().id;
+    let reg = RegistrationInput {
+        accept: vec!["medical_assistance".into()],
+        transfer: false,
+        ..Default::default()
+    };
+    s.cases().register(&clerk, id, &reg).await.unwrap();
+    s.set_clock(Some(chrono::Utc::now() + chrono::Duration::days(20)));
+    let transfer = |note: &str| WindowStep::Transfer {
+        item: "medical_assistance".into(),
+        note: note.into(),
+    };
+    let silent = s.cases().window_step(&clerk, id, &transfer("")).await;
+    assert!(
+        matches!(&silent, Err(ServiceError::Invalid { field, message })
+            if field == "note" && message.contains("逾期原因")),
+        "{silent:?}"
+    );
+    let v = s
+        .cases()
+        .window_step(&clerk, id, &transfer("申请人补交户口簿后方可转办"))
+        .await
+        .unwrap();
+    assert_eq!(v.items[0].stage, "transferred");
+    assert!(
+        v.events
+            .iter()
+            .any(|e| e.text.contains("逾期原因：申请人补交户口簿后方可转办")),
+        "the history keeps the reason: {:?}",
+        v.events
+    );
+    s.set_clock(None);
     db.finish().await;
 }
 

@@ -403,6 +403,37 @@ impl Tx {
         Ok(rows)
     }
 
+    /// Every organisation registered within `scope`, withdrawn ones too (for managing them).
+    pub async fn all_organisations(&mut self, scope: &str) -> Result<Vec<Organisation>> {
+        let rows = on_tx!(self, c => sqlx::query_as(
+            "SELECT id, name, kind, region_code, services, contact, active FROM organisations
+             WHERE region_code LIKE $1 ORDER BY active DESC, name")
+            .bind(like_prefix(scope))
+            .fetch_all(c)
+            .await)?;
+        Ok(rows)
+    }
+
+    pub async fn update_organisation(&mut self, o: &Organisation) -> Result<()> {
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE organisations SET name = $2, kind = $3, region_code = $4, services = $5,
+             contact = $6, active = $7 WHERE id = $1")
+            .bind(o.id)
+            .bind(&o.name)
+            .bind(&o.kind)
+            .bind(&o.region_code)
+            .bind(&o.services)
+            .bind(&o.contact)
+            .bind(o.active)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(crate::StoreError::NotFound);
+        }
+        Ok(())
+    }
+
     pub async fn organisation(&mut self, id: i64) -> Result<Option<Organisation>> {
         let row = on_tx!(self, c => sqlx::query_as(
             "SELECT id, name, kind, region_code, services, contact, active FROM organisations WHERE id = $1")

@@ -86,6 +86,7 @@ impl Templates {
             "policy.html",
             "simulate.html",
             "simulate_households.html",
+            "organisations.html",
             "evaluate.html",
             "feeds.html",
             "feed_file.html",
@@ -187,6 +188,11 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
     add(
         "/bank-templates",
         "代发模板",
+        a.role.allows(Permission::EditCatalogue),
+    );
+    add(
+        "/organisations",
+        "转介机构",
         a.role.allows(Permission::EditCatalogue),
     );
     add("/users", "用户", a.role.allows(Permission::ManageUsers));

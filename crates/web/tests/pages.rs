@@ -581,7 +581,14 @@ async fn no_page_shows_a_code_where_a_word_belongs() {
                 "/policy/simulate/households?param1=dibao.standard&change1=%2B8%25".into(),
             ],
         ),
-        ("admin", vec!["/feeds".into(), "/bank-templates".into()]),
+        (
+            "admin",
+            vec![
+                "/feeds".into(),
+                "/bank-templates".into(),
+                "/organisations".into(),
+            ],
+        ),
         ("auditor", vec!["/audit".into()]),
     ];
     let mut found = Vec::new();
@@ -787,5 +794,71 @@ async fn incomes_are_entered_and_corrected_on_the_household_page() {
     assert!(
         log.contains("修改申报收入") && log.contains("删除申报收入"),
         "{log}"
+    );
+}
+
+#[tokio::test]
+async fn the_bureau_keeps_its_referral_organisations() {
+    let app = common::app(20).await;
+    let (cookie, csrf) = app.login("admin").await;
+    let page = app.get("/organisations", &cookie).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let township = "320582100";
+    let post = |path: String, fields: Vec<(&'static str, &'static str)>| {
+        let (app, cookie, csrf) = (&app, &cookie, &csrf);
+        async move {
+            let mut form = vec![("_csrf", csrf.as_str())];
+            form.extend(fields);
+            app.post_form(&path, cookie, &form).await
+        }
+    };
+    let fields = vec![
+        ("name", "杨舍镇邻里互助队"),
+        ("kind", "mutual_aid"),
+        ("region_code", township),
+        ("services", "助餐、陪诊"),
+    ];
+    let refused = post("/organisations".into(), fields.clone()).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(visible(&refused.body).contains("请填写联系人和电话"));
+    assert!(
+        refused.body.contains("助餐、陪诊"),
+        "what was typed comes back"
+    );
+    let mut with_contact = fields.clone();
+    with_contact.push(("contact", "陈红 13962211234"));
+    let added = post("/organisations".into(), with_contact.clone()).await;
+    assert_eq!(added.status, StatusCode::SEE_OTHER, "{}", added.body);
+    let clerk = app.actor("clerk").await;
+    let listed = app.services.organisations().list(&clerk).await.unwrap();
+    let org = listed
+        .iter()
+        .find(|o| o.name == "杨舍镇邻里互助队")
+        .expect("the window can refer to it");
+    let page = visible(&app.get("/organisations", &cookie).await.body);
+    assert!(
+        page.contains("邻里互助队") && page.contains("杨舍镇"),
+        "{page}"
+    );
+    // Withdrawn: the window no longer offers it, the bureau still sees it.
+    let withdrawn = post(format!("/organisations/{}", org.id), with_contact).await;
+    assert_eq!(
+        withdrawn.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        withdrawn.body
+    );
+    let listed = app.services.organisations().list(&clerk).await.unwrap();
+    assert!(listed.iter().all(|o| o.id != org.id));
+    assert!(app
+        .get("/organisations", &cookie)
+        .await
+        .body
+        .contains("已停用"));
+    // A clerk does not manage them.
+    let (clerk_cookie, _) = app.login("clerk").await;
+    assert_eq!(
+        app.get("/organisations", &clerk_cookie).await.status,
+        StatusCode::FORBIDDEN
     );
 }

@@ -125,6 +125,9 @@ pub enum CaseEvent {
     Transferred {
         item: String,
         department: String,
+        /// Why the transfer came after its working-day limit.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        late_reason: Option<String>,
     },
     /// The department's liaison takes the transfer in.
     TransferReceived {
@@ -395,6 +398,7 @@ mod tests {
                 CaseEvent::Transferred {
                     item: "dibao".into(),
                     department: "civil_affairs".into(),
+                    late_reason: None,
                 },
             ),
             rec(
@@ -511,7 +515,8 @@ mod tests {
                 None,
                 CaseEvent::Transferred {
                     item: "dibao".into(),
-                    department: "civil_affairs".into()
+                    department: "civil_affairs".into(),
+                    late_reason: None,
                 }
             ),
             Err(CaseError::WrongStage { .. })
@@ -563,6 +568,7 @@ mod tests {
             CaseEvent::Transferred {
                 item: "dibao".into(),
                 department: "civil_affairs".into(),
+                late_reason: None,
             },
         )
         .unwrap();
@@ -690,6 +696,7 @@ mod tests {
                 CaseEvent::Transferred {
                     item: "employment_assistance".into(),
                     department: "hrss".into(),
+                    late_reason: None,
                 },
             ),
             rec(

@@ -358,7 +358,9 @@ impl CaseState {
                 }
                 self.items.push(ItemState::new(item, at, true));
             }
-            CaseEvent::Transferred { item, department } => {
+            CaseEvent::Transferred {
+                item, department, ..
+            } => {
                 let i = self.item_mut(item)?;
                 if i.stage != ItemStage::Accepted {
                     return Err(wrong(i, "转办"));

@@ -156,6 +156,17 @@ impl Cases<'_> {
         if matches!(step, DepartmentStep::Receive { .. }) || !step.note().is_empty() {
             return Ok(());
         }
+        self.refuse_late_step_without_reason(tx, loaded, step.item())
+            .await
+    }
+
+    /// Refuses a step on `item` taken after its deadline with nothing said about why.
+    pub(super) async fn refuse_late_step_without_reason(
+        &self,
+        tx: &mut jiuzhu_store::Tx,
+        loaded: &super::Loaded,
+        item: &str,
+    ) -> Result<()> {
         let catalogue = self.catalogue_now(tx).await?;
         let limit = |code: &str| catalogue.item(code).map_or(30, |i| i.time_limit_days);
         let today = self.today();
@@ -163,7 +174,7 @@ impl Cases<'_> {
         let deadlines = jiuzhu_domain::case::case_deadlines(&loaded.state, limit, &calendar, today);
         if let Some(late) = deadlines
             .iter()
-            .filter(|d| d.item == step.item() && d.is_open() && d.due.date < today)
+            .filter(|d| d.item == item && d.is_open() && d.due.date < today)
             .min_by_key(|d| d.due.date)
         {
             return Err(ServiceError::invalid(

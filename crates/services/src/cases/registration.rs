@@ -145,6 +145,7 @@ impl Cases<'_> {
                 events.push(CaseEvent::Transferred {
                     item: code.clone(),
                     department,
+                    late_reason: None,
                 });
             }
         }

@@ -170,8 +170,16 @@ fn describe(e: &CaseEvent, c: &Catalogue) -> String {
             assessment.rigid_expenditure
         ),
         CaseEvent::ItemSuggested { item, reason } => format!("{}：{reason}", name_of(c, item)),
-        CaseEvent::Transferred { item, department } => {
-            format!("{}转{}", name_of(c, item), department_name(c, department))
+        CaseEvent::Transferred {
+            item,
+            department,
+            late_reason,
+        } => {
+            let sent = format!("{}转{}", name_of(c, item), department_name(c, department));
+            match late_reason {
+                Some(r) => format!("{sent}（逾期原因：{r}）"),
+                None => sent,
+            }
         }
         CaseEvent::TransferReceived { item } => name_of(c, item),
         CaseEvent::DepartmentRefused { item, reason } => format!("{}：{reason}", name_of(c, item)),

@@ -18,6 +18,9 @@ pub enum WindowStep {
     Transfer {
         #[serde(default)]
         item: String,
+        /// Why, when the transfer comes after its working-day limit (required then).
+        #[serde(default)]
+        note: String,
     },
     /// 撤回: the applicant withdraws an item.
     Withdraw {
@@ -107,16 +110,22 @@ impl Cases<'_> {
         let mut tx = self.store.begin().await?;
         let mut loaded = self.load_case(&mut tx, actor, case_id).await?;
         let event = match step {
-            WindowStep::Transfer { item: code } => {
+            WindowStep::Transfer { item: code, note } => {
                 let code = item(code)?;
                 let catalogue = self.catalogue_now(&mut tx).await?;
                 let department = catalogue
                     .item(&code)
                     .map(|i| i.department.clone())
                     .ok_or_else(|| ServiceError::invalid("item", "事项不存在"))?;
+                let note = note.trim();
+                if note.is_empty() {
+                    self.refuse_late_step_without_reason(&mut tx, &loaded, &code)
+                        .await?;
+                }
                 CaseEvent::Transferred {
                     item: code,
                     department,
+                    late_reason: (!note.is_empty()).then(|| note.to_string()),
                 }
             }
             WindowStep::Withdraw { item: code, note } => CaseEvent::ItemWithdrawn {

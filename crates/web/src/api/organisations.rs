@@ -7,12 +7,14 @@ use jiuzhu_services::organisations::{Organisation, OrganisationInput};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{ApiJson, ApiResult, Created};
+use super::{ApiJson, ApiPath, ApiResult, Created};
 use crate::auth::ApiUser;
 use crate::AppState;
 
 pub fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(organisations, add_organisation))
+    OpenApiRouter::new()
+        .routes(routes!(organisations, add_organisation))
+        .routes(routes!(update_organisation))
 }
 
 #[utoipa::path(get, path = "/organisations", tag = "cases", responses((status = 200, body = Vec<Organisation>)))]
@@ -33,4 +35,14 @@ pub async fn add_organisation(
         StatusCode::CREATED,
         Json(s.services.organisations().add(&a, &o).await?),
     ))
+}
+
+#[utoipa::path(put, path = "/organisations/{id}", tag = "cases", params(("id" = i64, Path)), request_body = OrganisationInput, responses((status = 200, body = Organisation)))]
+pub async fn update_organisation(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(o): ApiJson<OrganisationInput>,
+) -> ApiResult<Organisation> {
+    Ok(Json(s.services.organisations().update(&a, id, &o).await?))
 }

@@ -265,6 +265,7 @@ fn action_labels() -> BTreeMap<&'static str, &'static str> {
         ("household.file", "查看一户一档"),
         ("household.member_add", "家庭成员迁入"),
         ("household.income_add", "登记申报收入"),
+        ("organisation.update", "修改转介机构"),
         ("household.income_change", "修改申报收入"),
         ("household.income_remove", "删除申报收入"),
         ("household.member_end", "家庭成员迁出"),

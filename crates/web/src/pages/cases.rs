@@ -297,7 +297,7 @@ pub async fn window(
     let note = field(&f, "note").to_string();
     let organisation = field(&f, "organisation_id").parse::<i64>();
     let step = match field(&f, "action") {
-        "transfer" => WindowStep::Transfer { item },
+        "transfer" => WindowStep::Transfer { item, note },
         "withdraw" => WindowStep::Withdraw { item, note },
         "feedback" => WindowStep::Feedback { item, note },
         "close" => WindowStep::Close { note },

@@ -353,7 +353,7 @@ pub struct IncomeForm {
 impl IncomeForm {
     fn input(&self) -> Result<IncomeInput, ServiceError> {
         let monthly = Money::parse_yuan(self.monthly_yuan.trim())
-            .map_err(|e| ServiceError::invalid("monthly", format!("月收入：{e}")))?;
+            .map_err(|e| ServiceError::invalid("monthly", e.to_string()))?;
         Ok(IncomeInput {
             person_id: self.person_id,
             kind: self.kind.clone(),

@@ -7,6 +7,7 @@ mod catalogue;
 mod evaluate_sheet;
 mod feeds;
 mod households;
+mod organisations;
 mod payments;
 mod people;
 mod policy;
@@ -51,6 +52,11 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/households/{id}/members", post(households::add_member))
         .route("/households/{id}/incomes", post(households::add_income))
+        .route(
+            "/organisations",
+            get(organisations::list).post(organisations::create),
+        )
+        .route("/organisations/{id}", post(organisations::update))
         .route(
             "/households/{id}/incomes/{income}",
             post(households::save_income),
