@@ -11,6 +11,7 @@ mod evaluate;
 mod generate_feeds;
 mod import;
 mod keys;
+mod monitor;
 mod progress;
 mod review;
 mod roll;
@@ -102,6 +103,8 @@ enum Command {
         #[command(subcommand)]
         command: roll::Command,
     },
+    /// The month's dynamic monitoring run: graded warnings from the department facts.
+    Monitor(monitor::Args),
     /// Benchmarks.
     Bench {
         #[command(subcommand)]
@@ -175,6 +178,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::User { command } => user::run(&services, command).await,
         Command::Bench { command } => bench::run_on(services, command).await,
         Command::Roll { command } => roll::run(&services, command).await,
+        Command::Monitor(args) => monitor::run(&services, args).await,
         Command::Rekey(args) => keys::rekey(&services, args).await,
         Command::Keygen | Command::Key { .. } | Command::Evaluate(_) | Command::Restore(_) => {
             unreachable!("run before the database opens")

@@ -44,6 +44,29 @@ pub async fn run(services: Services, config: &Config, args: Args) -> Result<()> 
             Err(e) => tracing::error!(error = %e, "无法核验审计日志"),
         }
     });
+    // The month's monitoring runs by itself once the month has begun: each server looks every
+    // hour, and the database lets one of them record the month's run.
+    let monitoring = services.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(3600));
+        loop {
+            every.tick().await;
+            let Ok(Some(county)) = monitoring.regions().county().await else {
+                continue;
+            };
+            let actor = jiuzhu_services::Actor::system(county, jiuzhu_store::Interface::System);
+            match monitoring.monitoring().run_due(&actor).await {
+                Ok(Some(r)) => tracing::info!(
+                    month = %r.month,
+                    warnings = r.warnings,
+                    raised = r.raised,
+                    "本月动态监测已运行"
+                ),
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "本月动态监测未能运行"),
+            }
+        }
+    });
     let addr: SocketAddr = config
         .bind
         .parse()

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod enrolment;
 pub mod id_number;
 pub mod money;
+pub mod monitoring;
 pub mod payment;
 pub mod person;
 pub mod region;

@@ -278,6 +278,13 @@ defs! {
     "visit.dibao_months", Count, "个月", "低保家庭走访周期";
     "visit.other_months", Count, "个月", "其他救助对象走访周期";
     "payment.deduction_max_percent", Count, "%", "从后续发放中扣减追回款时，每次最多扣减当月发放额的百分比";
+    "monitoring.months", Count, "个月", "动态监测回溯的月数（医疗费用累计和部门数据的时间范围）";
+    "monitoring.population_months", Count, "个月", "退出救助或申请未获批准的家庭继续纳入监测的月数";
+    "monitoring.medical_own", Money, "", "监测期内医疗自负费用达到该数即预警";
+    "monitoring.medical_income_percent", Count, "%", "监测期内医疗自负费用超过同期家庭收入的百分比即预警";
+    "monitoring.red_days", Count, "个工作日", "红色预警的核查时限";
+    "monitoring.orange_days", Count, "个工作日", "橙色预警的核查时限";
+    "monitoring.yellow_days", Count, "个工作日", "黄色预警的核查时限";
 }
 
 pub fn def(name: &str) -> Result<&'static Def, PolicyError> {

@@ -19,6 +19,7 @@ pub mod export;
 pub mod feeds;
 pub mod households;
 pub mod keys;
+pub mod monitoring;
 pub mod organisations;
 pub mod payments;
 pub mod people;
@@ -119,6 +120,8 @@ areas! {
     keys => Keys,
     /// Payees, monthly rolls, bank files and returns (`payments/`).
     payments => Payments,
+    /// The monthly monitoring run and its warnings (`monitoring/`).
+    monitoring => Monitoring,
 }
 
 /// Sizes of what the database holds, for the home page and the health check.

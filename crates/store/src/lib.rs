@@ -22,6 +22,7 @@ mod error;
 mod feeds;
 mod households;
 mod incomes;
+mod monitoring;
 mod payments;
 mod people;
 mod policy;
@@ -61,6 +62,9 @@ pub use households::{
     HouseholdFilter, HouseholdRecord, HouseholdSummary, MemberRecord, NewHousehold,
 };
 pub use incomes::{IncomeRecord, NewIncome};
+pub use monitoring::{
+    MonitorFact, MonitorPerson, MonitorRun, WarningFilter, WarningKey, WarningRecord, WarningUpdate,
+};
 pub use payments::{
     BankReturnRecord, BankTemplateRecord, Due, LineTally, MonthTotals, PayeeRecord,
     ReceivableRecord, RollLine, RollRecord, ACCOUNT_CONTEXT,

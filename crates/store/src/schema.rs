@@ -764,6 +764,66 @@ CREATE TABLE bank_templates (
         extra: no_extra,
         append_only: &["receivable_deductions"],
     },
+    Migration {
+        version: 15,
+        name: "monitoring: monthly runs, graded warnings and their handling, households registered as in difficulty",
+        sql: r#"
+CREATE TABLE monitor_runs (
+    id {id},
+    month {date} NOT NULL,
+    attempt BIGINT NOT NULL,
+    started_by TEXT NOT NULL,
+    started_at {ts} NOT NULL,
+    files TEXT NOT NULL,
+    parameters TEXT NOT NULL,
+    facts_read BIGINT NOT NULL,
+    warnings BIGINT NOT NULL,
+    digest TEXT NOT NULL,
+    UNIQUE (month, attempt)
+);
+CREATE TABLE warnings (
+    id {id},
+    run_id BIGINT NOT NULL REFERENCES monitor_runs(id),
+    month {date} NOT NULL,
+    region_code TEXT NOT NULL,
+    household_id BIGINT REFERENCES households(id),
+    person_id BIGINT NOT NULL REFERENCES persons(id),
+    rule TEXT NOT NULL,
+    grade TEXT NOT NULL,
+    discovery BOOLEAN NOT NULL,
+    fingerprint TEXT NOT NULL,
+    fact_date {date},
+    figure_fen BIGINT,
+    basis TEXT NOT NULL,
+    due {date} NOT NULL,
+    status TEXT NOT NULL,
+    assigned_to TEXT,
+    visit_date {date},
+    visit_findings TEXT,
+    outcome TEXT,
+    outcome_note TEXT,
+    case_id BIGINT REFERENCES cases(id),
+    closed_on {date},
+    closed_by TEXT,
+    created_at {ts} NOT NULL,
+    revision BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX warnings_once ON warnings(person_id, fingerprint);
+CREATE INDEX warnings_region ON warnings(region_code, status);
+CREATE INDEX warnings_run ON warnings(run_id);
+CREATE TABLE monitored_households (
+    household_id BIGINT NOT NULL REFERENCES households(id),
+    region_code TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    registered_by TEXT NOT NULL,
+    registered_at {ts} NOT NULL
+);
+CREATE INDEX monitored_households_household ON monitored_households(household_id);
+CREATE INDEX facts_date ON facts(fact_date);
+"#,
+        extra: no_extra,
+        append_only: &["monitor_runs"],
+    },
 ];
 
 fn no_extra(_: Backend) -> &'static [&'static str] {

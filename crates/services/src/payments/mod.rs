@@ -267,6 +267,9 @@ async fn enrolment_dues(
     month: NaiveDate,
 ) -> Result<HashMap<i64, (i64, i64)>> {
     let max = tx.max_enrolment_id().await?;
+    // A member whose death a red warning reports is not paid until the township confirms:
+    // the household gets the others' share.
+    let held: HashSet<i64> = tx.held_for_death(scope).await?.into_iter().collect();
     let mut dues = HashMap::new();
     let mut after = 0;
     while after < max {
@@ -277,7 +280,17 @@ async fn enrolment_dues(
             if matches!(s.status, MonthStatus::Paid | MonthStatus::GradualExit)
                 && s.amount.fen() > 0
             {
-                dues.insert(id, (s.amount.fen(), s.members.len() as i64));
+                let all = s.members.len() as i64;
+                let paid = s.members.iter().filter(|m| !held.contains(m)).count() as i64;
+                if paid == 0 {
+                    continue;
+                }
+                let amount = if paid == all {
+                    s.amount.fen()
+                } else {
+                    s.amount.fen() * paid / all
+                };
+                dues.insert(id, (amount, paid));
             }
         }
         after += ID_RANGE;

@@ -1,0 +1,330 @@
+//! Monitoring runs, the warnings they raise and their handling, and households registered as
+//! in difficulty by a village assistant or grid worker.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use crate::{like_prefix, on_tx, Result, StoreError, Tx};
+
+/// One monthly run: what it read and a digest of what it found.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct MonitorRun {
+    pub id: i64,
+    pub month: NaiveDate,
+    /// 1 for the month's first run; a rerun asked for adds one.
+    pub attempt: i64,
+    pub started_by: String,
+    pub started_at: DateTime<Utc>,
+    /// JSON: the feed files whose facts were read, with how many facts of each.
+    pub files: String,
+    /// JSON: the parameter values in force, with their sources.
+    pub parameters: String,
+    pub facts_read: i64,
+    pub warnings: i64,
+    /// SHA-256 over the run's warnings: the same month on the same data gives the same digest.
+    pub digest: String,
+}
+
+/// A fact the monitoring rules read, with where it came from.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MonitorFact {
+    pub person_key: i64,
+    pub category: String,
+    pub fact_date: Option<NaiveDate>,
+    pub amount_fen: Option<i64>,
+    pub detail: String,
+    pub row_no: i64,
+    pub file_id: i64,
+    pub file_name: String,
+}
+
+/// A registered person as the monitoring sees them: their household and where they live.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MonitorPerson {
+    pub person_id: i64,
+    pub id_number_index: Option<String>,
+    pub household_id: Option<i64>,
+    /// The household's village, else the person's residence.
+    pub region_code: String,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct WarningRecord {
+    pub id: i64,
+    pub run_id: i64,
+    pub month: NaiveDate,
+    pub region_code: String,
+    pub household_id: Option<i64>,
+    pub person_id: i64,
+    pub rule: String,
+    pub grade: String,
+    pub discovery: bool,
+    pub fingerprint: String,
+    pub fact_date: Option<NaiveDate>,
+    pub figure_fen: Option<i64>,
+    pub basis: String,
+    pub due: NaiveDate,
+    pub status: String,
+    pub assigned_to: Option<String>,
+    pub visit_date: Option<NaiveDate>,
+    pub visit_findings: Option<String>,
+    pub outcome: Option<String>,
+    pub outcome_note: Option<String>,
+    pub case_id: Option<i64>,
+    pub closed_on: Option<NaiveDate>,
+    pub closed_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub revision: i64,
+}
+
+const WARNING_COLUMNS: &str =
+    "id, run_id, month, region_code, household_id, person_id, rule, grade,
+    discovery, fingerprint, fact_date, figure_fen, basis, due, status, assigned_to, visit_date,
+    visit_findings, outcome, outcome_note, case_id, closed_on, closed_by, created_at, revision";
+
+/// What a warning's handling changes; `revision` guards against two people at once.
+#[derive(Debug, Clone, Default)]
+pub struct WarningUpdate {
+    pub status: String,
+    pub assigned_to: Option<String>,
+    pub visit_date: Option<NaiveDate>,
+    pub visit_findings: Option<String>,
+    pub outcome: Option<String>,
+    pub outcome_note: Option<String>,
+    pub case_id: Option<i64>,
+    pub closed_on: Option<NaiveDate>,
+    pub closed_by: Option<String>,
+}
+
+/// A raised warning as the next run sees it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct WarningKey {
+    pub person_id: i64,
+    pub fingerprint: String,
+    pub run_id: i64,
+    pub rule: String,
+    pub open: bool,
+    /// Nobody has assigned, checked or settled it: a rerun of its month may replace it.
+    pub untouched: bool,
+}
+
+/// Filters of the warning list.
+#[derive(Debug, Clone, Default)]
+pub struct WarningFilter {
+    pub scope: String,
+    pub status: Option<String>,
+    pub grade: Option<String>,
+    /// Open and past their due date on this day.
+    pub overdue_on: Option<NaiveDate>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Tx {
+    pub async fn monitor_runs_of(&mut self, month: NaiveDate) -> Result<Vec<MonitorRun>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT id, month, attempt, started_by, started_at, files, parameters, facts_read,
+                    warnings, digest FROM monitor_runs WHERE month = $1 ORDER BY attempt")
+            .bind(month)
+            .fetch_all(c)
+            .await)?)
+    }
+
+    pub async fn recent_monitor_runs(&mut self, limit: i64) -> Result<Vec<MonitorRun>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT id, month, attempt, started_by, started_at, files, parameters, facts_read,
+                    warnings, digest FROM monitor_runs ORDER BY id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(c)
+            .await)?)
+    }
+
+    /// Records a run; the (month, attempt) key makes a second server's run of the same month
+    /// fail here, so a month is run once however many servers start it.
+    pub async fn insert_monitor_run(&mut self, r: &MonitorRun) -> Result<i64> {
+        Ok(on_tx!(self, c => sqlx::query_scalar(
+            "INSERT INTO monitor_runs (month, attempt, started_by, started_at, files, parameters,
+                facts_read, warnings, digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id")
+            .bind(r.month).bind(r.attempt).bind(&r.started_by).bind(r.started_at).bind(&r.files)
+            .bind(&r.parameters).bind(r.facts_read).bind(r.warnings).bind(&r.digest)
+            .fetch_one(c)
+            .await)?)
+    }
+
+    /// Facts of these categories dated within `[from, until)`, with their file.
+    pub async fn monitor_facts(
+        &mut self,
+        categories: &[&str],
+        from: NaiveDate,
+        until: NaiveDate,
+    ) -> Result<Vec<MonitorFact>> {
+        let list = categories
+            .iter()
+            .map(|c| format!("'{}'", c.replace('\'', "")))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT f.person_key, ff.category, f.fact_date, f.amount_fen, f.detail, f.row_no,
+                    f.file_id, ff.file_name
+             FROM facts f JOIN feed_files ff ON ff.id = f.file_id
+             WHERE ff.category IN ({list}) AND f.fact_date >= $1 AND f.fact_date < $2"
+        );
+        Ok(on_tx!(self, c => sqlx::query_as(&sql)
+            .bind(from)
+            .bind(until)
+            .fetch_all(c)
+            .await)?)
+    }
+
+    /// Every registered person with their current household, if any.
+    pub async fn monitor_people(&mut self) -> Result<Vec<MonitorPerson>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT p.id AS person_id, p.id_number_index, m.household_id,
+                    COALESCE(h.region_code, p.region_code) AS region_code
+             FROM persons p
+             LEFT JOIN household_members m ON m.person_id = p.id AND m.to_date IS NULL
+             LEFT JOIN households h ON h.id = m.household_id")
+            .fetch_all(c)
+            .await)?)
+    }
+
+    /// The monitored population's households: those in assistance, those who left it or were
+    /// refused since `since`, and those registered as in difficulty.
+    pub async fn monitored_households(&mut self, since: NaiveDate) -> Result<Vec<i64>> {
+        let since_ts = since.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+        Ok(on_tx!(self, c => sqlx::query_scalar(
+            "SELECT e.household_id FROM enrolments e
+             WHERE (e.stage = 'confirmed' AND NOT EXISTS (
+                      SELECT 1 FROM enrolment_changes x
+                      WHERE x.enrolment_id = e.id AND x.kind = 'ended' AND x.month < $1))
+                OR (e.stage = 'refused' AND e.created_at >= $2)
+             UNION SELECT household_id FROM monitored_households")
+            .bind(since)
+            .bind(since_ts)
+            .fetch_all(c)
+            .await)?)
+    }
+
+    /// Registers a household as in difficulty, to be watched.
+    pub async fn register_monitored(
+        &mut self,
+        household_id: i64,
+        region_code: &str,
+        reason: &str,
+        by: &str,
+    ) -> Result<()> {
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO monitored_households (household_id, region_code, reason, registered_by, registered_at)
+             VALUES ($1, $2, $3, $4, $5)")
+            .bind(household_id).bind(region_code).bind(reason).bind(by).bind(Utc::now())
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Every warning raised so far, as the run weighs new ones against them.
+    pub async fn warning_keys(&mut self) -> Result<Vec<WarningKey>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT person_id, fingerprint, run_id, rule, status <> 'closed' AS open,
+                    (status = 'new' AND revision = 0) AS untouched
+             FROM warnings")
+            .fetch_all(c)
+            .await)?)
+    }
+
+    /// Removes a month's warnings nobody has touched yet, before that month is run again.
+    pub async fn delete_untouched_warnings(&mut self, runs: &[i64]) -> Result<u64> {
+        let mut n = 0;
+        for run in runs {
+            n += on_tx!(self, c => sqlx::query(
+                "DELETE FROM warnings WHERE run_id = $1 AND status = 'new' AND revision = 0")
+                .bind(*run)
+                .execute(c)
+                .await
+                .map(|r| r.rows_affected()))?;
+        }
+        Ok(n)
+    }
+
+    pub async fn insert_warning(&mut self, w: &WarningRecord) -> Result<i64> {
+        Ok(on_tx!(self, c => sqlx::query_scalar(
+            "INSERT INTO warnings (run_id, month, region_code, household_id, person_id, rule, grade,
+                discovery, fingerprint, fact_date, figure_fen, basis, due, status, created_at, revision)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'new', $14, 0) RETURNING id")
+            .bind(w.run_id).bind(w.month).bind(&w.region_code).bind(w.household_id).bind(w.person_id)
+            .bind(&w.rule).bind(&w.grade).bind(w.discovery).bind(&w.fingerprint).bind(w.fact_date)
+            .bind(w.figure_fen).bind(&w.basis).bind(w.due).bind(w.created_at)
+            .fetch_one(c)
+            .await)?)
+    }
+
+    pub async fn warning(&mut self, id: i64) -> Result<Option<WarningRecord>> {
+        let sql = format!("SELECT {WARNING_COLUMNS} FROM warnings WHERE id = $1");
+        Ok(on_tx!(self, c => sqlx::query_as(&sql).bind(id).fetch_optional(c).await)?)
+    }
+
+    pub async fn warnings(&mut self, f: &WarningFilter) -> Result<(Vec<WarningRecord>, i64)> {
+        let cond =
+            "region_code LIKE $1 AND ($2 IS NULL OR status = $2) AND ($3 IS NULL OR grade = $3)
+             AND ($4 IS NULL OR (status <> 'closed' AND due < $4))";
+        let sql = format!(
+            "SELECT {WARNING_COLUMNS} FROM warnings WHERE {cond}
+             ORDER BY CASE grade WHEN 'red' THEN 0 WHEN 'orange' THEN 1 ELSE 2 END, due, id
+             LIMIT $5 OFFSET $6"
+        );
+        let rows = on_tx!(self, c => sqlx::query_as(&sql)
+            .bind(like_prefix(&f.scope)).bind(&f.status).bind(&f.grade).bind(f.overdue_on)
+            .bind(f.limit).bind(f.offset)
+            .fetch_all(c)
+            .await)?;
+        let count_sql = format!("SELECT COUNT(*) FROM warnings WHERE {cond}");
+        let total: i64 = on_tx!(self, c => sqlx::query_scalar(&count_sql)
+            .bind(like_prefix(&f.scope)).bind(&f.status).bind(&f.grade).bind(f.overdue_on)
+            .fetch_one(c)
+            .await)?;
+        Ok((rows, total))
+    }
+
+    /// Every warning within `scope`, for counts by township.
+    pub async fn warnings_in(&mut self, scope: &str) -> Result<Vec<WarningRecord>> {
+        let sql = format!("SELECT {WARNING_COLUMNS} FROM warnings WHERE region_code LIKE $1");
+        Ok(on_tx!(self, c => sqlx::query_as(&sql)
+            .bind(like_prefix(scope))
+            .fetch_all(c)
+            .await)?)
+    }
+
+    /// Open red death warnings of these persons: their payment waits for the township.
+    pub async fn held_for_death(&mut self, scope: &str) -> Result<Vec<i64>> {
+        Ok(on_tx!(self, c => sqlx::query_scalar(
+            "SELECT person_id FROM warnings
+             WHERE rule = 'death' AND status <> 'closed' AND region_code LIKE $1")
+            .bind(like_prefix(scope))
+            .fetch_all(c)
+            .await)?)
+    }
+
+    pub async fn update_warning(
+        &mut self,
+        id: i64,
+        revision: i64,
+        u: &WarningUpdate,
+    ) -> Result<()> {
+        let n = on_tx!(self, c => sqlx::query(
+            "UPDATE warnings SET status = $3, assigned_to = $4, visit_date = $5, visit_findings = $6,
+                outcome = $7, outcome_note = $8, case_id = $9, closed_on = $10, closed_by = $11,
+                revision = revision + 1
+             WHERE id = $1 AND revision = $2")
+            .bind(id).bind(revision).bind(&u.status).bind(&u.assigned_to).bind(u.visit_date)
+            .bind(&u.visit_findings).bind(&u.outcome).bind(&u.outcome_note).bind(u.case_id)
+            .bind(u.closed_on).bind(&u.closed_by)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        if n == 0 {
+            return Err(StoreError::Stale);
+        }
+        Ok(())
+    }
+}
