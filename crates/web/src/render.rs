@@ -87,6 +87,8 @@ impl Templates {
             "simulate.html",
             "simulate_households.html",
             "organisations.html",
+            "warnings.html",
+            "warning.html",
             "evaluate.html",
             "feeds.html",
             "feed_file.html",
@@ -127,7 +129,19 @@ struct NavItem {
     href: &'static str,
     label: &'static str,
     active: bool,
+    /// Reference pages opened now and then: under 更多, so the daily menu fits one line.
+    more: bool,
 }
+
+/// Pages under 更多.
+const NAV_MORE: &[&str] = &[
+    "/catalogue",
+    "/policy",
+    "/policy/simulate",
+    "/calendar",
+    "/bank-templates",
+    "/organisations",
+];
 
 /// What every signed-in page shows: who is working, where, and the menu their role allows.
 pub fn frame(user: &WebUser, active: &str) -> Value {
@@ -136,6 +150,7 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
         href: "/",
         label: "首页",
         active: active == "/",
+        more: false,
     }];
     let mut add = |href: &'static str, label: &'static str, ok: bool| {
         if ok {
@@ -143,6 +158,7 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
                 href,
                 label,
                 active: active == href,
+                more: NAV_MORE.contains(&href),
             });
         }
     };
@@ -176,6 +192,7 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
         a.role.allows(Permission::ReadPeople),
     );
     add("/visits", "走访", a.role.allows(Permission::ReadPeople));
+    add("/warnings", "预警", a.role.allows(Permission::ReadPeople));
     add("/rolls", "发放", a.role.allows(Permission::ReadPeople));
     add(
         "/receivables",

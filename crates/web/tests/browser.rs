@@ -281,7 +281,11 @@ impl Drop for Driver {
 /// Serves a demo city of `households` on a free port and walks `journey` through it in the
 /// browser; skipped when no browser is installed and none is required.
 async fn in_browser(households: usize, journey: impl FnOnce(&Driver, &str) + Send + 'static) {
-    let app = common::app(households).await;
+    in_browser_on(common::app(households).await, journey).await
+}
+
+/// The journey on a city prepared beforehand.
+async fn in_browser_on(app: common::App, journey: impl FnOnce(&Driver, &str) + Send + 'static) {
     let state = jiuzhu_web::AppState::new(app.services.clone(), jiuzhu_web::WebConfig::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let site = format!("http://{}", listener.local_addr().unwrap());
@@ -433,6 +437,7 @@ async fn a_supervisor_simulates_a_raise_and_a_clerk_evaluates_a_household() {
         let sign_in = |user: &str| d.sign_in(site, user);
         // The supervisor raises the 低保 standard by 8% and sees who gains, per township.
         sign_in("supervisor");
+        d.click("nav details.more summary");
         d.click("nav a[href='/policy/simulate']");
         d.wait_text("main h1", |t| t == "政策调整模拟");
         d.click("form.stack button[type=submit]");
@@ -771,6 +776,137 @@ async fn every_role_opens_on_its_day_at_desktop_and_phone_widths() {
             d.click("header.top form button");
             d.wait_text("main h1", |t| t.contains("社会救助综合服务平台"));
         }
+    })
+    .await;
+}
+
+/// A family of 杨舍镇 outside assistance whose only earner died this month; the month's
+/// monitoring has run.
+async fn a_death_outside_the_population(app: &common::App) {
+    use chrono::Datelike;
+    let admin = app.actor("admin").await;
+    let clerk = app.actor("clerk").await;
+    let regions = app.services.regions().list(&admin).await.unwrap();
+    let village = regions
+        .iter()
+        .find(|r| r.level == "village" && r.code.starts_with("320582100"))
+        .unwrap()
+        .code
+        .clone();
+    let person = |name: &str, birth: (i32, u32, u32), seq: u16| {
+        let id = jiuzhu_domain::IdNumber::from_parts(
+            "320582",
+            chrono::NaiveDate::from_ymd_opt(birth.0, birth.1, birth.2).unwrap(),
+            seq,
+        )
+        .unwrap();
+        jiuzhu_services::people::PersonInput {
+            id_number: id.expose().to_string(),
+            name: name.into(),
+            hukou_region: village.clone(),
+            residence_region: village.clone(),
+            residence_since: chrono::NaiveDate::from_ymd_opt(2001, 5, 1),
+            phone: None,
+            disability_grade: None,
+            disability_kind: None,
+            serious_illness: None,
+            labour_capacity: "full".into(),
+            self_care: "full".into(),
+            residence_permit: false,
+        }
+    };
+    let earner = person("缪建军", (1975, 4, 12), 31);
+    let wife = person("缪秀兰", (1977, 9, 3), 42);
+    let people = app.services.people();
+    let head = people.create(&clerk, &earner).await.unwrap();
+    let spouse = people.create(&clerk, &wife).await.unwrap();
+    let h = app
+        .services
+        .households()
+        .create(
+            &clerk,
+            &jiuzhu_services::households::HouseholdInput {
+                region_code: village.clone(),
+                address: "南桥村东街12号".into(),
+                head_person_id: head.id,
+                from_date: chrono::NaiveDate::from_ymd_opt(2000, 1, 1),
+            },
+        )
+        .await
+        .unwrap();
+    app.services
+        .households()
+        .add_member(
+            &clerk,
+            h.household.id,
+            &jiuzhu_services::households::MemberInput {
+                person_id: spouse.id,
+                relation: "spouse".into(),
+                from_date: chrono::NaiveDate::from_ymd_opt(2000, 1, 1),
+            },
+        )
+        .await
+        .unwrap();
+    let month = jiuzhu_services::clock::today().with_day(1).unwrap();
+    let feeds = app.services.feeds();
+    let wage = format!(
+        "身份证号,姓名,工资月份,应发工资\n{},缪建军,{},6200\n",
+        earner.id_number,
+        month.format("%Y-%m")
+    );
+    feeds
+        .import_bytes(&admin, "wage", "工资.csv", wage.as_bytes())
+        .await
+        .unwrap();
+    let death = format!(
+        "身份证号,姓名,死亡日期\n{},缪建军,{month}\n",
+        earner.id_number
+    );
+    feeds
+        .import_bytes(&admin, "death", "死亡登记.csv", death.as_bytes())
+        .await
+        .unwrap();
+    let run = app
+        .services
+        .monitoring()
+        .run(&admin, month, false)
+        .await
+        .unwrap();
+    assert!(run.red >= 1, "{run:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_township_checks_a_red_warning_and_files_the_application_from_it() {
+    let app = common::app(60).await;
+    a_death_outside_the_population(&app).await;
+    in_browser_on(app, |d, site| {
+        d.sign_in(site, "clerk");
+        d.click("nav a[href='/warnings']");
+        d.wait_text("main h1", |t| t == "监测预警");
+        let list = d.text("main");
+        assert!(
+            list.contains("红色预警") && list.contains("缪建军"),
+            "{list}"
+        );
+        d.screenshot("warnings");
+        d.click("a[href^='/warnings/']:not([href*='?'])");
+        let heading = d.wait_text("main h1", |t| t.contains("成员死亡"));
+        assert!(heading.contains("缪建军"), "{heading}");
+        assert!(d.text("main").contains("系家庭唯一有收入的成员"));
+        d.type_into(
+            "input[name=findings]",
+            "入户核实：户主已病故，配偶无业，无其他收入",
+        );
+        d.click("form input[name=findings] ~ button");
+        d.wait_text("main", |t| t.contains("已核查待处置"));
+        d.click("select[name=outcome] option[value=proactive_case]");
+        d.type_into("input[name=note]", "协助配偶申请临时救助");
+        d.click("select[name=outcome] ~ button");
+        let case = d.wait_text("main h1", |t| t.contains("案件"));
+        let page = d.text("main");
+        assert!(page.contains("数据比对主动发现"), "{case}: {page}");
+        assert!(page.contains("缪秀兰"), "the widow applies: {page}");
+        d.screenshot("proactive-case");
     })
     .await;
 }

@@ -556,9 +556,13 @@ async fn no_page_shows_a_code_where_a_word_belongs() {
                 "/register".into(),
                 format!("/households/{}/file", household.id),
                 "/cases/1".into(),
+                "/warnings".into(),
             ],
         ),
-        ("assistant", vec!["/queue".into(), "/visits".into()]),
+        (
+            "assistant",
+            vec!["/queue".into(), "/visits".into(), "/warnings".into()],
+        ),
         (
             "reviewer",
             vec!["/queue".into(), "/enrolments".into(), "/rolls".into()],

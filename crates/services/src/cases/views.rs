@@ -274,12 +274,23 @@ impl Services {
                 }
             })
             .collect();
+        // Accounts by the names of the people who hold them.
+        let mut names: std::collections::HashMap<String, String> = Default::default();
+        for r in &loaded.events {
+            if !names.contains_key(&r.actor) {
+                let name = tx
+                    .user_by_name(&r.actor)
+                    .await?
+                    .map_or_else(|| r.actor.clone(), |u| u.display_name);
+                names.insert(r.actor.clone(), name);
+            }
+        }
         let events = loaded
             .events
             .iter()
             .map(|r| EventView {
                 at: r.at,
-                actor: r.actor.clone(),
+                actor: names.get(&r.actor).cloned().unwrap_or_default(),
                 department: r
                     .department
                     .as_ref()
@@ -289,6 +300,11 @@ impl Services {
             })
             .collect();
         let channel = jiuzhu_domain::case::Channel::from_code(&loaded.row.channel);
+        // The clerk's name, not the account's.
+        let filed_by = tx
+            .user_by_name(&loaded.row.filed_by)
+            .await?
+            .map_or_else(|| loaded.row.filed_by.clone(), |u| u.display_name);
         Ok(CaseView {
             id: loaded.row.id,
             region_name: self.region_name(tx, &loaded.row.region_code).await?,
@@ -301,7 +317,7 @@ impl Services {
             channel_label: channel.map_or("", |c| c.label()).into(),
             status: if s.is_closed() { "closed" } else { "open" }.into(),
             filed_at: s.filed_at.unwrap_or(loaded.row.filed_at),
-            filed_by: loaded.row.filed_by.clone(),
+            filed_by,
             hardship: s.hardship.clone(),
             causes: s.causes.iter().map(|c| c.label().to_string()).collect(),
             items,

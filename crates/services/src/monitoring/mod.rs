@@ -518,24 +518,14 @@ impl Monitoring<'_> {
         Ok(to_view(w, person_name, region_name, self.today()))
     }
 
-    /// A township and village name, as the lists show them.
+    /// The village (with its township) as the lists show it.
     async fn region_name_full(&self, code: &str) -> String {
-        let mut read = match self.store.begin_read().await {
-            Ok(r) => r,
-            Err(_) => return code.to_string(),
-        };
-        let village = self.region_name(&mut read, code).await.unwrap_or_default();
-        let town = if code.len() > 9 {
-            self.region_name(&mut read, &code[..9])
+        match self.store.begin_read().await {
+            Ok(mut read) => self
+                .region_name(&mut read, code)
                 .await
-                .unwrap_or_default()
-        } else {
-            String::new()
-        };
-        if town.is_empty() || town == village {
-            village
-        } else {
-            format!("{town}{village}")
+                .unwrap_or_else(|_| code.to_string()),
+            Err(_) => code.to_string(),
         }
     }
 
@@ -751,12 +741,29 @@ impl Monitoring<'_> {
             Rule::School => (vec!["education_assistance"], "education"),
             _ => (vec!["temporary_assistance"], "other"),
         };
+        // After a death the family applies: the head, or another member, not the deceased.
+        let applicant = match (rule, w.household_id) {
+            (Rule::Death, Some(h)) => {
+                let household = self.households().get(actor, h).await?;
+                let head = household.household.head_person_id;
+                household
+                    .household
+                    .current_members()
+                    .map(|m| m.person_id)
+                    .filter(|p| *p != w.person_id)
+                    .min_by_key(|p| (*p != head, *p))
+                    .ok_or_else(|| {
+                        ServiceError::invalid("outcome", "该户已无其他成员，无法代为申请")
+                    })?
+            }
+            _ => w.person_id,
+        };
         let case = self
             .cases()
             .file(
                 actor,
                 &ApplicationInput {
-                    applicant_person_id: w.person_id,
+                    applicant_person_id: applicant,
                     channel: "proactive".into(),
                     hardship: format!("监测预警：{}。核查：{note}", w.basis),
                     causes: vec![cause.into()],

@@ -12,6 +12,7 @@ mod catalogue;
 mod extract;
 mod feeds;
 mod households;
+mod monitoring;
 mod organisations;
 mod payments;
 mod people;
@@ -61,6 +62,7 @@ type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
         (name = "policy", description = "救助政策参数、家庭测算（含每步依据）与调整模拟"),
         (name = "feeds", description = "部门数据导入与家庭经济状况核对报告"),
         (name = "payments", description = "发放：收款账户、月度发放花名册（审核、审批）、银行批量代发文件与回盘对账、补发"),
+        (name = "monitoring", description = "低收入人口动态监测预警：月度监测运行、分级预警、限时核查与处置"),
         (name = "recipients", description = "救助对象：纳入审核确认、保障变更、名册、定期复核、一户一档一策、走访"),
     )
 )]
@@ -95,6 +97,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(feeds::routes())
         .merge(recipients::routes())
         .merge(payments::routes())
+        .merge(monitoring::routes())
         .route("/openapi.json", get(openapi))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在", None)

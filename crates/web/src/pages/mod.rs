@@ -7,6 +7,7 @@ mod catalogue;
 mod evaluate_sheet;
 mod feeds;
 mod households;
+mod monitoring;
 mod organisations;
 mod payments;
 mod people;
@@ -57,6 +58,10 @@ pub fn routes() -> Router<AppState> {
             get(organisations::list).post(organisations::create),
         )
         .route("/organisations/{id}", post(organisations::update))
+        .route("/warnings", get(monitoring::list))
+        .route("/warnings/{id}", get(monitoring::show))
+        .route("/warnings/{id}/steps", post(monitoring::step))
+        .route("/monitoring/run", post(monitoring::run))
         .route(
             "/households/{id}/incomes/{income}",
             post(households::save_income),
