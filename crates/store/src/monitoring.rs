@@ -151,13 +151,16 @@ impl Tx {
             .await)?)
     }
 
-    /// Facts of these categories dated within `[from, until)`, with their file.
+    /// Facts of these categories dated within `[from, until)`, with their file, streamed: each
+    /// goes to `visit`, so facts about people the registry does not hold cost no memory.
     pub async fn monitor_facts(
         &mut self,
         categories: &[&str],
         from: NaiveDate,
         until: NaiveDate,
-    ) -> Result<Vec<MonitorFact>> {
+        mut visit: impl FnMut(MonitorFact) + Send,
+    ) -> Result<()> {
+        use futures_util::TryStreamExt;
         let list = categories
             .iter()
             .map(|c| format!("'{}'", c.replace('\'', "")))
@@ -169,11 +172,14 @@ impl Tx {
              FROM facts f JOIN feed_files ff ON ff.id = f.file_id
              WHERE ff.category IN ({list}) AND f.fact_date >= $1 AND f.fact_date < $2"
         );
-        Ok(on_tx!(self, c => sqlx::query_as(&sql)
-            .bind(from)
-            .bind(until)
-            .fetch_all(c)
-            .await)?)
+        on_tx!(self, c => {
+            let mut rows = sqlx::query_as::<_, MonitorFact>(&sql).bind(from).bind(until).fetch(c);
+            while let Some(row) = rows.try_next().await? {
+                visit(row);
+            }
+            Ok::<(), sqlx::Error>(())
+        })?;
+        Ok(())
     }
 
     /// Every registered person with their current household, if any.

@@ -239,7 +239,6 @@ impl Monitoring<'_> {
             .checked_add_months(chrono::Months::new(1))
             .unwrap_or(month);
         let from = window_start(month, t.months);
-        let facts = read.monitor_facts(CATEGORIES, from, until).await?;
         let people = read.monitor_people().await?;
         let since = window_start(month, population_months.max(1));
         let monitored: HashSet<i64> = read
@@ -264,22 +263,20 @@ impl Monitoring<'_> {
             .into_iter()
             .map(|k| ((k.person_id, k.fingerprint), k.run_id))
             .collect();
-        // Declared incomes of the households whose members have medical claims.
-        let mut incomes: HashMap<i64, Money> = HashMap::new();
-        drop(read);
-
         // Persons by the key facts carry.
-        let mut by_key: HashMap<i64, &jiuzhu_store::MonitorPerson> =
-            HashMap::with_capacity(people.len());
-        for p in &people {
+        let mut by_key: HashMap<i64, usize> = HashMap::with_capacity(people.len());
+        for (i, p) in people.iter().enumerate() {
             if let Some(k) = p.id_number_index.as_deref().and_then(blind_key_of_index) {
-                by_key.insert(k, p);
+                by_key.insert(k, i);
             }
         }
         let mut files: BTreeMap<i64, FileRead> = BTreeMap::new();
         let mut per_person: BTreeMap<i64, Vec<Fact>> = BTreeMap::new();
         let mut earners: HashMap<i64, HashSet<i64>> = HashMap::new();
-        for f in &facts {
+        let mut facts_read = 0i64;
+        // Facts stream past: only those about registered people are kept.
+        read.monitor_facts(CATEGORIES, from, until, |f| {
+            facts_read += 1;
             files
                 .entry(f.file_id)
                 .or_insert_with(|| FileRead {
@@ -288,8 +285,8 @@ impl Monitoring<'_> {
                     facts: 0,
                 })
                 .facts += 1;
-            let Some(p) = by_key.get(&f.person_key) else {
-                continue;
+            let Some(p) = by_key.get(&f.person_key).map(|i| &people[*i]) else {
+                return;
             };
             if matches!(f.category.as_str(), "wage" | "tax") {
                 if let Some(h) = p.household_id {
@@ -311,13 +308,17 @@ impl Monitoring<'_> {
                 _ => f.amount_fen.map(Money::from_fen),
             };
             per_person.entry(p.person_id).or_default().push(Fact {
-                category: f.category.clone(),
                 date: f.fact_date,
                 amount,
                 text,
                 source: format!("{} 第{}行", f.file_name, f.row_no),
+                category: f.category,
             });
-        }
+        })
+        .await?;
+        drop(read);
+        // Declared incomes of the households whose members have medical claims.
+        let mut incomes: HashMap<i64, Money> = HashMap::new();
         let person_of: HashMap<i64, &jiuzhu_store::MonitorPerson> =
             people.iter().map(|p| (p.person_id, p)).collect();
         let households_with_claims: Vec<i64> = per_person
@@ -409,7 +410,7 @@ impl Monitoring<'_> {
                 started_at: Utc::now(),
                 files: serde_json::to_string(&files).unwrap_or_default(),
                 parameters: parameters.to_string(),
-                facts_read: facts.len() as i64,
+                facts_read,
                 warnings: found,
                 digest: digest.clone(),
             })
@@ -465,7 +466,7 @@ impl Monitoring<'_> {
             "monitor_run",
             run_id,
             Some(actor.scope()),
-            json!({"month": month.format("%Y-%m").to_string(), "facts": facts.len(), "warnings": found, "raised": raised, "digest": digest}),
+            json!({"month": month.format("%Y-%m").to_string(), "facts": facts_read, "warnings": found, "raised": raised, "digest": digest}),
         ))
         .await?;
         tx.commit().await?;
@@ -473,7 +474,7 @@ impl Monitoring<'_> {
             month: month.format("%Y-%m").to_string(),
             attempt,
             already_run: false,
-            facts_read: facts.len() as i64,
+            facts_read,
             files,
             warnings: found,
             raised,
