@@ -6,13 +6,14 @@ mod common;
 
 use chrono::{Datelike, NaiveDate};
 use common::TestDb;
+use jiuzhu_services::monitoring::population::PopulationQuery;
 use jiuzhu_services::monitoring::{WarningQuery, WarningStep};
 use jiuzhu_services::payments::{PayeeInput, RollInput};
 use jiuzhu_services::{clock, Actor, ServiceError};
 
 /// A household of 杨舍镇 in assistance with two or more members (its payee set), and a
 /// household of 杨舍镇 in no enrolment: (enrolment, its members; the outsider's members).
-async fn subjects(db: &TestDb) -> ((i64, Vec<i64>), Vec<i64>) {
+async fn subjects(db: &TestDb) -> ((i64, Vec<i64>), (i64, Vec<i64>)) {
     let clerk = db.actor("clerk").await;
     let mut tx = db.services.store.begin_read().await.unwrap();
     let mut recipient = None;
@@ -79,7 +80,10 @@ async fn subjects(db: &TestDb) -> ((i64, Vec<i64>), Vec<i64>) {
         .into_iter()
         .map(|(_, p)| p)
         .collect();
-    ((enrolment, members_of_recipient(recipient)), members)
+    (
+        (enrolment, members_of_recipient(recipient)),
+        (outsider, members),
+    )
 }
 
 fn members_of_recipient(r: Option<(i64, Vec<i64>)>) -> Vec<i64> {
@@ -132,7 +136,7 @@ async fn a_month_of_facts_gives_graded_warnings_handled_by_the_township(db: Test
     let today = clock::today();
     let month = today.with_day(1).unwrap();
     let m = month.format("%Y-%m").to_string();
-    let ((enrolment, members), outsiders) = subjects(&db).await;
+    let ((enrolment, members), (_, outsiders)) = subjects(&db).await;
     let before = line_amount(&db, &clerk, &m, enrolment).await;
     assert!(before > 0, "the household is paid this month");
 
@@ -343,6 +347,70 @@ async fn a_month_of_facts_gives_graded_warnings_handled_by_the_township(db: Test
     db.finish().await;
 }
 
+async fn the_population_is_listed_registered_and_shared_with_departments(db: TestDb) {
+    let db = db.with_demo(1500).await;
+    let s = &db.services;
+    let clerk = db.actor("clerk").await;
+    let ((_, members), (outsider, _)) = subjects(&db).await;
+    let m = s.monitoring();
+    let (page, counts) = m
+        .population(&clerk, &PopulationQuery::default())
+        .await
+        .unwrap();
+    assert!(page.total > 0);
+    let total: i64 = counts.iter().map(|c| c.2).sum();
+    assert_eq!(total, page.total, "every household counted under one group");
+    let registered = PopulationQuery {
+        group: Some("registered".into()),
+        ..Default::default()
+    };
+    let before = m.population(&clerk, &registered).await.unwrap().0.total;
+    {
+        let h = outsider;
+        assert!(matches!(
+            m.register_household(&clerk, h, " ").await,
+            Err(ServiceError::Invalid { .. })
+        ));
+        m.register_household(&clerk, h, "户主突发脑出血，家中无人照料")
+            .await
+            .unwrap();
+        let after = m.population(&clerk, &registered).await.unwrap().0;
+        assert_eq!(after.total, before + 1);
+        assert!(after
+            .items
+            .iter()
+            .any(|x| x.household_id == h && x.group_label == "村（社区）登记困难家庭"));
+        let clerk2 = db.actor("clerk2").await;
+        assert!(matches!(
+            m.register_household(&clerk2, h, "困难").await,
+            Err(ServiceError::NotFound)
+        ));
+    }
+    // Medical insurance reads everyone of the population with the full number; a clerk cannot.
+    let medical = db.actor("liaison").await;
+    let shared = m.share_with_department(&medical).await.unwrap();
+    let (id, _) = {
+        let mut tx = s.store.begin_read().await.unwrap();
+        let id = tx.identity_numbers(&[members[0]]).await.unwrap()[0]
+            .1
+            .clone();
+        (id, ())
+    };
+    assert!(
+        shared.iter().any(|p| p.id_number == id),
+        "a recipient's member is shared"
+    );
+    let hrss = db.actor("liaison2").await;
+    let working = m.share_with_department(&hrss).await.unwrap();
+    assert!(working.iter().all(|p| (16..=59).contains(&p.age)));
+    assert!(working.len() < shared.len());
+    assert!(matches!(
+        m.share_with_department(&clerk).await,
+        Err(ServiceError::Forbidden)
+    ));
+    db.finish().await;
+}
+
 async fn only_the_bureau_runs_the_month(db: TestDb) {
     let db = db.with_demo(20).await;
     let clerk = db.actor("clerk").await;
@@ -356,5 +424,6 @@ async fn only_the_bureau_runs_the_month(db: TestDb) {
 
 stories!(
     a_month_of_facts_gives_graded_warnings_handled_by_the_township,
+    the_population_is_listed_registered_and_shared_with_departments,
     only_the_bureau_runs_the_month,
 );

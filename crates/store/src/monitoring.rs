@@ -334,3 +334,57 @@ impl Tx {
         Ok(())
     }
 }
+
+/// Why a household is in the monitored population, as the database holds it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PopulationSource {
+    pub household_id: i64,
+    pub region_code: String,
+    /// The enrolment's program, or `registered` for a household registered as in difficulty.
+    pub program: String,
+    /// confirmed, refused, … or `registered`.
+    pub stage: String,
+    /// The month an enrolment ended, if it did.
+    pub ended: Option<NaiveDate>,
+    pub since: DateTime<Utc>,
+    pub reason: String,
+}
+
+impl Tx {
+    /// Every enrolment and registration that may put a household of `scope` in the population.
+    pub async fn population_sources(&mut self, scope: &str) -> Result<Vec<PopulationSource>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT e.household_id, e.region_code, e.program, e.stage,
+                    (SELECT MAX(x.month) FROM enrolment_changes x
+                     WHERE x.enrolment_id = e.id AND x.kind = 'ended') AS ended,
+                    e.created_at AS since, '' AS reason
+             FROM enrolments e WHERE e.region_code LIKE $1
+             UNION ALL
+             SELECT household_id, region_code, 'registered', 'registered', NULL, registered_at, reason
+             FROM monitored_households WHERE region_code LIKE $1
+             ORDER BY 1")
+            .bind(like_prefix(scope))
+            .fetch_all(c)
+            .await)?)
+    }
+
+    /// Names of these persons, by id.
+    pub async fn person_names(&mut self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "SELECT id, name FROM persons WHERE id IN {}",
+                crate::value_rows(self.backend(), 1, chunk.len())
+            );
+            let rows: Vec<(i64, String)> = on_tx!(self, c => {
+                let mut q = sqlx::query_as(&sql);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(c).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+}

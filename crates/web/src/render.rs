@@ -89,6 +89,7 @@ impl Templates {
             "organisations.html",
             "warnings.html",
             "warning.html",
+            "population.html",
             "evaluate.html",
             "feeds.html",
             "feed_file.html",

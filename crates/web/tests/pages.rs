@@ -866,3 +866,47 @@ async fn the_bureau_keeps_its_referral_organisations() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_village_registers_a_household_in_difficulty_and_the_bureau_exports_the_population() {
+    let app = common::app(40).await;
+    let (cookie, csrf) = app.login("assistant").await;
+    let assistant = app.actor("assistant").await;
+    let h = app
+        .services
+        .households()
+        .search(&assistant, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let path = format!("/households/{}/monitor", h.id);
+    let empty = app
+        .post_form(&path, &cookie, &[("_csrf", &csrf), ("reason", " ")])
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(visible(&empty.body).contains("请写明家庭的困难情况"));
+    let ok = app
+        .post_form(
+            &path,
+            &cookie,
+            &[("_csrf", &csrf), ("reason", "户主突发重病，配偶无业")],
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    let page = visible(
+        &app.get("/monitoring/population?group=registered", &cookie)
+            .await
+            .body,
+    );
+    assert!(
+        page.contains(&h.head_name) && page.contains("村（社区）登记困难家庭"),
+        "{page}"
+    );
+    let (admin, _) = app.login("supervisor").await;
+    let csv = app.get("/monitoring/population.csv", &admin).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.body.starts_with("\u{feff}序号,户编号,户主"));
+    assert!(csv.body.contains(&format!(",{},{},", h.id, h.head_name)));
+    assert!(!csv.body.contains("3205821"), "no identity number in the export");
+}

@@ -2,6 +2,8 @@
 //! department facts, the warnings it raises with their working-day deadlines, and their handling
 //! by the township: assigned, checked on site, settled with one outcome.
 
+pub mod population;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{Datelike, NaiveDate, Utc};

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::Json;
 use chrono::NaiveDate;
+use jiuzhu_services::monitoring::population::{PopulationHousehold, PopulationQuery, SharedPerson};
 use jiuzhu_services::monitoring::{
     RunReport, TownshipWarnings, WarningQuery, WarningStep, WarningView,
 };
@@ -23,6 +24,28 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_warning))
         .routes(routes!(warning_step))
         .routes(routes!(townships))
+        .routes(routes!(population))
+        .routes(routes!(population_share))
+}
+
+#[utoipa::path(get, path = "/population", tag = "monitoring", params(PopulationQuery), responses((status = 200, body = Page<PopulationHousehold>)))]
+pub async fn population(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+    ApiQuery(q): ApiQuery<PopulationQuery>,
+) -> ApiResult<Page<PopulationHousehold>> {
+    Ok(Json(s.services.monitoring().population(&a, &q).await?.0))
+}
+
+/// What a partner department's system account reads: the people of the population it serves.
+#[utoipa::path(get, path = "/population/share", tag = "monitoring", responses((status = 200, body = Vec<SharedPerson>)))]
+pub async fn population_share(
+    State(s): State<AppState>,
+    ApiUser(a): ApiUser,
+) -> ApiResult<Vec<SharedPerson>> {
+    Ok(Json(
+        s.services.monitoring().share_with_department(&a).await?,
+    ))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]

@@ -47,7 +47,7 @@ pub(crate) fn relations() -> BTreeMap<&'static str, &'static str> {
         .collect()
 }
 
-async fn render_household(
+pub(crate) async fn render_household(
     state: &AppState,
     user: &WebUser,
     id: i64,

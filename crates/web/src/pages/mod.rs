@@ -62,6 +62,15 @@ pub fn routes() -> Router<AppState> {
         .route("/warnings/{id}", get(monitoring::show))
         .route("/warnings/{id}/steps", post(monitoring::step))
         .route("/monitoring/run", post(monitoring::run))
+        .route("/monitoring/population", get(monitoring::population))
+        .route(
+            "/monitoring/population.csv",
+            get(monitoring::population_csv),
+        )
+        .route(
+            "/households/{id}/monitor",
+            post(monitoring::register_household),
+        )
         .route(
             "/households/{id}/incomes/{income}",
             post(households::save_income),

@@ -201,3 +201,122 @@ pub async fn step(
         Err(e) => render_one(&state, &user, id, Some(refusal(e)?)).await,
     }
 }
+
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
+#[serde(default)]
+pub struct PopulationForm {
+    group: String,
+    region: String,
+    page: Option<i64>,
+}
+
+/// The monitored population (低收入人口库) by group and place.
+pub async fn population(
+    State(state): State<AppState>,
+    user: WebUser,
+    Query(q): Query<PopulationForm>,
+) -> Result<Response, PageError> {
+    let query = jiuzhu_services::monitoring::population::PopulationQuery {
+        group: opt(&q.group),
+        region: opt(&q.region),
+        page: q.page,
+    };
+    let m = state.services.monitoring();
+    let (page, counts, error) = match m.population(&user.actor, &query).await {
+        Ok((p, c)) => (p, c, None),
+        Err(ServiceError::Invalid { message, .. }) => (
+            jiuzhu_services::people::Page {
+                items: vec![],
+                total: 0,
+                page: 1,
+                per_page: 20,
+            },
+            vec![],
+            Some(message),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let regions = state.services.regions().list(&user.actor).await?;
+    let townships: Vec<_> = regions
+        .iter()
+        .filter(|r| r.level == "township")
+        .map(|r| context! { code => r.code, name => r.name })
+        .collect();
+    let here = form_urlencoded::Serializer::new(String::new())
+        .append_pair("group", &q.group)
+        .append_pair("region", &q.region)
+        .finish();
+    let pages = (page.total + page.per_page - 1) / page.per_page.max(1);
+    let html = state.templates.render(
+        "population.html",
+        context! { ..frame(&user, "/warnings"), ..context! {
+            page => page, pages => pages, counts => counts, q => q, here => here,
+            townships => townships, error => error,
+        }},
+    )?;
+    Ok(page_reply(
+        html,
+        &error,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+    ))
+}
+
+/// The whole population as a CSV the bureau sends on.
+pub async fn population_csv(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Response, PageError> {
+    let rows = state
+        .services
+        .monitoring()
+        .population_all(&user.actor)
+        .await?;
+    let mut out = String::from("\u{feff}序号,户编号,户主,所在村（社区）,人数,类别,纳入日期\r\n");
+    for (i, h) in rows.iter().enumerate() {
+        out.push_str(&format!(
+            "{},{},{},{},{},{},{}\r\n",
+            i + 1,
+            h.household_id,
+            jiuzhu_services::export::spreadsheet_safe(&h.head_name),
+            jiuzhu_services::export::spreadsheet_safe(&h.region_name),
+            h.members,
+            h.group_label,
+            h.since
+        ));
+    }
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/csv; charset=utf-8".to_string(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                "attachment; filename=\"population.csv\"".to_string(),
+            ),
+        ],
+        out,
+    )
+        .into_response())
+}
+
+/// A village assistant or clerk registers a household as in difficulty.
+pub async fn register_household(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path(id): Path<i64>,
+    Form(f): Form<Fields>,
+) -> Result<Response, PageError> {
+    match state
+        .services
+        .monitoring()
+        .register_household(&user.actor, id, field(&f, "reason"))
+        .await
+    {
+        Ok(()) => Ok(Redirect::to(&format!("/households/{id}")).into_response()),
+        Err(e) => {
+            let reason = refusal(e)?;
+            super::households::render_household(&state, &user, id, Some(reason)).await
+        }
+    }
+}
