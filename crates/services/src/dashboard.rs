@@ -184,6 +184,30 @@ impl Services {
                 });
             }
         }
+        if actor.role.allows(Permission::ReadPeople) {
+            let towns = self.monitoring().by_township(actor).await?;
+            let open: i64 = towns.iter().map(|t| t.open).sum();
+            let late: i64 = towns.iter().map(|t| t.overdue).sum();
+            let red: i64 = towns.iter().map(|t| t.red_open).sum();
+            let mut note = Vec::new();
+            if red > 0 {
+                note.push(format!("红色{red}条"));
+            }
+            if late > 0 {
+                note.push(format!("逾期{late}条"));
+            }
+            tiles.push(Tile {
+                label: "监测预警待办结".into(),
+                count: open,
+                href: if late > 0 {
+                    "/warnings?overdue=1".into()
+                } else {
+                    "/warnings?status=open".into()
+                },
+                urgent: red > 0 || late > 0,
+                note: note.join("，"),
+            });
+        }
         let mut trend = Vec::new();
         let mut overdue = Vec::new();
         let (mut paid_households, mut paid_persons, mut paid_fen) = (0, 0, 0);

@@ -194,6 +194,18 @@ async fn a_month_of_facts_gives_graded_warnings_handled_by_the_township(db: Test
     let calendar = s.calendar().current();
     assert_eq!(death.due, calendar.add_working_days(today, 3).date);
 
+    // The clerk's home page counts it, urgent.
+    let home = s.today_work(&clerk).await.unwrap();
+    let tile = home
+        .tiles
+        .iter()
+        .find(|t| t.label == "监测预警待办结")
+        .expect("a warnings tile");
+    assert!(
+        tile.count >= 1 && tile.urgent && tile.note.contains("红色"),
+        "{tile:?}"
+    );
+
     // The death holds that member's share of the next roll until the township confirms.
     let held = line_amount(&db, &clerk, &m, enrolment).await;
     let n = members.len() as i64;

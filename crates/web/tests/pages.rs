@@ -908,5 +908,8 @@ async fn a_village_registers_a_household_in_difficulty_and_the_bureau_exports_th
     assert_eq!(csv.status, StatusCode::OK);
     assert!(csv.body.starts_with("\u{feff}序号,户编号,户主"));
     assert!(csv.body.contains(&format!(",{},{},", h.id, h.head_name)));
-    assert!(!csv.body.contains("3205821"), "no identity number in the export");
+    assert!(
+        !csv.body.contains("3205821"),
+        "no identity number in the export"
+    );
 }
