@@ -63,8 +63,8 @@ pub use households::{
 };
 pub use incomes::{IncomeRecord, NewIncome};
 pub use monitoring::{
-    MonitorFact, MonitorPerson, MonitorRun, PopulationSource, WarningFilter, WarningKey,
-    WarningRecord, WarningUpdate,
+    MonitorFact, MonitorFile, MonitorPerson, MonitorRun, PopulationSource, WarningFilter,
+    WarningKey, WarningRecord, WarningUpdate,
 };
 pub use payments::{
     BankReturnRecord, BankTemplateRecord, Due, LineTally, MonthTotals, PayeeRecord,

@@ -25,16 +25,21 @@ pub struct MonitorRun {
     pub digest: String,
 }
 
-/// A fact the monitoring rules read, with where it came from.
+/// A fact the monitoring rules read; its file comes beside it.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct MonitorFact {
     pub person_key: i64,
-    pub category: String,
     pub fact_date: Option<NaiveDate>,
     pub amount_fen: Option<i64>,
     pub detail: String,
     pub row_no: i64,
-    pub file_id: i64,
+}
+
+/// A feed file the monitoring reads.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct MonitorFile {
+    pub id: i64,
+    pub category: String,
     pub file_name: String,
 }
 
@@ -151,47 +156,168 @@ impl Tx {
             .await)?)
     }
 
-    /// Facts of these categories dated within `[from, until)`, with their file, streamed: each
-    /// goes to `visit`, so facts about people the registry does not hold cost no memory.
+    /// Facts of these categories dated within `[from, until)`, streamed file by file; those
+    /// about a person `wanted` accepts go to `visit` with their file, the rest are only counted
+    /// (a city's facts are mostly about people the registry does not hold). A file's facts lie
+    /// together, so each file is one sequential read. Returns each file with its count.
     pub async fn monitor_facts(
         &mut self,
         categories: &[&str],
         from: NaiveDate,
         until: NaiveDate,
-        mut visit: impl FnMut(MonitorFact) + Send,
-    ) -> Result<()> {
+        wanted: impl Fn(i64) -> bool + Send,
+        mut visit: impl FnMut(&MonitorFile, MonitorFact) + Send,
+    ) -> Result<Vec<(MonitorFile, i64)>> {
         use futures_util::TryStreamExt;
         let list = categories
             .iter()
             .map(|c| format!("'{}'", c.replace('\'', "")))
             .collect::<Vec<_>>()
             .join(", ");
-        let sql = format!(
-            "SELECT f.person_key, ff.category, f.fact_date, f.amount_fen, f.detail, f.row_no,
-                    f.file_id, ff.file_name
-             FROM facts f JOIN feed_files ff ON ff.id = f.file_id
-             WHERE ff.category IN ({list}) AND f.fact_date >= $1 AND f.fact_date < $2"
-        );
-        on_tx!(self, c => {
-            let mut rows = sqlx::query_as::<_, MonitorFact>(&sql).bind(from).bind(until).fetch(c);
-            while let Some(row) = rows.try_next().await? {
-                visit(row);
+        let files: Vec<MonitorFile> = on_tx!(self, c => sqlx::query_as(&format!(
+            "SELECT id, category, file_name FROM feed_files WHERE category IN ({list}) ORDER BY id"))
+            .fetch_all(c)
+            .await)?;
+        let sql = "SELECT person_key, fact_date, amount_fen, row_no, detail FROM facts
+                   WHERE file_id = $1 AND fact_date >= $2 AND fact_date < $3";
+        let mut out = Vec::with_capacity(files.len());
+        for file in files {
+            let mut n = 0i64;
+            match &mut self.inner {
+                // SQLite through its own interface: the driver's per-column cost made a
+                // city's scan take a minute; the detail is read only for wanted people.
+                crate::TxInner::Sqlite(t) => {
+                    let conn: &mut sqlx::SqliteConnection = t;
+                    let mut handle = conn.lock_handle().await?;
+                    let err =
+                        |e: rusqlite::Error| StoreError::Corrupt(format!("读取核对数据：{e}"));
+                    // SAFETY: sqlx's open connection, locked for us while `handle` lives;
+                    // `from_handle` never closes it.
+                    let db = unsafe {
+                        rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr())
+                    }
+                    .map_err(err)?;
+                    let mut stmt = db.prepare(&sql.replace('$', "?")).map_err(err)?;
+                    let mut rows = stmt
+                        .query(rusqlite::params![
+                            file.id,
+                            from.to_string(),
+                            until.to_string()
+                        ])
+                        .map_err(err)?;
+                    while let Some(row) = rows.next().map_err(err)? {
+                        n += 1;
+                        let key: i64 = row.get(0).map_err(err)?;
+                        if !wanted(key) {
+                            continue;
+                        }
+                        let date: Option<String> = row.get(1).map_err(err)?;
+                        visit(
+                            &file,
+                            MonitorFact {
+                                person_key: key,
+                                fact_date: date.as_deref().and_then(|d| d.parse().ok()),
+                                amount_fen: row.get(2).map_err(err)?,
+                                row_no: row.get(3).map_err(err)?,
+                                detail: row.get(4).map_err(err)?,
+                            },
+                        );
+                    }
+                }
+                crate::TxInner::Postgres(t) => {
+                    let c: &mut sqlx::PgConnection = t;
+                    let mut rows = sqlx::query_as::<_, MonitorFact>(sql)
+                        .bind(file.id)
+                        .bind(from)
+                        .bind(until)
+                        .fetch(c);
+                    while let Some(row) = rows.try_next().await? {
+                        n += 1;
+                        if wanted(row.person_key) {
+                            visit(&file, row);
+                        }
+                    }
+                }
             }
-            Ok::<(), sqlx::Error>(())
-        })?;
+            out.push((file, n));
+        }
+        Ok(out)
+    }
+
+    /// Every declared or found monthly income, streamed: (person, kind, fen).
+    pub async fn all_incomes(
+        &mut self,
+        mut visit: impl FnMut(i64, &str, i64) + Send,
+    ) -> Result<()> {
+        use futures_util::TryStreamExt;
+        let sql = "SELECT person_id, kind, monthly_fen FROM incomes";
+        match &mut self.inner {
+            crate::TxInner::Sqlite(t) => {
+                let conn: &mut sqlx::SqliteConnection = t;
+                let mut handle = conn.lock_handle().await?;
+                let err = |e: rusqlite::Error| StoreError::Corrupt(format!("读取收入：{e}"));
+                // SAFETY: as in `monitor_facts`.
+                let db =
+                    unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
+                        .map_err(err)?;
+                let mut stmt = db.prepare(sql).map_err(err)?;
+                let mut rows = stmt.query([]).map_err(err)?;
+                while let Some(row) = rows.next().map_err(err)? {
+                    let kind: String = row.get(1).map_err(err)?;
+                    visit(row.get(0).map_err(err)?, &kind, row.get(2).map_err(err)?);
+                }
+            }
+            crate::TxInner::Postgres(t) => {
+                let c: &mut sqlx::PgConnection = t;
+                let mut rows = sqlx::query_as::<_, (i64, String, i64)>(sql).fetch(c);
+                while let Some((p, k, fen)) = rows.try_next().await? {
+                    visit(p, &k, fen);
+                }
+            }
+        }
         Ok(())
     }
 
-    /// Every registered person with their current household, if any.
-    pub async fn monitor_people(&mut self) -> Result<Vec<MonitorPerson>> {
-        Ok(on_tx!(self, c => sqlx::query_as(
-            "SELECT p.id AS person_id, p.id_number_index, m.household_id,
-                    COALESCE(h.region_code, p.region_code) AS region_code
-             FROM persons p
-             LEFT JOIN household_members m ON m.person_id = p.id AND m.to_date IS NULL
-             LEFT JOIN households h ON h.id = m.household_id")
-            .fetch_all(c)
-            .await)?)
+    /// Every registered person with their current household, if any, streamed.
+    pub async fn monitor_people(
+        &mut self,
+        mut visit: impl FnMut(MonitorPerson) + Send,
+    ) -> Result<()> {
+        use futures_util::TryStreamExt;
+        let sql = "SELECT p.id AS person_id, p.id_number_index, m.household_id,
+                        COALESCE(h.region_code, p.region_code) AS region_code
+                 FROM persons p
+                 LEFT JOIN household_members m ON m.person_id = p.id AND m.to_date IS NULL
+                 LEFT JOIN households h ON h.id = m.household_id";
+        match &mut self.inner {
+            crate::TxInner::Sqlite(t) => {
+                let conn: &mut sqlx::SqliteConnection = t;
+                let mut handle = conn.lock_handle().await?;
+                let err = |e: rusqlite::Error| StoreError::Corrupt(format!("读取人员：{e}"));
+                // SAFETY: as in `monitor_facts`.
+                let db =
+                    unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
+                        .map_err(err)?;
+                let mut stmt = db.prepare(sql).map_err(err)?;
+                let mut rows = stmt.query([]).map_err(err)?;
+                while let Some(row) = rows.next().map_err(err)? {
+                    visit(MonitorPerson {
+                        person_id: row.get(0).map_err(err)?,
+                        id_number_index: row.get(1).map_err(err)?,
+                        household_id: row.get(2).map_err(err)?,
+                        region_code: row.get(3).map_err(err)?,
+                    });
+                }
+            }
+            crate::TxInner::Postgres(t) => {
+                let c: &mut sqlx::PgConnection = t;
+                let mut rows = sqlx::query_as::<_, MonitorPerson>(sql).fetch(c);
+                while let Some(row) = rows.try_next().await? {
+                    visit(row);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The monitored population's households: those in assistance, those who left it or were

@@ -819,7 +819,6 @@ CREATE TABLE monitored_households (
     registered_at {ts} NOT NULL
 );
 CREATE INDEX monitored_households_household ON monitored_households(household_id);
-CREATE INDEX facts_date ON facts(fact_date);
 "#,
         extra: no_extra,
         append_only: &["monitor_runs"],

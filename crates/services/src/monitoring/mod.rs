@@ -154,6 +154,15 @@ pub struct TownshipWarnings {
     pub on_time_percent: Option<i64>,
 }
 
+/// A registered person as the run holds them: a few words each for a city of millions.
+#[derive(Debug, Clone, Copy)]
+struct Known {
+    person_id: i64,
+    household_id: Option<i64>,
+    /// Index into the run's list of places.
+    region: u32,
+}
+
 fn status_of(s: &str) -> WarningStatus {
     WarningStatus::from_code(s).unwrap_or(WarningStatus::New)
 }
@@ -241,7 +250,38 @@ impl Monitoring<'_> {
             .checked_add_months(chrono::Months::new(1))
             .unwrap_or(month);
         let from = window_start(month, t.months);
-        let people = read.monitor_people().await?;
+        let started = std::time::Instant::now();
+        // People compactly: the key facts carry, the household, the place (interned).
+        let mut people: Vec<Known> = Vec::new();
+        let mut by_key: HashMap<i64, usize> = HashMap::new();
+        let mut places: Vec<String> = Vec::new();
+        let mut place_index: HashMap<String, u32> = HashMap::new();
+        read.monitor_people(|p| {
+            let region = match place_index.get(&p.region_code) {
+                Some(i) => *i,
+                None => {
+                    let i = places.len() as u32;
+                    places.push(p.region_code.clone());
+                    place_index.insert(p.region_code, i);
+                    i
+                }
+            };
+            if let Some(k) = p.id_number_index.as_deref().and_then(blind_key_of_index) {
+                by_key.insert(k, people.len());
+            }
+            people.push(Known {
+                person_id: p.person_id,
+                household_id: p.household_id,
+                region,
+            });
+        })
+        .await?;
+        drop(place_index);
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            people = people.len(),
+            "monitor: people"
+        );
         let since = window_start(month, population_months.max(1));
         let monitored: HashSet<i64> = read
             .monitored_households(since)
@@ -265,85 +305,97 @@ impl Monitoring<'_> {
             .into_iter()
             .map(|k| ((k.person_id, k.fingerprint), k.run_id))
             .collect();
-        // Persons by the key facts carry.
-        let mut by_key: HashMap<i64, usize> = HashMap::with_capacity(people.len());
-        for (i, p) in people.iter().enumerate() {
-            if let Some(k) = p.id_number_index.as_deref().and_then(blind_key_of_index) {
-                by_key.insert(k, i);
-            }
-        }
-        let mut files: BTreeMap<i64, FileRead> = BTreeMap::new();
         let mut per_person: BTreeMap<i64, Vec<Fact>> = BTreeMap::new();
         let mut earners: HashMap<i64, HashSet<i64>> = HashMap::new();
-        let mut facts_read = 0i64;
         // Facts stream past: only those about registered people are kept.
-        read.monitor_facts(CATEGORIES, from, until, |f| {
-            facts_read += 1;
-            files
-                .entry(f.file_id)
-                .or_insert_with(|| FileRead {
-                    file_id: f.file_id,
-                    file_name: f.file_name.clone(),
-                    facts: 0,
-                })
-                .facts += 1;
-            let Some(p) = by_key.get(&f.person_key).map(|i| &people[*i]) else {
-                return;
-            };
-            if matches!(f.category.as_str(), "wage" | "tax") {
-                if let Some(h) = p.household_id {
-                    earners.entry(h).or_default().insert(p.person_id);
-                }
-            }
-            let detail: serde_json::Value = serde_json::from_str(&f.detail).unwrap_or_default();
-            let text = match f.category.as_str() {
-                "medical_claim" => detail["diagnosis"].as_str().unwrap_or("").to_string(),
-                "disability" => detail["grade"].to_string(),
-                "school" => detail["school"].as_str().unwrap_or("").to_string(),
-                "business" => detail["entity"].as_str().unwrap_or("").to_string(),
-                "marriage" | "hukou_change" => detail["change"].as_str().unwrap_or("").to_string(),
-                _ => String::new(),
-            };
-            // Medical claims are weighed by what the patient paid.
-            let amount = match f.category.as_str() {
-                "medical_claim" => detail["own"].as_i64().map(Money::from_fen),
-                _ => f.amount_fen.map(Money::from_fen),
-            };
-            per_person.entry(p.person_id).or_default().push(Fact {
-                date: f.fact_date,
-                amount,
-                text,
-                source: format!("{} 第{}行", f.file_name, f.row_no),
-                category: f.category,
-            });
-        })
-        .await?;
+        let read_files = read
+            .monitor_facts(
+                CATEGORIES,
+                from,
+                until,
+                |key| by_key.contains_key(&key),
+                |file, f| {
+                    let Some(p) = by_key.get(&f.person_key).map(|i| &people[*i]) else {
+                        return;
+                    };
+                    if matches!(file.category.as_str(), "wage" | "tax") {
+                        if let Some(h) = p.household_id {
+                            earners.entry(h).or_default().insert(p.person_id);
+                        }
+                    }
+                    let detail: serde_json::Value =
+                        serde_json::from_str(&f.detail).unwrap_or_default();
+                    let text = match file.category.as_str() {
+                        "medical_claim" => detail["diagnosis"].as_str().unwrap_or("").to_string(),
+                        "disability" => detail["grade"].to_string(),
+                        "school" => detail["school"].as_str().unwrap_or("").to_string(),
+                        "business" => detail["entity"].as_str().unwrap_or("").to_string(),
+                        "marriage" | "hukou_change" => {
+                            detail["change"].as_str().unwrap_or("").to_string()
+                        }
+                        _ => String::new(),
+                    };
+                    // Medical claims are weighed by what the patient paid.
+                    let amount = match file.category.as_str() {
+                        "medical_claim" => detail["own"].as_i64().map(Money::from_fen),
+                        _ => f.amount_fen.map(Money::from_fen),
+                    };
+                    per_person.entry(p.person_id).or_default().push(Fact {
+                        date: f.fact_date,
+                        amount,
+                        text,
+                        source: format!("{} 第{}行", file.file_name, f.row_no),
+                        category: file.category.clone(),
+                    });
+                },
+            )
+            .await?;
+        let facts_read: i64 = read_files.iter().map(|(_, n)| n).sum();
+        let files: Vec<FileRead> = read_files
+            .into_iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(f, n)| FileRead {
+                file_id: f.id,
+                file_name: f.file_name,
+                facts: n,
+            })
+            .collect();
         drop(read);
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            facts = facts_read,
+            "monitor: facts"
+        );
         // Declared incomes of the households whose members have medical claims.
         let mut incomes: HashMap<i64, Money> = HashMap::new();
-        let person_of: HashMap<i64, &jiuzhu_store::MonitorPerson> =
-            people.iter().map(|p| (p.person_id, p)).collect();
+        drop(by_key);
+        let person_of: HashMap<i64, Known> = people.iter().map(|p| (p.person_id, *p)).collect();
+        drop(people);
         let households_with_claims: Vec<i64> = per_person
             .iter()
             .filter(|(_, fs)| fs.iter().any(|f| f.category == "medical_claim"))
             .filter_map(|(pid, _)| person_of.get(pid).and_then(|p| p.household_id))
             .collect();
         if !households_with_claims.is_empty() {
+            // One pass over the incomes: a query per household cost seconds in a large city.
+            let wanted: HashSet<i64> = households_with_claims.into_iter().collect();
             let mut read = self.store.begin_read().await?;
-            for h in households_with_claims {
-                if incomes.contains_key(&h) {
-                    continue;
+            read.all_incomes(|person, kind, fen| {
+                let Some(h) = person_of.get(&person).and_then(|p| p.household_id) else {
+                    return;
+                };
+                if wanted.contains(&h)
+                    && jiuzhu_domain::IncomeKind::from_code(kind).is_some_and(|k| k.counts())
+                {
+                    *incomes.entry(h).or_default() += Money::from_fen(fen);
                 }
-                let counted: Money = read
-                    .household_incomes(h)
-                    .await?
-                    .iter()
-                    .filter(|i| i.kind.counts())
-                    .map(|i| i.monthly)
-                    .sum();
-                incomes.insert(h, counted);
-            }
+            })
+            .await?;
         }
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            "monitor: incomes"
+        );
         let calendar = self.calendar().current();
         let today = self.today();
         let mut candidates = Vec::new();
@@ -389,6 +441,11 @@ impl Monitoring<'_> {
             digest.update(format!("{}|{}\n", p.person_id, r.fingerprint()));
         }
         let digest = format!("{:x}", digest.finalize());
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            found,
+            "monitor: weighed"
+        );
         let grade_count = |g: Grade| fresh.iter().filter(|(_, r)| r.grade() == g).count() as i64;
         let (red, orange, yellow) = (
             grade_count(Grade::Red),
@@ -396,7 +453,6 @@ impl Monitoring<'_> {
             grade_count(Grade::Yellow),
         );
         let discoveries = fresh.iter().filter(|(_, r)| r.discovery).count() as i64;
-        let files: Vec<FileRead> = files.into_values().collect();
         let mut tx = self.store.begin().await?;
         if rerun {
             let runs: Vec<i64> = earlier.iter().map(|r| r.id).collect();
@@ -432,7 +488,7 @@ impl Monitoring<'_> {
                     id: 0,
                     run_id,
                     month,
-                    region_code: p.region_code.clone(),
+                    region_code: places[p.region as usize].clone(),
                     household_id: p.household_id,
                     person_id: p.person_id,
                     rule: r.rule.code().to_string(),
@@ -472,6 +528,11 @@ impl Monitoring<'_> {
         ))
         .await?;
         tx.commit().await?;
+        tracing::debug!(
+            ms = started.elapsed().as_millis() as u64,
+            raised,
+            "monitor: written"
+        );
         Ok(RunReport {
             month: month.format("%Y-%m").to_string(),
             attempt,
