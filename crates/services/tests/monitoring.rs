@@ -350,6 +350,29 @@ async fn a_month_of_facts_gives_graded_warnings_handled_by_the_township(db: Test
         .await;
     assert!(stale.is_err(), "a closed warning stays closed");
 
+    // Ten days on, the red warning is past its three working days: on the overdue list.
+    s.set_clock(Some(chrono::Utc::now() + chrono::Duration::days(10)));
+    let late = s
+        .monitoring()
+        .warnings(
+            &clerk,
+            &WarningQuery {
+                overdue: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(late
+        .items
+        .iter()
+        .any(|w| w.person_id == dead && w.rule == "death" && w.overdue));
+    let towns = s.monitoring().by_township(&clerk).await.unwrap();
+    assert!(towns
+        .iter()
+        .any(|t| t.code == "320582100" && t.overdue >= 1));
+    s.set_clock(None);
+
     // The township's counts.
     let towns = s.monitoring().by_township(&clerk).await.unwrap();
     let yangshe = towns.iter().find(|t| t.code == "320582100").unwrap();

@@ -512,6 +512,20 @@ pub async fn queue_page(
             }
         }
     }
+    // Warnings past their on-site check deadline, by township.
+    let late_warnings: Vec<_> = if which == "due" && a.role.allows(Permission::ReadPeople) {
+        state
+            .services
+            .monitoring()
+            .by_township(a)
+            .await?
+            .into_iter()
+            .filter(|t| t.overdue > 0)
+            .map(|t| context! { code => t.code, township => t.name, overdue => t.overdue, red => t.red_open })
+            .collect()
+    } else {
+        Vec::new()
+    };
     let late_recipients: Vec<_> = late_recipients
         .into_iter()
         .map(|(t, (visits, reviews))| context! { township => t, visits => visits, reviews => reviews })
@@ -520,6 +534,7 @@ pub async fn queue_page(
         "queue.html",
         context! { ..frame(user, active), ..context! {
             title => title, rows => rows, which => which, late_recipients => late_recipients,
+            late_warnings => late_warnings,
             to_close => to_close, options => options, filter => filter, total => total,
             shown => shown, page => page, pages => pages, here => here,
             by_township => by_township, by_department => by_department,
