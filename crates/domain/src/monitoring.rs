@@ -214,7 +214,18 @@ pub fn weigh(facts: &[Fact], subject: &Subject, month: NaiveDate, t: &Thresholds
         .checked_add_months(chrono::Months::new(1))
         .unwrap_or(month);
     let within = |f: &&Fact| f.date.is_some_and(|d| d >= from && d < until);
-    let facts: Vec<&Fact> = facts.iter().filter(within).collect();
+    let mut facts: Vec<&Fact> = facts.iter().filter(within).collect();
+    // Databases give rows in no set order: the rules read them in one, so the same facts
+    // always give the same warnings.
+    facts.sort_by(|a, b| {
+        (a.date, &a.category, a.amount, &a.text, &a.source).cmp(&(
+            b.date,
+            &b.category,
+            b.amount,
+            &b.text,
+            &b.source,
+        ))
+    });
     let mut by_rule: BTreeMap<Rule, Raised> = BTreeMap::new();
     let mut raise = |rule: Rule, discovery: bool, f: &Fact, figure: Option<Money>, why: String| {
         if rule.monitored_only() && !subject.monitored {
@@ -484,6 +495,22 @@ mod tests {
             ..Subject::default()
         };
         assert_eq!(weigh(&death, &earner, month, &t())[0].grade(), Grade::Red);
+    }
+
+    #[test]
+    fn the_order_facts_arrive_in_does_not_change_the_warnings() {
+        let month = d(2026, 11, 1);
+        let subject = Subject {
+            monitored: true,
+            ..Subject::default()
+        };
+        // Two wages of the same month: whichever comes first, the same one stands.
+        let a = fact("wage", d(2026, 10, 1), Some(3_000), "");
+        let b = fact("wage", d(2026, 10, 1), Some(4_500), "");
+        let one = weigh(&[a.clone(), b.clone()], &subject, month, &t());
+        let other = weigh(&[b, a], &subject, month, &t());
+        assert_eq!(one, other);
+        assert_eq!(one[0].figure, Some(Money::from_yuan(3_000)));
     }
 
     #[test]
