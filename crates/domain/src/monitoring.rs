@@ -359,7 +359,8 @@ pub fn weigh(facts: &[Fact], subject: &Subject, month: NaiveDate, t: &Thresholds
     let own: Money = claims.iter().filter_map(|f| f.amount).sum();
     if let Some(latest) = claims.iter().max_by_key(|f| f.date) {
         let income = subject.household_monthly_income.fen() * i64::from(t.months);
-        let share_hit = own.fen() * 100 > income * t.medical_income_percent;
+        // With no declared income the share says nothing: the amount alone decides.
+        let share_hit = income > 0 && own.fen() * 100 > income * t.medical_income_percent;
         let amount_hit = own >= t.medical_own;
         let serious = claims.iter().any(|f| is_serious(&f.text));
         // Outside the population: a serious illness with high own costs is a discovery.
@@ -495,6 +496,98 @@ mod tests {
             ..Subject::default()
         };
         assert_eq!(weigh(&death, &earner, month, &t())[0].grade(), Grade::Red);
+    }
+
+    #[test]
+    fn each_rule_fires_for_the_monitored_with_its_grade() {
+        let month = d(2026, 11, 1);
+        let subject = Subject {
+            monitored: true,
+            ..Subject::default()
+        };
+        let cases = [
+            (
+                fact("death", d(2026, 10, 9), None, ""),
+                Rule::Death,
+                Grade::Red,
+            ),
+            (
+                fact("medical_claim", d(2026, 10, 9), Some(100), "胃癌"),
+                Rule::SeriousIllness,
+                Grade::Orange,
+            ),
+            (
+                fact("unemployment", d(2026, 10, 9), None, ""),
+                Rule::Unemployment,
+                Grade::Yellow,
+            ),
+            (
+                fact("disability", d(2026, 10, 9), None, "4"),
+                Rule::Disability,
+                Grade::Yellow,
+            ),
+            (
+                fact("school", d(2026, 9, 1), None, "实验小学"),
+                Rule::School,
+                Grade::Yellow,
+            ),
+            (
+                fact("wage", d(2026, 10, 1), Some(2_600), ""),
+                Rule::NewIncome,
+                Grade::Yellow,
+            ),
+            (
+                fact("tax", d(2026, 10, 1), Some(9_000), ""),
+                Rule::NewIncome,
+                Grade::Yellow,
+            ),
+            (
+                fact("vehicle", d(2026, 8, 1), None, ""),
+                Rule::NewVehicle,
+                Grade::Yellow,
+            ),
+            (
+                fact("real_estate", d(2026, 8, 1), None, ""),
+                Rule::NewRealEstate,
+                Grade::Yellow,
+            ),
+            (
+                fact("business", d(2026, 8, 1), None, "某商行"),
+                Rule::NewBusiness,
+                Grade::Yellow,
+            ),
+            (
+                fact("marriage", d(2026, 8, 1), None, "结婚登记"),
+                Rule::Marriage,
+                Grade::Yellow,
+            ),
+            (
+                fact("hukou_change", d(2026, 8, 1), None, "出生"),
+                Rule::Birth,
+                Grade::Yellow,
+            ),
+            (
+                fact("hukou_change", d(2026, 8, 1), None, "迁出"),
+                Rule::MovedOut,
+                Grade::Yellow,
+            ),
+        ];
+        for (f, rule, grade) in cases {
+            let w = weigh(std::slice::from_ref(&f), &subject, month, &t());
+            assert_eq!(w.len(), 1, "{rule:?}");
+            assert_eq!((w[0].rule, w[0].grade()), (rule, grade));
+            assert!(!w[0].discovery);
+            // A day after the month the run is for, the fact is not yet weighed.
+            let mut later = f.clone();
+            later.date = Some(d(2026, 12, 1));
+            assert!(
+                weigh(&[later], &subject, month, &t()).is_empty(),
+                "{rule:?}"
+            );
+        }
+        // A stay in hospital that is not a serious illness is no warning by itself.
+        let flu = fact("medical_claim", d(2026, 10, 9), Some(100), "流行性感冒");
+        assert!(weigh(&[flu], &subject, month, &t()).is_empty());
     }
 
     #[test]
