@@ -379,6 +379,51 @@ async fn a_month_of_facts_gives_graded_warnings_handled_by_the_township(db: Test
     assert_eq!(yangshe.name, "杨舍镇");
     assert!(yangshe.closed >= 1 && yangshe.red_open >= 1);
     assert_eq!(yangshe.on_time_percent, Some(100));
+
+    // The township settles the death with a review of the enrolment: a proposal waits for the
+    // reviewer, and the next roll pays the household again in full until it is decided.
+    let open = s.monitoring().warnings(&clerk, &q).await.unwrap();
+    let death = open
+        .items
+        .iter()
+        .find(|w| w.person_id == dead && w.rule == "death")
+        .unwrap()
+        .clone();
+    let w = monitoring
+        .step(
+            &clerk,
+            death.id,
+            &WarningStep::Check {
+                date: Some(today),
+                findings: "已核实死亡，家属在家".into(),
+                revision: death.revision,
+            },
+        )
+        .await
+        .unwrap();
+    let w = monitoring
+        .step(
+            &clerk,
+            death.id,
+            &WarningStep::Close {
+                outcome: "review".into(),
+                note: "启动复核，减少保障人数".into(),
+                revision: w.revision,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(w.outcome.as_deref(), Some("review"));
+    assert!(
+        w.outcome_note.as_deref().unwrap().contains("复核建议"),
+        "{w:?}"
+    );
+    let reviews = s.recipients().reviews_of(&clerk, enrolment).await.unwrap();
+    assert!(
+        !reviews.is_empty(),
+        "a review proposal waits for the reviewer"
+    );
+    assert_eq!(line_amount(&db, &clerk, &m, enrolment).await, before);
     db.finish().await;
 }
 
