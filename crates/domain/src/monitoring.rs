@@ -148,6 +148,9 @@ pub struct Subject {
     pub monitored: bool,
     /// The household's counted monthly income (declared), for the medical-cost share.
     pub household_monthly_income: Money,
+    /// What the person declared as their own counted monthly income: earnings a department
+    /// finds above it are new.
+    pub declared_monthly: Money,
     /// The person is the only member with earnings facts in the household.
     pub only_earner: bool,
 }
@@ -296,17 +299,19 @@ pub fn weigh(facts: &[Fact], subject: &Subject, month: NaiveDate, t: &Thresholds
                 None,
                 format!("{}入学：{}", date(f), f.text),
             ),
-            "wage" | "tax" => raise(
+            // Earnings above what the person declared are new; what was declared is known.
+            "wage" | "tax" if f.amount.unwrap_or_default() > subject.declared_monthly => raise(
                 Rule::NewIncome,
                 false,
                 f,
                 f.amount,
                 format!(
-                    "{}收入{}元",
+                    "{}收入{}元，申报月收入{}元",
                     f.date
                         .map(|d| d.format("%Y年%-m月").to_string())
                         .unwrap_or_default(),
-                    f.amount.unwrap_or_default()
+                    f.amount.unwrap_or_default(),
+                    subject.declared_monthly
                 ),
             ),
             "vehicle" => raise(
@@ -434,6 +439,7 @@ mod tests {
             monitored: true,
             household_monthly_income: Money::from_yuan(10_000),
             only_earner: false,
+            declared_monthly: Money::ZERO,
         };
         let mut facts = vec![fact("medical_claim", d(2026, 3, 5), Some(12_000), "肺炎")];
         facts.push(Fact {
@@ -459,6 +465,7 @@ mod tests {
             monitored: true,
             household_monthly_income: Money::from_yuan(1_000),
             only_earner: false,
+            declared_monthly: Money::ZERO,
         };
         // 12 months × 1,000 = 12,000; half is 6,000: 6,000 exactly is not above it.
         let mut facts = vec![fact("medical_claim", d(2026, 6, 1), Some(6_000), "肺炎")];
@@ -588,6 +595,27 @@ mod tests {
         // A stay in hospital that is not a serious illness is no warning by itself.
         let flu = fact("medical_claim", d(2026, 10, 9), Some(100), "流行性感冒");
         assert!(weigh(&[flu], &subject, month, &t()).is_empty());
+    }
+
+    #[test]
+    fn earnings_are_new_only_above_what_was_declared() {
+        let month = d(2026, 11, 1);
+        let subject = Subject {
+            monitored: true,
+            declared_monthly: Money::from_yuan(3_000),
+            ..Subject::default()
+        };
+        let declared = fact("wage", d(2026, 10, 1), Some(3_000), "");
+        assert!(weigh(&[declared], &subject, month, &t()).is_empty());
+        let mut more = fact("wage", d(2026, 10, 1), None, "");
+        more.amount = Some(Money::from_fen(300_001));
+        let w = weigh(&[more], &subject, month, &t());
+        assert_eq!(w[0].rule, Rule::NewIncome);
+        assert!(
+            w[0].basis.contains("申报月收入3,000.00元"),
+            "{}",
+            w[0].basis
+        );
     }
 
     #[test]

@@ -376,17 +376,31 @@ impl Monitoring<'_> {
             .filter(|(_, fs)| fs.iter().any(|f| f.category == "medical_claim"))
             .filter_map(|(pid, _)| person_of.get(pid).and_then(|p| p.household_id))
             .collect();
-        if !households_with_claims.is_empty() {
-            // One pass over the incomes: a query per household cost seconds in a large city.
+        // Declared incomes in one pass (a query per household cost seconds in a large city):
+        // per household where a member has medical claims, per person where earnings were found.
+        let earning: HashSet<i64> = per_person
+            .iter()
+            .filter(|(_, fs)| {
+                fs.iter()
+                    .any(|f| matches!(f.category.as_str(), "wage" | "tax"))
+            })
+            .map(|(p, _)| *p)
+            .collect();
+        let mut declared: HashMap<i64, Money> = HashMap::new();
+        if !households_with_claims.is_empty() || !earning.is_empty() {
             let wanted: HashSet<i64> = households_with_claims.into_iter().collect();
             let mut read = self.store.begin_read().await?;
             read.all_incomes(|person, kind, fen| {
+                if !jiuzhu_domain::IncomeKind::from_code(kind).is_some_and(|k| k.counts()) {
+                    return;
+                }
+                if earning.contains(&person) {
+                    *declared.entry(person).or_default() += Money::from_fen(fen);
+                }
                 let Some(h) = person_of.get(&person).and_then(|p| p.household_id) else {
                     return;
                 };
-                if wanted.contains(&h)
-                    && jiuzhu_domain::IncomeKind::from_code(kind).is_some_and(|k| k.counts())
-                {
+                if wanted.contains(&h) {
                     *incomes.entry(h).or_default() += Money::from_fen(fen);
                 }
             })
@@ -407,6 +421,7 @@ impl Monitoring<'_> {
                     .household_id
                     .and_then(|h| incomes.get(&h).copied())
                     .unwrap_or_default(),
+                declared_monthly: declared.get(person_id).copied().unwrap_or_default(),
                 only_earner: p.household_id.is_some_and(|h| {
                     earners
                         .get(&h)
