@@ -320,23 +320,6 @@ impl Tx {
         Ok(())
     }
 
-    /// The monitored population's households: those in assistance, those who left it or were
-    /// refused since `since`, and those registered as in difficulty.
-    pub async fn monitored_households(&mut self, since: NaiveDate) -> Result<Vec<i64>> {
-        let since_ts = since.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-        Ok(on_tx!(self, c => sqlx::query_scalar(
-            "SELECT e.household_id FROM enrolments e
-             WHERE (e.stage = 'confirmed' AND NOT EXISTS (
-                      SELECT 1 FROM enrolment_changes x
-                      WHERE x.enrolment_id = e.id AND x.kind = 'ended' AND x.month < $1))
-                OR (e.stage = 'refused' AND e.created_at >= $2)
-             UNION SELECT household_id FROM monitored_households")
-            .bind(since)
-            .bind(since_ts)
-            .fetch_all(c)
-            .await)?)
-    }
-
     /// Registers a household as in difficulty, to be watched.
     pub async fn register_monitored(
         &mut self,

@@ -224,10 +224,6 @@ impl Monitoring<'_> {
         let month = month_start(month);
         let county = actor.region.as_str().to_string();
         let (t, days, parameters) = self.thresholds(&county, month)?;
-        let population_months = self
-            .recipients()
-            .count_param(&county, "monitoring.population_months", month)?
-            .clamp(0, 120) as u32;
         let mut read = self.store.begin_read().await?;
         let earlier = read.monitor_runs_of(month).await?;
         if let Some(last) = earlier.last().filter(|_| !rerun) {
@@ -282,11 +278,12 @@ impl Monitoring<'_> {
             people = people.len(),
             "monitor: people"
         );
-        let since = window_start(month, population_months.max(1));
-        let monitored: HashSet<i64> = read
-            .monitored_households(since)
+        // The population as its page and export list it, as of the month run.
+        let monitored: HashSet<i64> = self
+            .groups_in(&county, month)
             .await?
             .into_iter()
+            .map(|(household, ..)| household)
             .collect();
         let this_month: HashSet<i64> = earlier.iter().map(|r| r.id).collect();
         // A rerun replaces the month's untouched warnings: they do not count as raised.

@@ -102,14 +102,18 @@ fn group_of(sources: &[&PopulationSource], cutoff: NaiveDate) -> Option<(&'stati
 }
 
 impl Monitoring<'_> {
-    /// Households of the population within `scope`, with their group, in household order.
-    async fn groups_in(&self, scope: &str) -> Result<Vec<(i64, String, &'static str, NaiveDate)>> {
-        let today = self.today();
+    /// Households of the population within `scope` as of `on`, with their group, in household
+    /// order. The monthly run watches exactly these.
+    pub(super) async fn groups_in(
+        &self,
+        scope: &str,
+        on: NaiveDate,
+    ) -> Result<Vec<(i64, String, &'static str, NaiveDate)>> {
         let months = self
             .recipients()
-            .count_param(scope, "monitoring.population_months", today)?
+            .count_param(scope, "monitoring.population_months", on)?
             .clamp(0, 120) as u32;
-        let cutoff = jiuzhu_domain::monitoring::window_start(today, months.max(1));
+        let cutoff = jiuzhu_domain::monitoring::window_start(on, months.max(1));
         let mut read = self.store.begin_read().await?;
         let sources = read.population_sources(scope).await?;
         drop(read);
@@ -170,7 +174,7 @@ impl Monitoring<'_> {
                 return Err(ServiceError::invalid("group", "监测对象类别无效"));
             }
         }
-        let all = self.groups_in(&scope).await?;
+        let all = self.groups_in(&scope, self.today()).await?;
         let counts: Vec<(String, String, i64)> = GROUPS
             .iter()
             .map(|(c, l)| {
@@ -216,7 +220,7 @@ impl Monitoring<'_> {
     /// The whole population of one's region, for the bureau's export (recorded).
     pub async fn population_all(&self, actor: &Actor) -> Result<Vec<PopulationHousehold>> {
         actor.require(Permission::ReadPeople)?;
-        let all = self.groups_in(actor.scope()).await?;
+        let all = self.groups_in(actor.scope(), self.today()).await?;
         let items = self.describe(&all).await?;
         let mut tx = self.store.begin().await?;
         tx.append_audit(&actor.audit(
@@ -282,7 +286,7 @@ impl Monitoring<'_> {
             "hrss" => 16..=59,
             _ => return Err(ServiceError::Forbidden),
         };
-        let all = self.groups_in(actor.scope()).await?;
+        let all = self.groups_in(actor.scope(), self.today()).await?;
         let group_of: BTreeMap<i64, (&'static str, String)> = all
             .iter()
             .map(|(h, r, g, _)| (*h, (*g, r.clone())))
