@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 
 use std::fmt::Write as _;
 
-use crate::{blind_key_of_index, like_prefix, on_tx, value_rows, Result, StoreError, Tx, TxInner};
+use crate::{blind_key_of_index, like_prefix, on_tx, value_rows, Result, Tx, TxInner};
 
 /// A feed file as imported.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
@@ -374,8 +374,10 @@ impl FactWriter<'_> {
     pub async fn write(&mut self, facts: &[NewFact]) -> Result<()> {
         match self {
             FactWriter::Sqlite { conn, file_id } => {
-                let mut handle = conn.lock_handle().await?;
-                insert_facts_sqlite(handle.as_raw_handle().as_ptr(), *file_id, facts)
+                crate::with_raw_sqlite(conn, "写入核对数据", |db| {
+                    insert_facts_sqlite(db, *file_id, facts)
+                })
+                .await
             }
             FactWriter::Postgres { copy, file_id, buf } => {
                 buf.clear();
@@ -400,36 +402,28 @@ impl FactWriter<'_> {
 /// Inserts facts through SQLite's own interface: one prepared statement bound row by row,
 /// without an allocation per value.
 fn insert_facts_sqlite(
-    db: *mut rusqlite::ffi::sqlite3,
+    conn: &rusqlite::Connection,
     file_id: i64,
     facts: &[NewFact],
-) -> Result<()> {
-    let err = |e: rusqlite::Error| StoreError::Corrupt(format!("写入核对数据：{e}"));
-    // SAFETY: the handle is sqlx's open connection, locked for us until the caller's guard is
-    // dropped; `from_handle` never closes it.
-    let conn = unsafe { rusqlite::Connection::from_handle(db) }.map_err(err)?;
-    let mut insert = conn
-        .prepare_cached(
-            "INSERT INTO facts (file_id, row_no, person_key, fact_date, amount_fen, detail)
+) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT INTO facts (file_id, row_no, person_key, fact_date, amount_fen, detail)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )
-        .map_err(err)?;
+    )?;
     let mut date = String::with_capacity(10);
     for f in facts {
         date.clear();
         if let Some(d) = f.fact_date {
             push_iso_date(&mut date, d);
         }
-        insert
-            .execute(rusqlite::params![
-                file_id,
-                f.row_no,
-                f.person_key,
-                f.fact_date.map(|_| date.as_str()),
-                f.amount_fen,
-                f.detail,
-            ])
-            .map_err(err)?;
+        insert.execute(rusqlite::params![
+            file_id,
+            f.row_no,
+            f.person_key,
+            f.fact_date.map(|_| date.as_str()),
+            f.amount_fen,
+            f.detail,
+        ])?;
     }
     Ok(())
 }

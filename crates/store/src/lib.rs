@@ -179,6 +179,22 @@ macro_rules! on_tx {
 }
 pub(crate) use on_tx;
 
+/// Runs `f` through SQLite's own interface on the connection sqlx holds: for bulk reads and
+/// writes, where the driver's cost per value dominates. `what` names the work in an error.
+pub(crate) async fn with_raw_sqlite<R>(
+    conn: &mut sqlx::SqliteConnection,
+    what: &str,
+    f: impl FnOnce(&rusqlite::Connection) -> rusqlite::Result<R>,
+) -> Result<R> {
+    let err = |e: rusqlite::Error| StoreError::Corrupt(format!("{what}：{e}"));
+    let mut handle = conn.lock_handle().await?;
+    // SAFETY: the handle is sqlx's open connection, locked for us while `handle` lives (and
+    // `db`, declared after it, is dropped first); `from_handle` never closes it.
+    let db = unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
+        .map_err(err)?;
+    f(&db).map_err(err)
+}
+
 impl Store {
     /// Connects to `sqlite://path` (created when missing) or `postgres://...`.
     pub async fn connect(url: &str, cipher: FieldCipher) -> Result<Store> {

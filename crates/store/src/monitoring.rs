@@ -187,42 +187,35 @@ impl Tx {
                 // SQLite through its own interface: the driver's per-column cost made a
                 // city's scan take a minute; the detail is read only for wanted people.
                 crate::TxInner::Sqlite(t) => {
-                    let conn: &mut sqlx::SqliteConnection = t;
-                    let mut handle = conn.lock_handle().await?;
-                    let err =
-                        |e: rusqlite::Error| StoreError::Corrupt(format!("读取核对数据：{e}"));
-                    // SAFETY: sqlx's open connection, locked for us while `handle` lives;
-                    // `from_handle` never closes it.
-                    let db = unsafe {
-                        rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr())
-                    }
-                    .map_err(err)?;
-                    let mut stmt = db.prepare(&sql.replace('$', "?")).map_err(err)?;
-                    let mut rows = stmt
-                        .query(rusqlite::params![
+                    n = crate::with_raw_sqlite(t, "读取核对数据", |db| {
+                        let mut stmt = db.prepare(&sql.replace('$', "?"))?;
+                        let mut rows = stmt.query(rusqlite::params![
                             file.id,
                             from.to_string(),
                             until.to_string()
-                        ])
-                        .map_err(err)?;
-                    while let Some(row) = rows.next().map_err(err)? {
-                        n += 1;
-                        let key: i64 = row.get(0).map_err(err)?;
-                        if !wanted(key) {
-                            continue;
+                        ])?;
+                        let mut n = 0i64;
+                        while let Some(row) = rows.next()? {
+                            n += 1;
+                            let key: i64 = row.get(0)?;
+                            if !wanted(key) {
+                                continue;
+                            }
+                            let date: Option<String> = row.get(1)?;
+                            visit(
+                                &file,
+                                MonitorFact {
+                                    person_key: key,
+                                    fact_date: date.as_deref().and_then(|d| d.parse().ok()),
+                                    amount_fen: row.get(2)?,
+                                    row_no: row.get(3)?,
+                                    detail: row.get(4)?,
+                                },
+                            );
                         }
-                        let date: Option<String> = row.get(1).map_err(err)?;
-                        visit(
-                            &file,
-                            MonitorFact {
-                                person_key: key,
-                                fact_date: date.as_deref().and_then(|d| d.parse().ok()),
-                                amount_fen: row.get(2).map_err(err)?,
-                                row_no: row.get(3).map_err(err)?,
-                                detail: row.get(4).map_err(err)?,
-                            },
-                        );
-                    }
+                        Ok(n)
+                    })
+                    .await?;
                 }
                 crate::TxInner::Postgres(t) => {
                     let c: &mut sqlx::PgConnection = t;
@@ -253,19 +246,16 @@ impl Tx {
         let sql = "SELECT person_id, kind, monthly_fen FROM incomes";
         match &mut self.inner {
             crate::TxInner::Sqlite(t) => {
-                let conn: &mut sqlx::SqliteConnection = t;
-                let mut handle = conn.lock_handle().await?;
-                let err = |e: rusqlite::Error| StoreError::Corrupt(format!("读取收入：{e}"));
-                // SAFETY: as in `monitor_facts`.
-                let db =
-                    unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
-                        .map_err(err)?;
-                let mut stmt = db.prepare(sql).map_err(err)?;
-                let mut rows = stmt.query([]).map_err(err)?;
-                while let Some(row) = rows.next().map_err(err)? {
-                    let kind: String = row.get(1).map_err(err)?;
-                    visit(row.get(0).map_err(err)?, &kind, row.get(2).map_err(err)?);
-                }
+                crate::with_raw_sqlite(t, "读取收入", |db| {
+                    let mut stmt = db.prepare(sql)?;
+                    let mut rows = stmt.query([])?;
+                    while let Some(row) = rows.next()? {
+                        let kind: String = row.get(1)?;
+                        visit(row.get(0)?, &kind, row.get(2)?);
+                    }
+                    Ok(())
+                })
+                .await?;
             }
             crate::TxInner::Postgres(t) => {
                 let c: &mut sqlx::PgConnection = t;
@@ -291,23 +281,20 @@ impl Tx {
                  LEFT JOIN households h ON h.id = m.household_id";
         match &mut self.inner {
             crate::TxInner::Sqlite(t) => {
-                let conn: &mut sqlx::SqliteConnection = t;
-                let mut handle = conn.lock_handle().await?;
-                let err = |e: rusqlite::Error| StoreError::Corrupt(format!("读取人员：{e}"));
-                // SAFETY: as in `monitor_facts`.
-                let db =
-                    unsafe { rusqlite::Connection::from_handle(handle.as_raw_handle().as_ptr()) }
-                        .map_err(err)?;
-                let mut stmt = db.prepare(sql).map_err(err)?;
-                let mut rows = stmt.query([]).map_err(err)?;
-                while let Some(row) = rows.next().map_err(err)? {
-                    visit(MonitorPerson {
-                        person_id: row.get(0).map_err(err)?,
-                        id_number_index: row.get(1).map_err(err)?,
-                        household_id: row.get(2).map_err(err)?,
-                        region_code: row.get(3).map_err(err)?,
-                    });
-                }
+                crate::with_raw_sqlite(t, "读取人员", |db| {
+                    let mut stmt = db.prepare(sql)?;
+                    let mut rows = stmt.query([])?;
+                    while let Some(row) = rows.next()? {
+                        visit(MonitorPerson {
+                            person_id: row.get(0)?,
+                            id_number_index: row.get(1)?,
+                            household_id: row.get(2)?,
+                            region_code: row.get(3)?,
+                        });
+                    }
+                    Ok(())
+                })
+                .await?;
             }
             crate::TxInner::Postgres(t) => {
                 let c: &mut sqlx::PgConnection = t;
