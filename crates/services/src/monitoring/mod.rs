@@ -154,6 +154,14 @@ pub struct TownshipWarnings {
     pub on_time_percent: Option<i64>,
 }
 
+/// The warning if it lies within the actor's region; "not found" otherwise.
+async fn in_scope(read: &mut jiuzhu_store::Tx, actor: &Actor, id: i64) -> Result<WarningRecord> {
+    read.warning(id)
+        .await?
+        .filter(|w| w.region_code.starts_with(actor.scope()))
+        .ok_or(ServiceError::NotFound)
+}
+
 /// A registered person as the run holds them: a few words each for a city of millions.
 #[derive(Debug, Clone, Copy)]
 struct Known {
@@ -582,27 +590,15 @@ impl Monitoring<'_> {
         Ok(read.recent_monitor_runs(12).await?)
     }
 
-    async fn view(&self, w: WarningRecord) -> Result<WarningView> {
-        let mut read = self.store.begin_read().await?;
+    /// A warning as people read it: the person and the place by name.
+    async fn view(&self, read: &mut jiuzhu_store::Tx, w: WarningRecord) -> Result<WarningView> {
         let person_name = read
             .person_brief(w.person_id)
             .await?
             .map(|(n, _)| n)
             .unwrap_or_default();
-        drop(read);
-        let region_name = self.region_name_full(&w.region_code).await;
+        let region_name = self.region_name(read, &w.region_code).await?;
         Ok(to_view(w, person_name, region_name, self.today()))
-    }
-
-    /// The village (with its township) as the lists show it.
-    async fn region_name_full(&self, code: &str) -> String {
-        match self.store.begin_read().await {
-            Ok(mut read) => self
-                .region_name(&mut read, code)
-                .await
-                .unwrap_or_else(|_| code.to_string()),
-            Err(_) => code.to_string(),
-        }
     }
 
     pub async fn warnings(&self, actor: &Actor, q: &WarningQuery) -> Result<Page<WarningView>> {
@@ -653,11 +649,11 @@ impl Monitoring<'_> {
                 offset: (page - 1) * PER_PAGE,
             })
             .await?;
-        drop(read);
         let mut items = Vec::with_capacity(rows.len());
         for w in rows {
-            items.push(self.view(w).await?);
+            items.push(self.view(&mut read, w).await?);
         }
+        drop(read);
         self.reads
             .record(actor.audit(
                 "warning.search",
@@ -677,10 +673,7 @@ impl Monitoring<'_> {
 
     async fn in_scope(&self, actor: &Actor, id: i64) -> Result<WarningRecord> {
         let mut read = self.store.begin_read().await?;
-        read.warning(id)
-            .await?
-            .filter(|w| w.region_code.starts_with(actor.scope()))
-            .ok_or(ServiceError::NotFound)
+        in_scope(&mut read, actor, id).await
     }
 
     pub async fn warning(&self, actor: &Actor, id: i64) -> Result<WarningView> {
@@ -695,7 +688,8 @@ impl Monitoring<'_> {
                 json!({}),
             ))
             .await?;
-        self.view(w).await
+        let mut read = self.store.begin_read().await?;
+        self.view(&mut read, w).await
     }
 
     /// Assigns, records the visit, or settles a warning with its outcome.
@@ -803,8 +797,9 @@ impl Monitoring<'_> {
         ))
         .await?;
         tx.commit().await?;
-        let fresh = self.in_scope(actor, id).await?;
-        self.view(fresh).await
+        let mut read = self.store.begin_read().await?;
+        let fresh = in_scope(&mut read, actor, id).await?;
+        self.view(&mut read, fresh).await
     }
 
     /// Reviews the enrolments of the warning's household; the note says what was proposed.
