@@ -326,23 +326,13 @@ impl Tx {
 
     /// Every fact stored under these person keys.
     pub async fn facts_by_keys(&mut self, keys: &[i64]) -> Result<Vec<KeyedFact>> {
-        let mut out = Vec::new();
-        for chunk in keys.chunks(500) {
-            let sql = format!(
-                "SELECT person_key, fact_date, amount_fen, detail, row_no, file_id
-                 FROM facts WHERE person_key IN {} ORDER BY person_key, fact_date, file_id, row_no",
-                value_rows(self.backend(), 1, chunk.len())
-            );
-            let rows: Vec<KeyedFact> = on_tx!(self, c => {
-                let mut q = sqlx::query_as(&sql);
-                for k in chunk {
-                    q = q.bind(k);
-                }
-                q.fetch_all(c).await
-            })?;
-            out.extend(rows);
-        }
-        Ok(out)
+        self.fetch_for_ids(
+            "SELECT person_key, fact_date, amount_fen, detail, row_no, file_id
+             FROM facts WHERE person_key IN {ids} ORDER BY person_key, fact_date, file_id, row_no",
+            keys,
+            500,
+        )
+        .await
     }
 
     pub async fn count_facts(&mut self, file_id: i64) -> Result<i64> {

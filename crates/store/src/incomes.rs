@@ -93,25 +93,15 @@ impl Tx {
 
     /// The incomes of these persons.
     pub async fn incomes_of(&mut self, persons: &[i64]) -> Result<Vec<IncomeRecord>> {
-        let mut out = Vec::new();
-        for chunk in persons.chunks(500) {
-            let sql = format!(
+        let rows: Vec<IncomeRow> = self
+            .fetch_for_ids(
                 "SELECT id, person_id, kind, monthly_fen, since, source FROM incomes
-                 WHERE person_id IN {} ORDER BY person_id, id",
-                crate::value_rows(self.backend(), 1, chunk.len())
-            );
-            let rows: Vec<IncomeRow> = on_tx!(self, c => {
-                let mut q = sqlx::query_as(&sql);
-                for p in chunk {
-                    q = q.bind(*p);
-                }
-                q.fetch_all(c).await
-            })?;
-            for r in rows {
-                out.push(into_record(r)?);
-            }
-        }
-        Ok(out)
+                 WHERE person_id IN {ids} ORDER BY person_id, id",
+                persons,
+                500,
+            )
+            .await?;
+        rows.into_iter().map(into_record).collect()
     }
 
     pub async fn person_incomes(&mut self, person_id: i64) -> Result<Vec<IncomeRecord>> {

@@ -179,6 +179,37 @@ macro_rules! on_tx {
 }
 pub(crate) use on_tx;
 
+impl Tx {
+    /// The rows of `sql` for these ids, `chunk` ids a statement: `{ids}` in `sql` stands for
+    /// the list, in the order given (rows come chunk by chunk, each as `sql` orders it).
+    pub(crate) async fn fetch_for_ids<T>(
+        &mut self,
+        sql: &str,
+        ids: &[i64],
+        chunk: usize,
+    ) -> Result<Vec<T>>
+    where
+        T: Send
+            + Unpin
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>,
+    {
+        let mut out = Vec::with_capacity(ids.len());
+        for part in ids.chunks(chunk) {
+            let sql = sql.replace("{ids}", &value_rows(self.backend(), 1, part.len()));
+            let rows: Vec<T> = on_tx!(self, c => {
+                let mut q = sqlx::query_as(&sql);
+                for id in part {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(c).await
+            })?;
+            out.extend(rows);
+        }
+        Ok(out)
+    }
+}
+
 /// Runs `f` through SQLite's own interface on the connection sqlx holds: for bulk reads and
 /// writes, where the driver's cost per value dominates. `what` names the work in an error.
 pub(crate) async fn with_raw_sqlite<R>(

@@ -466,21 +466,7 @@ impl Tx {
 
     /// Names of these persons, by id.
     pub async fn person_names(&mut self, ids: &[i64]) -> Result<Vec<(i64, String)>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            let sql = format!(
-                "SELECT id, name FROM persons WHERE id IN {}",
-                crate::value_rows(self.backend(), 1, chunk.len())
-            );
-            let rows: Vec<(i64, String)> = on_tx!(self, c => {
-                let mut q = sqlx::query_as(&sql);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(c).await
-            })?;
-            out.extend(rows);
-        }
-        Ok(out)
+        self.fetch_for_ids("SELECT id, name FROM persons WHERE id IN {ids}", ids, 500)
+            .await
     }
 }

@@ -977,23 +977,13 @@ impl Tx {
 
     /// Current members of households: (household, person).
     pub async fn current_members_of(&mut self, households: &[i64]) -> Result<Vec<(i64, i64)>> {
-        let mut out = Vec::new();
-        for chunk in households.chunks(2000) {
-            let sql = format!(
-                "SELECT household_id, person_id FROM household_members
-                 WHERE to_date IS NULL AND household_id IN {} ORDER BY household_id, id",
-                crate::value_rows(self.backend(), 1, chunk.len())
-            );
-            let rows: Vec<(i64, i64)> = on_tx!(self, c => {
-                let mut q = sqlx::query_as(&sql);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(c).await
-            })?;
-            out.extend(rows);
-        }
-        Ok(out)
+        self.fetch_for_ids(
+            "SELECT household_id, person_id FROM household_members
+             WHERE to_date IS NULL AND household_id IN {ids} ORDER BY household_id, id",
+            households,
+            2000,
+        )
+        .await
     }
 
     /// Sets how much of each later payment is withheld towards a receivable (0 stops it).

@@ -718,25 +718,15 @@ impl Tx {
 
     /// The persons these enrolments are listed under.
     pub async fn enrolment_people_of(&mut self, ids: &[i64]) -> Result<Vec<EnrolmentPerson>> {
-        let mut out = Vec::new();
-        for chunk in ids.chunks(500) {
-            let sql = format!(
-                "SELECT e.id AS enrolment_id, p.id AS person_id, p.name, p.id_number_masked
-                 FROM enrolments e JOIN households h ON h.id = e.household_id
-                 JOIN persons p ON p.id = COALESCE(e.person_id, h.head_person_id)
-                 WHERE e.id IN {}",
-                crate::value_rows(self.backend(), 1, chunk.len())
-            );
-            let rows: Vec<EnrolmentPerson> = on_tx!(self, c => {
-                let mut q = sqlx::query_as(&sql);
-                for id in chunk {
-                    q = q.bind(*id);
-                }
-                q.fetch_all(c).await
-            })?;
-            out.extend(rows);
-        }
-        Ok(out)
+        self.fetch_for_ids(
+            "SELECT e.id AS enrolment_id, p.id AS person_id, p.name, p.id_number_masked
+             FROM enrolments e JOIN households h ON h.id = e.household_id
+             JOIN persons p ON p.id = COALESCE(e.person_id, h.head_person_id)
+             WHERE e.id IN {ids}",
+            ids,
+            500,
+        )
+        .await
     }
 
     /// Enrolments within a region listed under a person whose name contains `part`.
