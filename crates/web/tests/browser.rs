@@ -771,6 +771,17 @@ async fn every_role_opens_on_its_day_at_desktop_and_phone_widths() {
                 );
                 assert_eq!(broken, json!([]), "{user} at {width}");
                 d.screenshot(&format!("home-{user}-{width}"));
+                if user == "admin" {
+                    // The organisations the window refers to, kept by the bureau.
+                    d.goto(&format!("{site}/organisations"));
+                    d.wait_text("main h1", |t| t == "转介机构");
+                    let fit = d.script(
+                        "return [document.documentElement.scrollWidth, window.innerWidth];",
+                    );
+                    let n = |i: usize| fit[i].as_f64().unwrap();
+                    assert!(n(0) <= n(1) + 1.0, "organisations at {width}: {} wide in {}", n(0), n(1));
+                    d.screenshot(&format!("organisations-{width}"));
+                }
             }
             d.goto(&format!("{site}/"));
             d.click("header.top form button");
