@@ -7,6 +7,7 @@ pub mod enrolment;
 pub mod id_number;
 pub mod money;
 pub mod monitoring;
+pub mod openness;
 pub mod payment;
 pub mod person;
 pub mod region;

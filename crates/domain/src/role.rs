@@ -45,6 +45,10 @@ pub enum Permission {
     ManageRecipients,
     /// Review (审核) and confirm (确认) enrolments and review outcomes; never one's own.
     ApproveAssistance,
+    /// Receive, transfer and answer complaints (首问负责): every staff member who meets the public.
+    HandleComplaints,
+    /// Plan random inspections and publish their results; watch every complaint of the county.
+    Supervise,
 }
 
 impl Role {
@@ -56,23 +60,34 @@ impl Role {
             Role::WindowClerk | Role::VillageAssistant => {
                 matches!(
                     p,
-                    ReadPeople | WritePeople | RevealIdentity | ManageRecipients
+                    ReadPeople | WritePeople | RevealIdentity | ManageRecipients | HandleComplaints
                 )
             }
             Role::TownshipReviewer => matches!(
                 p,
-                ReadPeople | RevealIdentity | ManageRecipients | ApproveAssistance
+                ReadPeople
+                    | RevealIdentity
+                    | ManageRecipients
+                    | ApproveAssistance
+                    | HandleComplaints
             ),
-            Role::CountyApprover => matches!(p, ReadPeople | RevealIdentity | ApproveAssistance),
-            Role::Supervisor => matches!(p, ReadPeople | Simulate | RevealIdentity),
+            Role::CountyApprover => matches!(
+                p,
+                ReadPeople | RevealIdentity | ApproveAssistance | HandleComplaints
+            ),
+            Role::Supervisor => matches!(
+                p,
+                ReadPeople | Simulate | RevealIdentity | HandleComplaints | Supervise
+            ),
             Role::BureauAdmin => matches!(
                 p,
                 ReadPeople | EditCatalogue | ManageCalendar | EditPolicy | Simulate | ImportFeeds
             ),
             Role::SecurityAdmin => matches!(p, ManageUsers),
             Role::Auditor => matches!(p, ReadAudit),
-            // Liaisons see the people of the cases transferred to their department, not the registry.
-            Role::DepartmentLiaison => false,
+            // Liaisons see the people of the cases transferred to their department, not the
+            // registry; a complaint transferred to their department is theirs to answer.
+            Role::DepartmentLiaison => p == HandleComplaints,
         }
     }
 

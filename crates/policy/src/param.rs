@@ -285,6 +285,10 @@ defs! {
     "monitoring.red_days", Count, "个工作日", "红色预警的核查时限";
     "monitoring.orange_days", Count, "个工作日", "橙色预警的核查时限";
     "monitoring.yellow_days", Count, "个工作日", "黄色预警的核查时限";
+    "publicity.days", Count, "天", "救助对象公示期（自公示之日起的自然日）";
+    "complaints.answer_days", Count, "个工作日", "投诉举报的答复时限，逾期升级督办";
+    "inspections.sample_percent", Count, "%", "双随机抽查在每个乡镇、每个项目中抽取救助对象的比例";
+    "statistics.min_households", Count, "户", "公开统计数据中单元格的最少户数，少于该数不公开";
 }
 
 pub fn def(name: &str) -> Result<&'static Def, PolicyError> {

@@ -20,6 +20,7 @@ pub mod feeds;
 pub mod households;
 pub mod keys;
 pub mod monitoring;
+pub mod openness;
 pub mod organisations;
 pub mod payments;
 pub mod people;
@@ -122,6 +123,8 @@ areas! {
     payments => Payments,
     /// The monthly monitoring run and its warnings (`monitoring/`).
     monitoring => Monitoring,
+    /// Public notices and objections, complaints, random inspections, statistics (`openness/`).
+    openness => Openness,
 }
 
 /// Sizes of what the database holds, for the home page and the health check.

@@ -23,6 +23,7 @@ mod feeds;
 mod households;
 mod incomes;
 mod monitoring;
+mod openness;
 mod payments;
 mod people;
 mod policy;
@@ -65,6 +66,11 @@ pub use incomes::{IncomeRecord, NewIncome};
 pub use monitoring::{
     MonitorFact, MonitorFile, MonitorPerson, MonitorRun, PopulationSource, WarningFilter,
     WarningKey, WarningRecord, WarningUpdate,
+};
+pub use openness::{
+    AwardRow, ComplaintEvent, ComplaintRecord, Decision, InspectionPlanRecord,
+    InspectionTargetRecord, ItemStageCount, NoticeEntryRecord, NoticeRecord, ObjectionRecord,
+    CONTACT_CONTEXT,
 };
 pub use payments::{
     BankReturnRecord, BankTemplateRecord, Due, LineTally, MonthTotals, PayeeRecord,

@@ -5,7 +5,7 @@
 use crate::{on_tx, Result, Tx};
 
 /// The encrypted columns: (table, column, the context the values are bound to).
-pub const ENCRYPTED: [(&str, &str, &str); 5] = [
+pub const ENCRYPTED: [(&str, &str, &str); 7] = [
     ("persons", "id_number_cipher", crate::people::ID_CONTEXT),
     ("persons", "phone_cipher", crate::people::PHONE_CONTEXT),
     ("users", "totp_secret", "users.totp_secret"),
@@ -14,6 +14,16 @@ pub const ENCRYPTED: [(&str, &str, &str); 5] = [
         "roll_lines",
         "account_cipher",
         crate::payments::ACCOUNT_CONTEXT,
+    ),
+    (
+        "objections",
+        "contact_cipher",
+        crate::openness::CONTACT_CONTEXT,
+    ),
+    (
+        "complaints",
+        "contact_cipher",
+        crate::openness::CONTACT_CONTEXT,
     ),
 ];
 

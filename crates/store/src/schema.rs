@@ -823,6 +823,145 @@ CREATE INDEX monitored_households_household ON monitored_households(household_id
         extra: no_extra,
         append_only: &["monitor_runs"],
     },
+    Migration {
+        version: 16,
+        name: "openness: public notices and objections, complaints, random inspections",
+        sql: r#"
+CREATE TABLE notices (
+    id {id},
+    program TEXT NOT NULL,
+    region_code TEXT NOT NULL REFERENCES regions(code),
+    title TEXT NOT NULL,
+    decided_from {date} NOT NULL,
+    decided_to {date} NOT NULL,
+    published_on {date} NOT NULL,
+    ends_on {date} NOT NULL,
+    mask TEXT NOT NULL,
+    contact TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE INDEX notices_region ON notices(region_code, ends_on);
+-- What a notice published, as published: later changes to the household do not rewrite it.
+CREATE TABLE notice_entries (
+    id {id},
+    notice_id BIGINT NOT NULL REFERENCES notices(id),
+    seq BIGINT NOT NULL,
+    kind TEXT NOT NULL,
+    decision TEXT NOT NULL,
+    enrolment_id BIGINT NOT NULL REFERENCES enrolments(id),
+    region_code TEXT NOT NULL,
+    masked_name TEXT NOT NULL,
+    members BIGINT NOT NULL,
+    per_capita_fen BIGINT,
+    amount_fen BIGINT NOT NULL,
+    place TEXT NOT NULL,
+    note TEXT NOT NULL
+);
+CREATE UNIQUE INDEX notice_entries_seq ON notice_entries(notice_id, seq);
+CREATE INDEX notice_entries_enrolment ON notice_entries(enrolment_id);
+CREATE TABLE objections (
+    id {id},
+    number TEXT NOT NULL UNIQUE,
+    query_code TEXT NOT NULL,
+    notice_id BIGINT NOT NULL REFERENCES notices(id),
+    entry_id BIGINT NOT NULL REFERENCES notice_entries(id),
+    enrolment_id BIGINT NOT NULL REFERENCES enrolments(id),
+    region_code TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    content TEXT NOT NULL,
+    contact_cipher {blob},
+    recorded_by TEXT,
+    received_at {ts} NOT NULL,
+    status TEXT NOT NULL,
+    method TEXT,
+    visit_date {date},
+    findings TEXT,
+    participants TEXT,
+    votes_for BIGINT,
+    votes_against BIGINT,
+    votes_abstain BIGINT,
+    upheld BOOLEAN,
+    reply TEXT,
+    answered_by TEXT,
+    answered_at {ts}
+);
+CREATE INDEX objections_enrolment ON objections(enrolment_id, status);
+CREATE INDEX objections_region ON objections(region_code, status);
+CREATE TABLE complaints (
+    id {id},
+    number TEXT NOT NULL UNIQUE,
+    query_code TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    category TEXT NOT NULL,
+    region_code TEXT NOT NULL REFERENCES regions(code),
+    content TEXT NOT NULL,
+    anonymous BOOLEAN NOT NULL,
+    contact_cipher {blob},
+    about_user TEXT,
+    about_unit TEXT,
+    household_id BIGINT REFERENCES households(id),
+    received_by TEXT,
+    owner_unit TEXT NOT NULL,
+    offered_unit TEXT,
+    received_on {date} NOT NULL,
+    due {date} NOT NULL,
+    status TEXT NOT NULL,
+    finding TEXT,
+    reply TEXT,
+    recovered_fen BIGINT,
+    receivable_id BIGINT,
+    answered_by TEXT,
+    answered_on {date},
+    revision BIGINT NOT NULL
+);
+CREATE INDEX complaints_owner ON complaints(owner_unit, status);
+CREATE INDEX complaints_region ON complaints(region_code, status);
+CREATE TABLE complaint_events (
+    id {id},
+    complaint_id BIGINT NOT NULL REFERENCES complaints(id),
+    kind TEXT NOT NULL,
+    unit TEXT,
+    note TEXT NOT NULL,
+    by_user TEXT NOT NULL,
+    at {ts} NOT NULL
+);
+CREATE INDEX complaint_events_complaint ON complaint_events(complaint_id);
+CREATE TABLE inspection_plans (
+    id {id},
+    title TEXT NOT NULL,
+    month {date} NOT NULL,
+    scope TEXT NOT NULL,
+    programs TEXT NOT NULL,
+    percent BIGINT NOT NULL,
+    seed TEXT NOT NULL,
+    pool TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL,
+    published_at {ts}
+);
+CREATE TABLE inspection_targets (
+    id {id},
+    plan_id BIGINT NOT NULL REFERENCES inspection_plans(id),
+    enrolment_id BIGINT NOT NULL REFERENCES enrolments(id),
+    household_id BIGINT NOT NULL REFERENCES households(id),
+    region_code TEXT NOT NULL,
+    program TEXT NOT NULL,
+    inspector TEXT NOT NULL,
+    result TEXT,
+    findings TEXT,
+    amount_fen BIGINT,
+    receivable_id BIGINT,
+    checked_on {date},
+    follow_up TEXT
+);
+CREATE INDEX inspection_targets_plan ON inspection_targets(plan_id);
+CREATE INDEX inspection_targets_inspector ON inspection_targets(inspector);
+"#,
+        extra: no_extra,
+        append_only: &["complaint_events", "notice_entries"],
+    },
 ];
 
 fn no_extra(_: Backend) -> &'static [&'static str] {

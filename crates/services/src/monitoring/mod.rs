@@ -775,7 +775,18 @@ impl Monitoring<'_> {
                     }
                     // The household's enrolments are reviewed now: verified, evaluated and a
                     // proposal left for the reviewer to confirm.
-                    Outcome::Review => note = self.review_household(actor, &w, note).await?,
+                    Outcome::Review => {
+                        let household = w.household_id.ok_or_else(|| {
+                            ServiceError::invalid(
+                                "outcome",
+                                "该户没有在保的救助，无需复核；请选择其他处置结果",
+                            )
+                        })?;
+                        note = self
+                            .recipients()
+                            .review_household(actor, household, &note)
+                            .await?
+                    }
                     _ => {}
                 }
                 u.outcome = Some(outcome.code().into());
@@ -800,45 +811,6 @@ impl Monitoring<'_> {
         let mut read = self.store.begin_read().await?;
         let fresh = in_scope(&mut read, actor, id).await?;
         self.view(&mut read, fresh).await
-    }
-
-    /// Reviews the enrolments of the warning's household; the note says what was proposed.
-    async fn review_household(
-        &self,
-        actor: &Actor,
-        w: &WarningRecord,
-        note: String,
-    ) -> Result<String> {
-        let not_enrolled = || {
-            ServiceError::invalid(
-                "outcome",
-                "该户没有在保的救助，无需复核；请选择其他处置结果",
-            )
-        };
-        let household = w.household_id.ok_or_else(not_enrolled)?;
-        let mut read = self.store.begin_read().await?;
-        let ids: Vec<i64> = read
-            .enrolments_of_household(household)
-            .await?
-            .into_iter()
-            .filter(|e| e.stage == "confirmed")
-            .map(|e| e.id)
-            .collect();
-        drop(read);
-        if ids.is_empty() {
-            return Err(not_enrolled());
-        }
-        let batch = self.recipients().review(actor, &ids).await?;
-        let proposed: Vec<String> = batch
-            .outcomes
-            .iter()
-            .map(|(label, n)| format!("{label}{n}项"))
-            .collect();
-        Ok(if proposed.is_empty() {
-            format!("{note}（已有待确认的复核建议）")
-        } else {
-            format!("{note}（已提出复核建议：{}）", proposed.join("、"))
-        })
     }
 
     /// Files the application a warning calls for, channel 主动发现, pre-filled from it; the

@@ -876,6 +876,18 @@ impl Recipients<'_> {
                         "审核人不能确认自己审核的保障：须由另一人确认",
                     ));
                 }
+                // An objection raised while the decision was on public notice holds the
+                // confirmation until it is answered (seed 004 §22).
+                let open = crate::openness::open_objections(&mut tx, id).await?;
+                if decision.approve && !open.is_empty() {
+                    return Err(ServiceError::Conflict {
+                        field: Some("objection".into()),
+                        message: format!(
+                            "公示期间收到异议（编号{}）尚未答复：须重新调查核实或民主评议并答复异议人后才能确认",
+                            open.join("、")
+                        ),
+                    });
+                }
                 // A grant pays from the month after confirmation; an enrolment entered by hand
                 // from the month it names.
                 let first_month = match e.case_id {

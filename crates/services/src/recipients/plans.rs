@@ -127,6 +127,9 @@ pub struct VisitDue {
     pub household_id: i64,
     pub head_name: String,
     pub region_name: String,
+    /// The village's division code.
+    #[serde(skip)]
+    pub region_code: String,
     pub program_name: String,
     /// Every how many months it is visited.
     pub every_months: i64,
@@ -560,6 +563,7 @@ impl Recipients<'_> {
                 household_id,
                 head_name,
                 region_name: self.region_name(&mut tx, &region).await?,
+                region_code: region,
                 program_name,
                 every_months: every,
                 last_visit,

@@ -42,6 +42,9 @@ pub struct RegisterRow {
     pub program_name: String,
     pub township: String,
     pub village: String,
+    /// The village's division code.
+    #[serde(skip)]
+    pub region_code: String,
     /// The head of household, or the person for individual enrolments.
     pub name: String,
     /// The person listed (the head, or the one covered).
@@ -104,7 +107,7 @@ impl Recipients<'_> {
 
     /// Every line of the register for a month: enrolments paid (or in their gradual exit)
     /// that month, suspended ones shown with nothing paid.
-    async fn register_lines(
+    pub(crate) async fn register_lines(
         &self,
         actor: &Actor,
         q: &RegisterQuery,
@@ -164,6 +167,7 @@ impl Recipients<'_> {
                 program: e.program,
                 township: name_of(9),
                 village: name_of(12),
+                region_code: e.region_code.clone(),
                 // Names are read for the rows shown (`named`).
                 name: String::new(),
                 person_id: e.person_id.unwrap_or(0),

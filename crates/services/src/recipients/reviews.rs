@@ -415,6 +415,42 @@ impl Recipients<'_> {
         })
     }
 
+    /// Reviews the confirmed enrolments of a household now (a warning, a report, an
+    /// inspection found something); the returned note says what was proposed.
+    pub(crate) async fn review_household(
+        &self,
+        actor: &Actor,
+        household: i64,
+        note: &str,
+    ) -> Result<String> {
+        let mut read = self.store.begin_read().await?;
+        let ids: Vec<i64> = read
+            .enrolments_of_household(household)
+            .await?
+            .into_iter()
+            .filter(|e| e.stage == "confirmed")
+            .map(|e| e.id)
+            .collect();
+        drop(read);
+        if ids.is_empty() {
+            return Err(ServiceError::invalid(
+                "outcome",
+                "该户没有在保的救助，无需复核；请选择其他处置结果",
+            ));
+        }
+        let batch = self.review(actor, &ids).await?;
+        let proposed: Vec<String> = batch
+            .outcomes
+            .iter()
+            .map(|(label, n)| format!("{label}{n}项"))
+            .collect();
+        Ok(if proposed.is_empty() {
+            format!("{note}（已有待确认的复核建议）")
+        } else {
+            format!("{note}（已提出复核建议：{}）", proposed.join("、"))
+        })
+    }
+
     /// Reviews enrolments: verifies their households against the department facts, evaluates
     /// them and records a proposal for each, to be confirmed by a person. Each household's
     /// proposal is written on its own, so an interruption leaves each reviewed or not; one with
