@@ -253,7 +253,9 @@ pub async fn csrf_guard(State(state): State<AppState>, request: Request, next: N
         }
     };
     let sent = form_field(&bytes, "_csrf").unwrap_or_default();
-    let expected = if parts.uri.path() == "/login" {
+    // The login form and the public forms have no session: their token is a cookie set with
+    // the form (double submit).
+    let expected = if parts.uri.path() == "/login" || parts.uri.path().starts_with("/public/") {
         cookie(&parts.headers, LOGIN_COOKIE)
     } else {
         match cookie(&parts.headers, SESSION_COOKIE) {

@@ -59,6 +59,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// The applicant's status look-up, by address: guessing form numbers must stay slow.
     pub status_limiter: Arc<LoginLimiter>,
+    /// Objections and complaints sent from the public pages, per address.
+    pub public_limiter: Arc<LoginLimiter>,
     templates: Arc<render::Templates>,
 }
 
@@ -71,6 +73,7 @@ impl AppState {
             address_limiter: Arc::new(LoginLimiter::new(100, Duration::from_secs(300))),
             metrics: Arc::new(metrics::Metrics::default()),
             status_limiter: Arc::new(LoginLimiter::new(20, Duration::from_secs(600))),
+            public_limiter: Arc::new(LoginLimiter::new(10, Duration::from_secs(600))),
             templates: Arc::new(render::Templates::new()),
         }
     }

@@ -105,6 +105,22 @@ impl Templates {
             "roll.html",
             "receivables.html",
             "bank_templates.html",
+            "publicity.html",
+            "notice.html",
+            "notice_print.html",
+            "objection.html",
+            "complaints.html",
+            "complaint.html",
+            "inspections.html",
+            "inspection.html",
+            "statistics.html",
+            "performance.html",
+            "public_base.html",
+            "public_index.html",
+            "public_notice.html",
+            "public_complaint.html",
+            "public_lookup.html",
+            "public_statistics.html",
         );
         env.add_filter("yuan", yuan);
         env.add_filter("plain_yuan", plain_yuan);
@@ -136,6 +152,9 @@ struct NavItem {
 
 /// Pages under 更多.
 const NAV_MORE: &[&str] = &[
+    "/statistics",
+    "/performance",
+    "/inspections",
     "/catalogue",
     "/policy",
     "/policy/simulate",
@@ -194,6 +213,12 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
     );
     add("/visits", "走访", a.role.allows(Permission::ReadPeople));
     add("/warnings", "预警", a.role.allows(Permission::ReadPeople));
+    add("/publicity", "公示", a.role.allows(Permission::ReadPeople));
+    add(
+        "/complaints",
+        "投诉",
+        a.role.allows(Permission::HandleComplaints),
+    );
     add("/rolls", "发放", a.role.allows(Permission::ReadPeople));
     add(
         "/receivables",
@@ -231,6 +256,26 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
         a.role.allows(Permission::ImportFeeds) || liaison,
     );
     add("/calendar", "工作日历", true);
+    add(
+        "/statistics",
+        "统计月报",
+        a.role.allows(Permission::ReadPeople),
+    );
+    add(
+        "/performance",
+        "绩效指标",
+        matches!(
+            a.role,
+            jiuzhu_domain::Role::Supervisor
+                | jiuzhu_domain::Role::CountyApprover
+                | jiuzhu_domain::Role::TownshipReviewer
+        ),
+    );
+    add(
+        "/inspections",
+        "双随机抽查",
+        a.role.allows(Permission::ReadPeople),
+    );
     add("/audit", "审计日志", a.role.allows(Permission::ReadAudit));
     add(
         "/audit",

@@ -557,6 +557,10 @@ async fn no_page_shows_a_code_where_a_word_belongs() {
                 format!("/households/{}/file", household.id),
                 "/cases/1".into(),
                 "/warnings".into(),
+                "/publicity".into(),
+                "/complaints".into(),
+                "/statistics".into(),
+                "/inspections".into(),
             ],
         ),
         (
@@ -583,6 +587,10 @@ async fn no_page_shows_a_code_where_a_word_belongs() {
                 "/cases/1".into(),
                 "/policy/simulate".into(),
                 "/policy/simulate/households?param1=dibao.standard&change1=%2B8%25".into(),
+                "/complaints".into(),
+                "/statistics".into(),
+                "/performance".into(),
+                "/inspections".into(),
             ],
         ),
         (

@@ -125,7 +125,48 @@ fn digest_of(ids: &[i64]) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A staff member who may be drawn as an inspector.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Inspector {
+    pub username: String,
+    /// 顾晓峰（塘桥镇 · 窗口受理员）
+    pub label: String,
+}
+
 impl Openness<'_> {
+    /// The active staff of the county who may inspect: window clerks, reviewers, approvers and
+    /// supervisors.
+    pub async fn inspector_pool(&self, actor: &Actor) -> Result<Vec<Inspector>> {
+        actor.require(Permission::Supervise)?;
+        let county = &actor.scope()[..6.min(actor.scope().len())];
+        let mut tx = self.store.begin_read().await?;
+        let mut out = Vec::new();
+        for u in tx.users_in(county).await? {
+            if !u.active
+                || !matches!(
+                    u.role,
+                    Role::WindowClerk
+                        | Role::TownshipReviewer
+                        | Role::CountyApprover
+                        | Role::Supervisor
+                )
+            {
+                continue;
+            }
+            let place = self.region_name(&mut tx, u.region.as_str()).await?;
+            let place = if place.is_empty() {
+                "县（市、区）".to_string()
+            } else {
+                place
+            };
+            out.push(Inspector {
+                label: format!("{}（{} · {}）", u.display_name, place, u.role.label()),
+                username: u.username,
+            });
+        }
+        Ok(out)
+    }
+
     /// Draws an inspection plan over the actor's county (supervisor).
     pub async fn plan_inspection(
         &self,

@@ -16,7 +16,9 @@ mod statistics;
 pub use complaints::{
     ComplaintInput, ComplaintStep, ComplaintView, PublicComplaint, PublicComplaintStatus, Unit,
 };
-pub use inspections::{InspectionInput, InspectionResultInput, PlanView, PublicPlan, TargetView};
+pub use inspections::{
+    InspectionInput, InspectionResultInput, Inspector, PlanView, PublicPlan, TargetView,
+};
 pub(crate) use publicity::open_objections;
 pub use publicity::{
     AnswerInput, EntryView, NoticeInput, NoticeView, ObjectionInput, ObjectionView,

@@ -8,6 +8,7 @@ mod evaluate_sheet;
 mod feeds;
 mod households;
 mod monitoring;
+mod openness;
 mod organisations;
 mod payments;
 mod people;
@@ -58,6 +59,57 @@ pub fn routes() -> Router<AppState> {
             get(organisations::list).post(organisations::create),
         )
         .route("/organisations/{id}", post(organisations::update))
+        .route(
+            "/publicity",
+            get(openness::publicity).post(openness::publish),
+        )
+        .route("/publicity/masks", post(openness::set_mask))
+        .route("/publicity/{id}", get(openness::notice))
+        .route("/publicity/{id}/print", get(openness::notice_print))
+        .route(
+            "/publicity/{id}/objections",
+            post(openness::record_objection),
+        )
+        .route("/objections/{id}", get(openness::objection))
+        .route("/objections/{id}/answer", post(openness::answer_objection))
+        .route(
+            "/complaints",
+            get(openness::complaints).post(openness::record_complaint),
+        )
+        .route("/complaints/{id}", get(openness::complaint))
+        .route("/complaints/{id}/steps", post(openness::complaint_step))
+        .route(
+            "/inspections",
+            get(openness::inspections).post(openness::plan_inspection),
+        )
+        .route("/inspections/{id}", get(openness::inspection))
+        .route(
+            "/inspections/{id}/publish",
+            post(openness::publish_inspection),
+        )
+        .route(
+            "/inspections/{plan}/targets/{target}",
+            post(openness::record_inspection),
+        )
+        .route("/statistics", get(openness::statistics))
+        .route("/statistics.xlsx", get(openness::statistics_xlsx))
+        .route("/performance", get(openness::performance))
+        .route("/public", get(openness::public_index))
+        .route("/public/notices/{id}", get(openness::public_notice))
+        .route(
+            "/public/notices/{id}/print",
+            get(openness::public_notice_print),
+        )
+        .route(
+            "/public/notices/{id}/objections",
+            post(openness::public_object),
+        )
+        .route(
+            "/public/complaints",
+            get(openness::public_complaint_form).post(openness::public_complain),
+        )
+        .route("/public/lookup", get(openness::public_lookup))
+        .route("/public/statistics", get(openness::public_statistics))
         .route("/warnings", get(monitoring::list))
         .route("/warnings/{id}", get(monitoring::show))
         .route("/warnings/{id}/steps", post(monitoring::step))
