@@ -642,6 +642,7 @@ pub async fn generate(
     let cases = cases(services, &mut generator.rng, households, today).await?;
     let enrolments =
         crate::recipients::write(services, &mut generator.rng, &candidates, today).await?;
+    crate::openness::write(services, today).await?;
     let mut tx = services.store.begin().await?;
     tx.set_setting("demo_seed", &seed.to_string()).await?;
     tx.commit().await?;

@@ -4,6 +4,7 @@
 
 pub mod city;
 pub mod feeds;
+mod openness;
 mod recipients;
 
 pub use city::{generate, DemoReport, DemoUser, COUNTY_CODE, COUNTY_NAME, DEMO_PASSWORD};

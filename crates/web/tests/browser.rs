@@ -921,3 +921,132 @@ async fn the_township_checks_a_red_warning_and_files_the_application_from_it() {
     })
     .await;
 }
+
+/// A household of 杨舍镇 outside every enrolment, entered on 低保 and reviewed by the township:
+/// (enrolment, village code, head's name).
+async fn reviewed_for_publicity(app: &common::App) -> (i64, String, String) {
+    use jiuzhu_services::recipients::{DecisionInput, EnrolInput};
+    let s = &app.services;
+    let clerk = app.actor("clerk").await;
+    let mut tx = s.store.begin_read().await.unwrap();
+    let enrolled: Vec<i64> = tx
+        .enrolments_in("320582100", None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.household_id)
+        .collect();
+    drop(tx);
+    let h = s
+        .households()
+        .search(&clerk, &Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|h| !enrolled.contains(&h.id))
+        .unwrap();
+    let e = s
+        .recipients()
+        .enrol(
+            &clerk,
+            &EnrolInput {
+                household_id: h.id,
+                program: "dibao".into(),
+                person_id: None,
+                amount_fen: 76_000,
+                first_month: s.today().format("%Y-%m").to_string(),
+                note: "入户调查和核对后符合低保条件".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.recipients()
+        .decide(
+            &app.actor("reviewer").await,
+            e.id,
+            &DecisionInput {
+                approve: true,
+                note: "审核同意".into(),
+            },
+        )
+        .await
+        .unwrap();
+    (e.id, h.region_code, e.head_name)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_public_objects_on_the_notice_and_the_approval_waits_for_the_appraisal() {
+    let app = common::app(80).await;
+    let (enrolment, village, head) = reviewed_for_publicity(&app).await;
+    in_browser_on(app, move |d, site| {
+        d.sign_in(site, "clerk");
+        d.click("nav a[href='/publicity']");
+        d.wait_text("main h1", |t| t == "救助对象公示");
+        d.click(&format!("select[name=region] option[value='{village}']"));
+        d.click("form[action='/publicity'] button[type=submit]");
+        let title = d.wait_text("main h1", |t| t.contains("最低生活保障公示"));
+        let notice_url = d.url();
+        let staff = d.text("main");
+        assert!(staff.contains("拟纳入") && staff.contains("760.00"), "{staff}");
+        assert!(!staff.contains(&head), "the head's name is masked: {staff}");
+        d.screenshot("notice-staff");
+        let id = notice_url.rsplit('/').next().unwrap().to_string();
+
+        // A member of the public, on a phone, without signing in.
+        d.resize(390, 844);
+        d.goto(&format!("{site}/public"));
+        d.wait_text("main h1", |t| t == "救助对象公示");
+        d.click(&format!("a[href='/public/notices/{id}']"));
+        d.wait_text("main h1", |t| *t == title);
+        let public = d.text("main");
+        assert!(!public.contains(&head), "{public}");
+        let overflow = d.script("return document.documentElement.scrollWidth > window.innerWidth + 1");
+        assert_eq!(overflow, json!(false), "the notice fits a phone");
+        d.screenshot("notice-public-phone");
+        d.type_into("#content", "该户儿子在城里开饭店，家有小汽车");
+        d.type_into("#contact", "13900001111");
+        d.click("form[action$='/objections'] button");
+        let done = d.wait_text("p.notice", |t| t.contains("已收到您的异议"));
+        let number = done.split("编号 ").nth(1).unwrap().split(|c: char| c.is_whitespace() || c == '，').next().unwrap().to_string();
+        d.screenshot("objection-sent-phone");
+        d.resize(1366, 900);
+
+        // The director cannot confirm while the objection is open.
+        d.sign_in(site, "approver");
+        d.goto(&format!("{site}/enrolments"));
+        d.wait_text("main h1", |t| t.contains("待审核"));
+        d.click(&format!("form[action='/enrolments/{enrolment}/decision'] button[value=yes]"));
+        let refused = d.wait_text("p.error", |t| t.contains("尚未答复"));
+        assert!(refused.contains(&number), "{refused}");
+
+        // The township answers with a democratic appraisal.
+        d.sign_in(site, "clerk");
+        d.goto(&notice_url);
+        d.wait_text("main h1", |t| *t == title);
+        d.click("a[href^='/objections/']");
+        d.wait_text("main h1", |t| t.contains(&number));
+        d.click("select[name=method] option[value=appraisal]");
+        d.type_into("#findings", "经民主评议，饭店和车辆属已分户的儿子，不计入本户");
+        d.type_into("#participants", "村两委成员5人、村民代表4人");
+        d.type_into("#votes_for", "8");
+        d.type_into("#votes_against", "1");
+        d.type_into("#votes_abstain", "0");
+        d.type_into("#reply", "经民主评议，所反映情况不影响该户低保资格，维持审核意见");
+        d.click("form[action$='/answer'] button");
+        d.wait_text("main", |t| t.contains("已答复") && t.contains("赞成8票"));
+        d.screenshot("objection-answered");
+
+        // And the approval goes through.
+        d.sign_in(site, "approver");
+        d.goto(&format!("{site}/enrolments"));
+        d.wait_text("main h1", |t| t.contains("待审核"));
+        d.click(&format!("form[action='/enrolments/{enrolment}/decision'] button[value=yes]"));
+        d.wait_text("main", |t| !t.contains(&format!("/enrolments/{enrolment}/decision")));
+        let gone = d.script(&format!(
+            "return document.querySelector(\"form[action='/enrolments/{enrolment}/decision']\") === null"
+        ));
+        assert_eq!(gone, json!(true), "confirmed: no longer waiting");
+    })
+    .await;
+}

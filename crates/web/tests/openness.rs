@@ -144,14 +144,12 @@ async fn the_public_objects_and_the_township_answers_before_the_approval() {
     assert_eq!(notice.status, StatusCode::OK);
     assert_eq!(identity_numbers(&notice.body), 0);
     assert!(!notice.body.contains("保障记录"), "no staff links");
-    let entry = common::field_value(&notice.body, "entry_id")
-        .or_else(|| {
-            common::attribute_value(
-                &notice.body.split("name=\"entry_id\"").nth(1).unwrap_or(""),
-                "value",
-            )
-        })
-        .unwrap();
+    // The first line of the notice offered by the form's list.
+    let entry = common::attribute_value(
+        notice.body.split("name=\"entry_id\"").nth(1).unwrap(),
+        "value",
+    )
+    .unwrap();
     let cookie = format!("jz_login={token}");
     // Without the form's token: refused.
     let forged = app

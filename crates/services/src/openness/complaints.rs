@@ -782,9 +782,8 @@ impl Openness<'_> {
 }
 
 async fn tx_region(tx: &mut Tx, household: i64) -> Result<String> {
-    Ok(tx
-        .get_household(household, "")
+    tx.get_household(household, "")
         .await?
         .map(|h| h.region_code)
-        .ok_or(ServiceError::NotFound)?)
+        .ok_or(ServiceError::NotFound)
 }

@@ -176,7 +176,7 @@ impl Openness<'_> {
     /// How names are masked on a program's notices.
     pub async fn mask_of(&self, program: &str) -> Result<NameMask> {
         let mut tx = self.store.begin_read().await?;
-        Ok(mask_in(&mut tx, program).await?)
+        mask_in(&mut tx, program).await
     }
 
     /// Sets how names are masked on a program's notices (bureau administrator).

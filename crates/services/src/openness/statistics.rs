@@ -121,7 +121,12 @@ pub struct TownshipIndicators {
 pub struct Performance {
     pub month: String,
     pub month_label: String,
+    /// Each township, department and step.
     pub steps: Vec<PerformanceRow>,
+    /// Each department and step, over all townships.
+    pub departments: Vec<PerformanceRow>,
+    /// Each township and step, over all departments.
+    pub township_steps: Vec<PerformanceRow>,
     pub townships: Vec<TownshipIndicators>,
     pub trend: Vec<TrendPoint>,
 }
@@ -149,6 +154,9 @@ pub struct PublicRow {
     #[schema(value_type = Option<i64>)]
     pub amount: Option<Money>,
 }
+
+/// Steps counted, late, working days taken by those done, and those done.
+type Tally = (i64, i64, i64, i64);
 
 fn month_label(m: NaiveDate) -> String {
     format!("{}年{}月", m.year(), m.month())
@@ -223,7 +231,7 @@ impl Openness<'_> {
             for t in [&mut *row, &mut total] {
                 t.households += 1;
                 t.persons += r.persons as i64;
-                t.amount = t.amount + Money::from_fen(r.amount_fen);
+                t.amount += Money::from_fen(r.amount_fen);
                 if this_ids.contains(&r.enrolment_id) && !before_ids.contains(&r.enrolment_id) {
                     t.new_households += 1;
                 }
@@ -268,10 +276,10 @@ impl Openness<'_> {
                     amount: Money::ZERO,
                 });
             e.count += 1;
-            e.amount = e.amount + Money::from_fen(a.amount_fen);
+            e.amount += Money::from_fen(a.amount_fen);
             if a.item == "temporary_assistance" {
                 temporary_count += 1;
-                temporary_amount = temporary_amount + Money::from_fen(a.amount_fen);
+                temporary_amount += Money::from_fen(a.amount_fen);
             }
         }
         let mut applications: BTreeMap<String, ApplicationRow> = BTreeMap::new();
@@ -378,8 +386,7 @@ impl Openness<'_> {
                 .write_string_with_format(2, c as u16, *h, &bold)
                 .map_err(xl)?;
         }
-        let mut row = 3u32;
-        for x in r.rows.iter().chain(std::iter::once(&r.total)) {
+        for (row, x) in (3u32..).zip(r.rows.iter().chain(std::iter::once(&r.total))) {
             sheet.write_string(row, 0, &x.township).map_err(xl)?;
             sheet.write_string(row, 1, &x.program_name).map_err(xl)?;
             sheet
@@ -395,7 +402,6 @@ impl Openness<'_> {
             sheet
                 .write_number(row, 6, x.exited_households as f64)
                 .map_err(xl)?;
-            row += 1;
         }
         let sheet = book.add_worksheet();
         sheet.set_name("一次性救助").map_err(xl)?;
@@ -462,8 +468,7 @@ impl Openness<'_> {
             .cases_filed(actor.scope(), from, until, 1_000_000)
             .await?;
         // (township, department, step) → (total, late, days done, done)
-        let mut steps: BTreeMap<(String, String, DeadlineKind), (i64, i64, i64, i64)> =
-            BTreeMap::new();
+        let mut steps: BTreeMap<(String, String, DeadlineKind), Tally> = BTreeMap::new();
         let mut towns: BTreeMap<String, TownshipIndicators> = BTreeMap::new();
         let town = |code: &str| -> String { code[..9.min(code.len())].to_string() };
         for c in &cases {
@@ -563,32 +568,69 @@ impl Openness<'_> {
         for (code, ti) in towns.iter_mut() {
             ti.township = names.get(code).cloned().unwrap_or_else(|| code.clone());
         }
+        let dept_name = |dept: &str| {
+            catalogue
+                .departments
+                .iter()
+                .find(|d| d.code == dept)
+                .map_or_else(|| "窗口".to_string(), |d| d.name.clone())
+        };
+        let row = |place: String, department: String, kind: DeadlineKind, v: Tally| {
+            let (total, late, days, done) = v;
+            PerformanceRow {
+                place,
+                department,
+                step: kind.label().to_string(),
+                total,
+                on_time: total - late,
+                late,
+                on_time_percent: percent(total - late, total),
+                average_days: (done > 0).then(|| (days as f64 / done as f64 * 10.0).round() / 10.0),
+            }
+        };
+        // The same counts summed by department (across townships) and by township (across
+        // departments): the two views a director compares.
+        let mut by_department: BTreeMap<(String, DeadlineKind), Tally> = BTreeMap::new();
+        let mut by_township: BTreeMap<(String, DeadlineKind), Tally> = BTreeMap::new();
+        for ((t, dept, kind), v) in steps.iter().filter(|(_, v)| v.0 > 0) {
+            for (map, key) in [
+                (&mut by_department, dept.clone()),
+                (&mut by_township, t.clone()),
+            ] {
+                let e = map.entry((key, *kind)).or_default();
+                e.0 += v.0;
+                e.1 += v.1;
+                e.2 += v.2;
+                e.3 += v.3;
+            }
+        }
+        let departments = by_department
+            .into_iter()
+            .map(|((dept, kind), v)| row(String::new(), dept_name(&dept), kind, v))
+            .collect();
+        let township_steps = by_township
+            .into_iter()
+            .map(|((t, kind), v)| row(names.get(&t).cloned().unwrap_or(t), String::new(), kind, v))
+            .collect();
         let steps = steps
             .into_iter()
             .filter(|(_, v)| v.0 > 0)
-            .map(
-                |((t, dept, kind), (total, late, days, done))| PerformanceRow {
-                    place: names.get(&t).cloned().unwrap_or(t),
-                    department: catalogue
-                        .departments
-                        .iter()
-                        .find(|d| d.code == dept)
-                        .map_or_else(|| "窗口".to_string(), |d| d.name.clone()),
-                    step: kind.label().to_string(),
-                    total,
-                    on_time: total - late,
-                    late,
-                    on_time_percent: percent(total - late, total),
-                    average_days: (done > 0)
-                        .then(|| (days as f64 / done as f64 * 10.0).round() / 10.0),
-                },
-            )
+            .map(|((t, dept, kind), v)| {
+                row(
+                    names.get(&t).cloned().unwrap_or(t),
+                    dept_name(&dept),
+                    kind,
+                    v,
+                )
+            })
             .collect();
         let trend = self.trend(actor, month).await?;
         Ok(Performance {
             month: month.format("%Y-%m").to_string(),
             month_label: month_label(month),
             steps,
+            departments,
+            township_steps,
             townships: towns
                 .into_values()
                 .filter(|t| t.township.chars().count() > 0)

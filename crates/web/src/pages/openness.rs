@@ -104,10 +104,10 @@ async fn render_publicity(
         .find(|r| r.level == "township")
         .map(|r| r.name.clone())
         .unwrap_or_default();
-    let contact = format!(
-        "电话{}；{}社会事务办公室（来人、来信、来电均可）",
-        state.config.service_phone, township
-    );
+    let contact = match state.config.service_phone.trim() {
+        "" => format!("{township}社会事务办公室（来人、来信、来电均可）"),
+        phone => format!("电话{phone}；{township}社会事务办公室（来人、来信、来电均可）"),
+    };
     let form = form.map(|f| {
         context! {
             program => field(f, "program"), region => field(f, "region"), from => field(f, "from"),
