@@ -76,6 +76,7 @@ pub async fn run(services: &Services, command: Command) -> Result<()> {
                         department_code: department,
                         password: password.clone(),
                         system_account: false,
+                        organisation_id: None,
                     },
                 )
                 .await?;

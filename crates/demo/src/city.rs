@@ -508,6 +508,7 @@ pub async fn generate(
             role: u.2,
             region: &u.3,
             department_code: u.4.as_deref(),
+            organisation_id: None,
             password_hash: &hash,
             system_account: u.0.ends_with("_system"),
             // The demo's printed password stays, so anyone can try the platform.

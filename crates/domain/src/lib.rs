@@ -12,6 +12,7 @@ pub mod payment;
 pub mod person;
 pub mod region;
 pub mod role;
+pub mod social;
 
 pub use calendar::{CalendarDate, CalendarError, WorkCalendar, YearSchedule};
 pub use catalogue::{Catalogue, Department, Item};

@@ -18,6 +18,9 @@ coded_enum! {
         /// 安全管理员: accounts, roles and the tokens of department systems; nothing else.
         SecurityAdmin => "security_admin", "安全管理员";
         Supervisor => "supervisor", "督导员";
+        /// 社会组织: a charity, social-work organisation, volunteer team or neighbour mutual-aid
+        /// team registered with the bureau; reads the de-identified needs and answers them.
+        Organisation => "organisation", "社会组织";
         /// 审计员: the audit log; nothing else.
         Auditor => "auditor", "审计员";
     }
@@ -49,6 +52,9 @@ pub enum Permission {
     HandleComplaints,
     /// Plan random inspections and publish their results; watch every complaint of the county.
     Supervise,
+    /// Read the needs published to organisations, commit to them and report delivery; log the
+    /// services of one's volunteers.
+    ServeNeeds,
 }
 
 impl Role {
@@ -88,6 +94,7 @@ impl Role {
             // Liaisons see the people of the cases transferred to their department, not the
             // registry; a complaint transferred to their department is theirs to answer.
             Role::DepartmentLiaison => p == HandleComplaints,
+            Role::Organisation => p == ServeNeeds,
         }
     }
 
@@ -111,6 +118,7 @@ impl Role {
             | Role::BureauAdmin
             | Role::SecurityAdmin
             | Role::Supervisor
+            | Role::Organisation
             | Role::Auditor => County,
         }
     }

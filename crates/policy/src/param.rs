@@ -289,6 +289,10 @@ defs! {
     "complaints.answer_days", Count, "个工作日", "投诉举报的答复时限，逾期升级督办";
     "inspections.sample_percent", Count, "%", "双随机抽查在每个乡镇、每个项目中抽取救助对象的比例";
     "statistics.min_households", Count, "户", "公开统计数据中单元格的最少户数，少于该数不公开";
+    "social.service_cap_percent", Count, "%", "政府购买社会救助服务经费占当年社会救助专项资金的上限";
+    "social.cap_warn_percent", Count, "%", "购买服务经费达到上限的该百分比时提醒";
+    "volunteers.points_per_hour", Count, "分", "志愿服务每核实一小时记的积分";
+    "new_citizens.temporary_months", Count, "个月", "持居住证的新市民在本地居住满该月数即纳入临时救助范围";
 }
 
 pub fn def(name: &str) -> Result<&'static Def, PolicyError> {

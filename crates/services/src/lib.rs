@@ -27,6 +27,7 @@ pub mod people;
 pub mod policy;
 pub mod recipients;
 pub mod regions;
+pub mod social;
 pub mod verification;
 
 use std::sync::{Arc, RwLock};
@@ -125,6 +126,8 @@ areas! {
     monitoring => Monitoring,
     /// Public notices and objections, complaints, random inspections, statistics (`openness/`).
     openness => Openness,
+    /// Charities, needs and matching, projects, volunteers and points (`social/`).
+    social => Social,
 }
 
 /// Sizes of what the database holds, for the home page and the health check.

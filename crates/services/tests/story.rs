@@ -846,6 +846,7 @@ async fn no_administrator_takes_another_ones_powers(db: TestDb) {
         department_code: None,
         password: "audit2026abc".into(),
         system_account: false,
+        organisation_id: None,
     };
     assert!(matches!(
         s.users().create(&system, &account).await,
@@ -1092,6 +1093,7 @@ async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb
                 department_code: Some("medical_insurance".into()),
                 password: String::new(),
                 system_account: true,
+                organisation_id: None,
             },
         )
         .await
@@ -1131,6 +1133,7 @@ async fn logins_lock_after_repeated_failures_and_tokens_are_revocable(db: TestDb
         department_code: None,
         password: "window2026ab".into(),
         system_account: false,
+        organisation_id: None,
     };
     assert!(
         matches!(s.users().create(&admin, &bad).await, Err(ServiceError::Invalid { ref field, .. }) if field == "region_code")

@@ -33,6 +33,7 @@ mod registry_scan;
 mod rekey;
 mod schema;
 mod settings;
+mod social;
 mod users;
 
 use std::str::FromStr;
@@ -88,6 +89,10 @@ pub use regions::Region;
 pub use registry_scan::{RegistryScan, ScanPerson};
 pub use rekey::ENCRYPTED;
 pub use schema::MIGRATIONS;
+pub use social::{
+    CommitmentRecord, ConsentRecord, PermitRow, PointsRow, ProjectRecord, PublishedNeedRecord,
+    ServiceLogRecord, VolunteerRecord,
+};
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, TokenUse, TotpRecord, UserRecord};
 
 /// The database file readable by its owner only: it holds names, illnesses, court cases and

@@ -962,6 +962,129 @@ CREATE INDEX inspection_targets_inspector ON inspection_targets(inspector);
         extra: no_extra,
         append_only: &["complaint_events", "notice_entries"],
     },
+    Migration {
+        version: 17,
+        name: "social forces and self-service: organisation accounts, consents, needs and commitments, projects, volunteers and points, residence permits",
+        sql: r#"
+ALTER TABLE users ADD COLUMN organisation_id BIGINT REFERENCES organisations(id);
+CREATE TABLE consents (
+    id {id},
+    household_id BIGINT NOT NULL REFERENCES households(id),
+    person_id BIGINT NOT NULL REFERENCES persons(id),
+    case_id BIGINT REFERENCES cases(id),
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    text TEXT NOT NULL,
+    given_at {ts} NOT NULL,
+    recorded_by TEXT NOT NULL,
+    ip TEXT NOT NULL
+);
+CREATE INDEX consents_household ON consents(household_id, kind);
+CREATE INDEX consents_case ON consents(case_id);
+CREATE TABLE published_needs (
+    id {id},
+    household_id BIGINT NOT NULL REFERENCES households(id),
+    plan_id BIGINT NOT NULL REFERENCES plans(id),
+    need_index BIGINT NOT NULL,
+    region_code TEXT NOT NULL,
+    cause TEXT NOT NULL,
+    description TEXT NOT NULL,
+    quantity BIGINT NOT NULL,
+    unit TEXT NOT NULL,
+    status TEXT NOT NULL,
+    published_by TEXT NOT NULL,
+    published_at {ts} NOT NULL,
+    revision BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX published_needs_once ON published_needs(plan_id, need_index);
+CREATE INDEX published_needs_region ON published_needs(region_code, status);
+CREATE TABLE need_commitments (
+    id {id},
+    need_id BIGINT NOT NULL REFERENCES published_needs(id),
+    organisation_id BIGINT NOT NULL REFERENCES organisations(id),
+    quantity BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    note TEXT NOT NULL,
+    committed_by TEXT NOT NULL,
+    committed_at {ts} NOT NULL,
+    delivered_by TEXT,
+    delivered_at {ts}
+);
+CREATE INDEX need_commitments_need ON need_commitments(need_id);
+CREATE TABLE projects (
+    id {id},
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    organisation_id BIGINT REFERENCES organisations(id),
+    region_code TEXT NOT NULL REFERENCES regions(code),
+    year BIGINT NOT NULL,
+    target_fen BIGINT NOT NULL,
+    raised_fen BIGINT NOT NULL,
+    city_fen BIGINT NOT NULL,
+    township_fen BIGINT NOT NULL,
+    government_bought BOOLEAN NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE INDEX projects_year ON projects(year, region_code);
+CREATE TABLE volunteers (
+    id {id},
+    name TEXT NOT NULL,
+    organisation_id BIGINT NOT NULL REFERENCES organisations(id),
+    region_code TEXT NOT NULL REFERENCES regions(code),
+    show_on_board BOOLEAN NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE TABLE service_logs (
+    id {id},
+    volunteer_id BIGINT NOT NULL REFERENCES volunteers(id),
+    household_id BIGINT REFERENCES households(id),
+    region_code TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    service_date {date} NOT NULL,
+    hours_tenths BIGINT NOT NULL,
+    note TEXT NOT NULL,
+    status TEXT NOT NULL,
+    logged_by TEXT NOT NULL,
+    logged_at {ts} NOT NULL,
+    verified_by TEXT,
+    verified_at {ts}
+);
+CREATE INDEX service_logs_volunteer ON service_logs(volunteer_id);
+CREATE TABLE point_entries (
+    id {id},
+    volunteer_id BIGINT NOT NULL REFERENCES volunteers(id),
+    service_log_id BIGINT REFERENCES service_logs(id),
+    points BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    month {date} NOT NULL,
+    created_by TEXT NOT NULL,
+    created_at {ts} NOT NULL
+);
+CREATE INDEX point_entries_volunteer ON point_entries(volunteer_id);
+CREATE TABLE residence_permits (
+    person_id BIGINT PRIMARY KEY REFERENCES persons(id),
+    region_code TEXT NOT NULL REFERENCES regions(code),
+    issued_on {date} NOT NULL,
+    resident_since {date} NOT NULL,
+    working BOOLEAN NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at {ts} NOT NULL
+);
+CREATE TABLE permit_points (
+    id {id},
+    person_id BIGINT NOT NULL REFERENCES persons(id),
+    points BIGINT NOT NULL,
+    reason TEXT NOT NULL,
+    recorded_by TEXT NOT NULL,
+    recorded_at {ts} NOT NULL
+);
+CREATE INDEX permit_points_person ON permit_points(person_id);
+"#,
+        extra: no_extra,
+        append_only: &["consents", "point_entries", "permit_points"],
+    },
 ];
 
 fn no_extra(_: Backend) -> &'static [&'static str] {

@@ -15,6 +15,8 @@ pub struct UserRecord {
     pub role: Role,
     pub region: RegionCode,
     pub department_code: Option<String>,
+    /// For a social organisation's staff: their organisation.
+    pub organisation_id: Option<i64>,
     #[serde(skip)]
     pub password_hash: String,
     /// Until when a lock from some address lasts, for the administrators' list; the failures
@@ -39,6 +41,7 @@ struct UserRow {
     role: String,
     region_code: String,
     department_code: Option<String>,
+    organisation_id: Option<i64>,
     password_hash: String,
     locked_until: Option<DateTime<Utc>>,
     active: bool,
@@ -61,6 +64,7 @@ impl TryFrom<UserRow> for UserRecord {
             username: r.username,
             display_name: r.display_name,
             department_code: r.department_code,
+            organisation_id: r.organisation_id,
             password_hash: r.password_hash,
             locked_until: r.locked_until,
             active: r.active,
@@ -74,7 +78,7 @@ impl TryFrom<UserRow> for UserRecord {
 }
 
 const USER_COLUMNS: &str = "id, username, display_name, role, region_code, department_code,
-    password_hash, locked_until, active, created_at, system_account,
+    organisation_id, password_hash, locked_until, active, created_at, system_account,
     password_changed_at, must_change_password,
     (totp_confirmed_at IS NOT NULL) AS two_factor_enrolled";
 
@@ -84,6 +88,7 @@ pub struct NewUser<'a> {
     pub role: Role,
     pub region: &'a RegionCode,
     pub department_code: Option<&'a str>,
+    pub organisation_id: Option<i64>,
     pub password_hash: &'a str,
     pub system_account: bool,
     /// The password was chosen by someone else: its user chooses their own at first sign-in.
@@ -142,8 +147,8 @@ impl Tx {
         let id: i64 = on_tx!(self, c => sqlx::query_scalar(
             "INSERT INTO users (username, display_name, role, region_code, department_code,
                 password_hash, failed_logins, active, created_at, system_account,
-                password_changed_at, must_change_password)
-             VALUES ($1, $2, $3, $4, $5, $6, 0, TRUE, $7, $8, $7, $9) RETURNING id")
+                password_changed_at, must_change_password, organisation_id)
+             VALUES ($1, $2, $3, $4, $5, $6, 0, TRUE, $7, $8, $7, $9, $10) RETURNING id")
             .bind(u.username)
             .bind(u.display_name)
             .bind(u.role.code())
@@ -153,6 +158,7 @@ impl Tx {
             .bind(Utc::now())
             .bind(u.system_account)
             .bind(u.must_change_password)
+            .bind(u.organisation_id)
             .fetch_one(c)
             .await)?;
         Ok(id)

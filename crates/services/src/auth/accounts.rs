@@ -102,6 +102,24 @@ impl Users<'_> {
                 format!("行政区划代码{region}不存在"),
             ));
         }
+        let organisation = match (role, input.organisation_id) {
+            (Role::Organisation, Some(id)) => {
+                if !tx.organisation(id).await?.is_some_and(|o| o.active) {
+                    return Err(ServiceError::invalid(
+                        "organisation_id",
+                        "请选择已登记并接受转介的社会组织",
+                    ));
+                }
+                Some(id)
+            }
+            (Role::Organisation, None) => {
+                return Err(ServiceError::invalid(
+                    "organisation_id",
+                    "社会组织账号须指定所属组织",
+                ))
+            }
+            _ => None,
+        };
         if let Some(d) = department {
             if !tx.departments().await?.iter().any(|x| x.code == d) {
                 return Err(ServiceError::invalid(
@@ -123,6 +141,7 @@ impl Users<'_> {
                 role,
                 region: &region,
                 department_code: department,
+                organisation_id: organisation,
                 password_hash: &hash,
                 system_account: input.system_account,
                 // Whoever set the password knows it: the user replaces it at first sign-in.

@@ -103,6 +103,8 @@ pub struct UserInput {
     pub password: String,
     /// The account of a department's system (a liaison role): only its API tokens act as it.
     pub system_account: bool,
+    /// Required for the staff of a social organisation (role organisation).
+    pub organisation_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -114,6 +116,7 @@ pub struct UserView {
     pub role_label: String,
     pub region_code: String,
     pub department_code: Option<String>,
+    pub organisation_id: Option<i64>,
     pub active: bool,
     pub locked: bool,
     pub system_account: bool,
@@ -129,6 +132,7 @@ impl From<&UserRecord> for UserView {
             role_label: u.role.label().to_string(),
             region_code: u.region.to_string(),
             department_code: u.department_code.clone(),
+            organisation_id: u.organisation_id,
             active: u.active,
             locked: u.locked_until.is_some_and(|t| t > Utc::now()),
             system_account: u.system_account,

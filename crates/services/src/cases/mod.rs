@@ -11,6 +11,7 @@
 mod department;
 mod events;
 mod intake;
+mod online;
 mod queries;
 mod register;
 mod registration;
@@ -19,6 +20,10 @@ mod window;
 
 pub use department::{Completion, DepartmentStep, MAX_GRANT};
 pub use intake::{Application, ApplicationInput};
+pub use online::{
+    application_no, case_of_application_no, OnlineApplication, OnlineMember, OnlineReceipt,
+    VERIFICATION_CONSENT,
+};
 pub use queries::Queue;
 pub use register::{stage_label, RegisterRow};
 pub use registration::{AssessmentInput, MissingInput, ReasonedItem, RegistrationInput};

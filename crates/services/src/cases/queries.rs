@@ -138,13 +138,18 @@ impl Cases<'_> {
     /// the identity number, nothing else; only that case, in plain words.
     pub async fn public_status(&self, form_no: &str, last4: &str) -> Result<PublicStatus> {
         let mut tx = self.store.begin().await?;
-        let case_id = tx
-            .case_id_by_form_no(form_no.trim())
-            .await?
-            .ok_or(ServiceError::NotFound)?;
+        // An acceptance form number, or the application number given to an online applicant.
+        let case_id = match super::case_of_application_no(form_no) {
+            Some(id) => id,
+            None => tx
+                .case_id_by_form_no(form_no.trim())
+                .await?
+                .ok_or(ServiceError::NotFound)?,
+        };
         let row = tx
             .case_row(case_id, "")
             .await?
+            .filter(|r| super::case_of_application_no(form_no).is_none() || r.channel == "online")
             .ok_or(ServiceError::NotFound)?;
         let person = tx
             .get_person(row.applicant_person_id, "")

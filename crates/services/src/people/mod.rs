@@ -2,10 +2,12 @@
 
 mod input;
 mod name_search;
+mod permits;
 mod views;
 
 pub use input::PersonInput;
 pub use name_search::{name_search, NameSearch};
+pub use permits::{NewCitizen, NewCitizens, PermitInput};
 pub use views::{PersonSummary, PersonView};
 
 use jiuzhu_domain::{IdNumber, Permission, Person, RegionCode};

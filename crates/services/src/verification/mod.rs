@@ -33,6 +33,20 @@ impl Verification<'_> {
         let filed = jiuzhu_domain::case::china_date(case.filed_at);
         let month = filed.with_day(1).expect("first of the month");
         let mut tx = self.store.begin().await?;
+        // 逢救必核 with the applicant's authority: an online application carries its signed
+        // consent; without one nothing is read.
+        if case.channel == "online"
+            && !tx
+                .consents(case.household_id, "verification")
+                .await?
+                .iter()
+                .any(|c| c.case_id == Some(case_id))
+        {
+            return Err(ServiceError::invalid(
+                "consent",
+                "网上申请未签署家庭经济状况核对授权书，不能核对：请申请人到窗口签署授权书",
+            ));
+        }
         let household = tx
             .get_household(case.household_id, actor.scope())
             .await?

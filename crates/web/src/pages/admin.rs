@@ -30,6 +30,7 @@ pub struct UserForm {
     department_code: String,
     password: String,
     system_account: String,
+    organisation_id: String,
 }
 
 async fn render_users(
@@ -42,6 +43,11 @@ async fn render_users(
     let users = state.services.users().list(&user.actor).await?;
     let regions = state.services.regions().list(&user.actor).await?;
     let catalogue = state.services.catalogue().all().await?;
+    let organisations = state.services.organisations().list(&user.actor).await?;
+    let organisation_names: BTreeMap<String, String> = organisations
+        .iter()
+        .map(|o| (o.id.to_string(), o.name.clone()))
+        .collect();
     let department_names: BTreeMap<String, String> = catalogue
         .departments
         .iter()
@@ -58,6 +64,7 @@ async fn render_users(
         context! { ..frame(user, "/users"), ..context! {
             users => users, regions => regions.clone(), region_names => region_names(&regions), roles => roles,
             departments => catalogue.departments, department_names => department_names,
+            organisations => organisations, organisation_names => organisation_names,
             form => UserForm { password: String::new(), ..form }, error => error, notice => notice,
         }},
     )?;
@@ -85,6 +92,7 @@ pub async fn create_user(
         department_code: opt(&form.department_code),
         password: form.password.clone(),
         system_account: form.system_account == "on",
+        organisation_id: form.organisation_id.trim().parse().ok(),
     };
     match state.services.users().create(&user.actor, &input).await {
         Ok(u) => {
