@@ -644,6 +644,7 @@ pub async fn generate(
     let enrolments =
         crate::recipients::write(services, &mut generator.rng, &candidates, today).await?;
     crate::openness::write(services, today).await?;
+    let org_user = crate::social::write(services, today).await?;
     let mut tx = services.store.begin().await?;
     tx.set_setting("demo_seed", &seed.to_string()).await?;
     tx.commit().await?;
@@ -674,6 +675,7 @@ pub async fn generate(
                         .map_or_else(|| code.clone(), |d| d.name.clone())
                 }),
             })
+            .chain(org_user)
             .collect(),
         password: DEMO_PASSWORD,
         elapsed: started.elapsed(),

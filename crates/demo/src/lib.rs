@@ -6,5 +6,6 @@ pub mod city;
 pub mod feeds;
 mod openness;
 mod recipients;
+mod social;
 
 pub use city::{generate, DemoReport, DemoUser, COUNTY_CODE, COUNTY_NAME, DEMO_PASSWORD};

@@ -470,6 +470,20 @@ impl Tx {
             .await)?)
     }
 
+    /// Persons under `scope` flagged as holding a residence permit without one recorded yet:
+    /// (person, identity number), at most `limit`.
+    pub async fn permit_candidates(&mut self, scope: &str, limit: i64) -> Result<Vec<(i64, String)>> {
+        let ids: Vec<i64> = on_tx!(self, c => sqlx::query_scalar(
+            "SELECT p.id FROM persons p WHERE p.region_code LIKE $1 AND p.residence_permit
+               AND NOT EXISTS (SELECT 1 FROM residence_permits r WHERE r.person_id = p.id)
+             ORDER BY p.id LIMIT $2")
+            .bind(like_prefix(scope))
+            .bind(limit)
+            .fetch_all(c)
+            .await)?;
+        self.identity_numbers(&ids).await
+    }
+
     pub async fn add_permit_points(
         &mut self,
         person: i64,

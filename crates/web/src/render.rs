@@ -121,6 +121,14 @@ impl Templates {
             "public_complaint.html",
             "public_lookup.html",
             "public_statistics.html",
+            "social.html",
+            "needs.html",
+            "volunteers.html",
+            "new_citizens.html",
+            "public_guides.html",
+            "public_guide.html",
+            "public_apply.html",
+            "public_honour.html",
         );
         env.add_filter("yuan", yuan);
         env.add_filter("plain_yuan", plain_yuan);
@@ -152,6 +160,8 @@ struct NavItem {
 
 /// Pages under 更多.
 const NAV_MORE: &[&str] = &[
+    "/social",
+    "/new-citizens",
     "/statistics",
     "/performance",
     "/inspections",
@@ -276,6 +286,19 @@ pub fn frame(user: &WebUser, active: &str) -> Value {
         "双随机抽查",
         a.role.allows(Permission::ReadPeople),
     );
+    add(
+        "/social",
+        "社会帮扶",
+        a.role.allows(Permission::ReadPeople) || a.role.allows(Permission::EditCatalogue),
+    );
+    add(
+        "/new-citizens",
+        "新市民",
+        a.role.allows(Permission::ReadPeople),
+    );
+    let organisation = a.role == jiuzhu_domain::Role::Organisation;
+    add("/needs", "帮扶需求", organisation);
+    add("/volunteers", "志愿服务", organisation);
     add("/audit", "审计日志", a.role.allows(Permission::ReadAudit));
     add(
         "/audit",

@@ -540,7 +540,7 @@ async fn no_page_shows_a_code_where_a_word_belongs() {
         "/policy/evaluate",
         "/policy/evaluate?example=1",
     ];
-    let by_role: [(&str, Vec<String>); 8] = [
+    let by_role: [(&str, Vec<String>); 9] = [
         (
             "clerk",
             vec![
@@ -561,6 +561,8 @@ async fn no_page_shows_a_code_where_a_word_belongs() {
                 "/complaints".into(),
                 "/statistics".into(),
                 "/inspections".into(),
+                "/social".into(),
+                "/new-citizens".into(),
             ],
         ),
         (
@@ -602,6 +604,7 @@ async fn no_page_shows_a_code_where_a_word_belongs() {
             ],
         ),
         ("auditor", vec!["/audit".into()]),
+        ("org", vec!["/needs".into(), "/volunteers".into()]),
     ];
     let mut found = Vec::new();
     for (user, pages) in by_role {

@@ -114,6 +114,7 @@ pub struct Publishable {
     pub plan_id: i64,
     pub need_index: i64,
     pub household_id: i64,
+    pub head_person_id: i64,
     pub head_name: String,
     pub place: String,
     pub need: String,
@@ -233,12 +234,14 @@ impl Social<'_> {
                 .and_then(|h| h.members.iter().find(|m| m.person_id == h.head_person_id))
                 .map(|m| m.name.clone())
                 .unwrap_or_default();
+            let head_person_id = h.as_ref().map_or(0, |h| h.head_person_id);
             let place = self.region_name(&mut tx, &region).await?;
             for (i, n) in open {
                 out.push(Publishable {
                     plan_id: plan,
                     need_index: i as i64,
                     household_id: household,
+                    head_person_id,
                     head_name: head_name.clone(),
                     place: place.clone(),
                     need: n.need.clone(),

@@ -15,6 +15,7 @@ mod people;
 mod policy;
 mod recipients;
 mod session;
+mod social;
 
 use std::collections::BTreeMap;
 
@@ -94,6 +95,24 @@ pub fn routes() -> Router<AppState> {
         .route("/statistics", get(openness::statistics))
         .route("/statistics.xlsx", get(openness::statistics_xlsx))
         .route("/performance", get(openness::performance))
+        .route("/social", get(social::social).post(social::social_post))
+        .route("/social/needs-report.xlsx", get(social::needs_report_xlsx))
+        .route("/needs", get(social::board))
+        .route("/needs/{id}/commitments", post(social::commit))
+        .route("/commitments/{id}/delivery", post(social::deliver))
+        .route(
+            "/volunteers",
+            get(social::volunteers).post(social::volunteers_post),
+        )
+        .route(
+            "/new-citizens",
+            get(social::new_citizens).post(social::new_citizens_post),
+        )
+        .route("/new-citizens.xlsx", get(social::new_citizens_xlsx))
+        .route("/public/guides", get(social::guides))
+        .route("/public/guides/{code}", get(social::guide))
+        .route("/public/apply", get(social::apply_form).post(social::apply))
+        .route("/public/honour", get(social::honour))
         .route("/public", get(openness::public_index))
         .route("/public/notices/{id}", get(openness::public_notice))
         .route(

@@ -1,0 +1,163 @@
+//! The resident's own door and the social forces through the pages: a guide, an online
+//! application that reaches the township's queue and the status page, the honour board; an
+//! organisation committing to a need and delivering it; new citizens.
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use common::{cookie_value, App};
+
+fn id(y: i32, m: u32, d: u32, n: u16) -> String {
+    jiuzhu_domain::IdNumber::from_parts("320582", chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(), n)
+        .unwrap()
+        .expose()
+        .to_string()
+}
+
+async fn public_get(app: &App, path: &str) -> (common::Reply, String) {
+    let r = app.send(Request::get(path).body(Body::empty()).unwrap()).await;
+    let token = cookie_value(&r.headers, "jz_login").unwrap_or_default();
+    (r, token)
+}
+
+#[tokio::test]
+async fn a_resident_reads_a_guide_and_applies_online() {
+    let app = common::app(60).await;
+    let (guides, _) = public_get(&app, "/public/guides").await;
+    assert_eq!(guides.status, StatusCode::OK);
+    assert!(guides.body.contains("最低生活保障"));
+    let (guide, _) = public_get(&app, "/public/guides/dibao").await;
+    assert!(guide.body.contains("需要的材料") && guide.body.contains("个工作日内办结"));
+    let (missing, _) = public_get(&app, "/public/guides/nothing").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+
+    let (form, token) = public_get(&app, "/public/apply?item=dibao").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.body.contains("value=\"dibao\" checked"));
+    let village = form.body.split("<option value=\"320582100").nth(1).unwrap()[..3].to_string();
+    let village = format!("320582100{village}");
+    let cookie = format!("jz_login={token}");
+    let applicant = id(1983, 2, 14, 515);
+    let spouse = id(1981, 7, 30, 534);
+    let fields = |consent: &'static str| {
+        vec![
+            ("_csrf", token.clone()),
+            ("name", "许晓梅".to_string()),
+            ("id_number", applicant.clone()),
+            ("phone", "13862220000".to_string()),
+            ("village", village.clone()),
+            ("address", "长安南路8号".to_string()),
+            ("items", "dibao".to_string()),
+            ("items", "temporary_assistance".to_string()),
+            ("causes", "illness".to_string()),
+            ("hardship", "丈夫车祸后卧床，家里没有收入".to_string()),
+            ("member_name", "朱国庆".to_string()),
+            ("member_id_number", spouse.clone()),
+            ("member_relation", "spouse".to_string()),
+            ("member_name", String::new()),
+            ("member_id_number", String::new()),
+            ("member_relation", "child".to_string()),
+            ("consent", consent.to_string()),
+        ]
+    };
+    let app = &app;
+    let cookie = &cookie;
+    let post = |f: Vec<(&'static str, String)>| async move {
+        let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        app.post_form("/public/apply", cookie, &pairs).await
+    };
+    let refused = post(fields("")).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("授权书"), "{}", refused.body);
+    assert!(refused.body.contains("许晓梅"), "what was typed comes back");
+    let more = post({
+        let mut f = fields("1");
+        f.push(("more", "1".into()));
+        f
+    })
+    .await;
+    assert_eq!(more.body.matches("name=\"member_name\"").count(), 3);
+    let sent = post(fields("1")).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    assert!(sent.body.contains("网上申请编号"));
+    let number = sent.body.split("网上申请编号：<strong>").nth(1).unwrap().split('<').next().unwrap().to_string();
+    let (status, _) = public_get(&app, &format!("/status?form_no={number}&last4={}", &applicant[14..])).await;
+    assert_eq!(status.status, StatusCode::OK, "{}", status.body);
+    assert!(status.body.contains("等待窗口受理"));
+
+    // In the township's queue as an online application.
+    let (clerk, _) = app.login("clerk").await;
+    let queue = app.get("/queue", &clerk).await;
+    assert!(queue.body.contains("许晓梅"), "in 杨舍镇's queue");
+}
+
+#[tokio::test]
+async fn an_organisation_commits_to_a_need_and_volunteers_earn_points() {
+    use jiuzhu_services::recipients::{Measure, Need, PlanInput};
+    use jiuzhu_services::social::{ConsentInput, NeedInput};
+    let app = common::app(80).await;
+    let s = &app.services;
+    let clerk_actor = app.actor("clerk").await;
+    let household = s.households().search(&clerk_actor, &Default::default()).await.unwrap().items[0].clone();
+    let plan = s
+        .recipients()
+        .save_plan(
+            &clerk_actor,
+            household.id,
+            &PlanInput {
+                causes: vec!["illness".into()],
+                needs: vec![Need {
+                    need: "行动不便，需要陪同就医".into(),
+                    measure: Some(Measure { by: "社会组织".into(), what: "陪同就医".into(), due_days: 20, status: String::new() }),
+                    no_measure_reason: String::new(),
+                }],
+                changes: "新增需求".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.social()
+        .record_consent(&clerk_actor, &ConsentInput { household_id: household.id, person_id: household.head_person_id, kind: "share_needs".into(), channel: "window".into() })
+        .await
+        .unwrap();
+    let published = s
+        .social()
+        .publish_need(&clerk_actor, &NeedInput { plan_id: plan.id, need_index: 0, description: "独居老人每月复查需有人陪同".into(), quantity: 6, unit: "visits".into() })
+        .await
+        .unwrap();
+    let need = published.item.id;
+    let (org, org_csrf) = app.login("org").await;
+    let board = app.get("/needs", &org).await;
+    assert_eq!(board.status, StatusCode::OK, "{}", board.body);
+    assert!(board.body.contains("独居老人每月复查需有人陪同"));
+    assert!(!board.body.contains(&household.head_name), "no name on the board");
+    let over = app
+        .post_form(&format!("/needs/{need}/commitments"), &org, &[("_csrf", &org_csrf), ("quantity", "999")])
+        .await;
+    assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(over.body.contains("认领数量应在1至"));
+    let ok = app
+        .post_form(&format!("/needs/{need}/commitments"), &org, &[("_csrf", &org_csrf), ("quantity", "6")])
+        .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert!(ok.body.contains("已认领6次"));
+    let commitment: i64 = ok.body.split(&format!("id=\"n{need}\"")).nth(1).unwrap().split("/commitments/").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
+    let done = app
+        .post_form(&format!("/commitments/{commitment}/delivery"), &org, &[("_csrf", &org_csrf)])
+        .await;
+    assert!(done.body.contains("帮扶计划中的这项措施已落实"), "{}", done.body);
+
+    let vols = app.get("/volunteers", &org).await;
+    assert!(vols.body.contains("沈晓燕"));
+    let (honour, _) = public_get(&app, "/public/honour").await;
+    assert!(honour.body.contains("沈晓燕") && honour.body.contains("爱心志愿者"));
+    assert!(!honour.body.contains("钱佳怡"), "a volunteer who did not agree is not named");
+    // A clerk has no needs board.
+    let (clerk, _) = app.login("clerk").await;
+    assert_eq!(app.get("/needs", &clerk).await.status, StatusCode::FORBIDDEN);
+    let social = app.get("/social", &clerk).await;
+    assert_eq!(social.status, StatusCode::OK);
+    let citizens = app.get("/new-citizens", &clerk).await;
+    assert_eq!(citizens.status, StatusCode::OK);
+}
