@@ -16,14 +16,22 @@ use crate::city::{DemoUser, COUNTY_CODE, DEMO_PASSWORD};
 
 async fn actor(services: &Services, username: &str) -> Result<Actor> {
     let mut tx = services.store.begin_read().await?;
-    let user = tx.user_by_name(username).await?.ok_or(ServiceError::NotFound)?;
+    let user = tx
+        .user_by_name(username)
+        .await?
+        .ok_or(ServiceError::NotFound)?;
     Ok(Actor::from_user(&user, Interface::Cli, "local"))
 }
 
 pub(crate) async fn write(services: &Services, today: NaiveDate) -> Result<Option<DemoUser>> {
     let clerk = actor(services, "clerk").await?;
     let admin = actor(services, "admin").await?;
-    let Some(org) = services.organisations().list(&clerk).await?.into_iter().find(|o| o.active)
+    let Some(org) = services
+        .organisations()
+        .list(&clerk)
+        .await?
+        .into_iter()
+        .find(|o| o.active)
     else {
         return Ok(None);
     };
@@ -43,9 +51,13 @@ pub(crate) async fn write(services: &Services, today: NaiveDate) -> Result<Optio
     .await?;
     // Volunteers with this month's verified services: points earned the way the page earns them.
     let month = month_of(today);
-    for (i, (name, show, hours)) in [("沈晓燕", true, 36), ("陆建明", true, 25), ("钱佳怡", false, 18)]
-        .into_iter()
-        .enumerate()
+    for (i, (name, show, hours)) in [
+        ("沈晓燕", true, 36),
+        ("陆建明", true, 25),
+        ("钱佳怡", false, 18),
+    ]
+    .into_iter()
+    .enumerate()
     {
         let v = tx
             .insert_volunteer(&VolunteerRecord {
@@ -58,7 +70,8 @@ pub(crate) async fn write(services: &Services, today: NaiveDate) -> Result<Optio
                 created_at: Utc::now(),
             })
             .await?;
-        let day = NaiveDate::from_ymd_opt(month.year(), month.month(), 1 + i as u32).unwrap_or(month);
+        let day =
+            NaiveDate::from_ymd_opt(month.year(), month.month(), 1 + i as u32).unwrap_or(month);
         let log = tx
             .insert_service_log(&ServiceLogRecord {
                 id: 0,
@@ -68,7 +81,12 @@ pub(crate) async fn write(services: &Services, today: NaiveDate) -> Result<Optio
                 kind: ["visit", "tutoring", "housework"][i].into(),
                 service_date: day,
                 hours_tenths: hours,
-                note: ["探访独居老人", "为困境儿童辅导功课", "帮助重度残疾人打扫卫生"][i].into(),
+                note: [
+                    "探访独居老人",
+                    "为困境儿童辅导功课",
+                    "帮助重度残疾人打扫卫生",
+                ][i]
+                    .into(),
                 status: "verified".into(),
                 logged_by: "org".into(),
                 logged_at: Utc::now(),
@@ -76,12 +94,26 @@ pub(crate) async fn write(services: &Services, today: NaiveDate) -> Result<Optio
                 verified_at: Some(Utc::now()),
             })
             .await?;
-        tx.insert_point_entry(v, Some(log), hours, "核实服务时长", month, "org", Utc::now())
-            .await?;
+        tx.insert_point_entry(
+            v,
+            Some(log),
+            hours,
+            "核实服务时长",
+            month,
+            "org",
+            Utc::now(),
+        )
+        .await?;
     }
     tx.commit().await?;
     // A need of a 杨舍镇 plan, with the household's consent.
-    if let Some(p) = services.social().publishable(&clerk).await?.into_iter().next() {
+    if let Some(p) = services
+        .social()
+        .publishable(&clerk)
+        .await?
+        .into_iter()
+        .next()
+    {
         services
             .social()
             .record_consent(
@@ -109,10 +141,25 @@ pub(crate) async fn write(services: &Services, today: NaiveDate) -> Result<Optio
             .await?;
     }
     let year = today.year() as i64;
-    services.social().set_special_funds(&admin, year, 85_000_000_00).await?;
+    services
+        .social()
+        .set_special_funds(&admin, year, 8_500_000_000)
+        .await?;
     for (kind, name, region, target, raised) in [
-        ("social_work", "困境儿童关爱社工服务", "320582100", 600_000_00, 0),
-        ("charity", "99公益日·助学圆梦", "320582", 300_000_00, 186_420_00),
+        (
+            "social_work",
+            "困境儿童关爱社工服务",
+            "320582100",
+            60_000_000,
+            0,
+        ),
+        (
+            "charity",
+            "99公益日·助学圆梦",
+            "320582",
+            30_000_000,
+            18_642_000,
+        ),
     ] {
         services
             .social()
@@ -132,9 +179,7 @@ pub(crate) async fn write(services: &Services, today: NaiveDate) -> Result<Optio
     }
     // Residence permits for some of 杨舍镇's migrants.
     let mut tx = services.store.begin_read().await?;
-    let migrants: Vec<(i64, String)> = tx
-        .permit_candidates("320582100", 6)
-        .await?;
+    let migrants: Vec<(i64, String)> = tx.permit_candidates("320582100", 6).await?;
     drop(tx);
     for (i, (_, number)) in migrants.iter().enumerate() {
         let months = [30u32, 14, 9, 4, 20, 2][i % 6];

@@ -117,28 +117,28 @@ mod tests {
         let (city, town) = social_work_split(Money::from_fen(10_000_001));
         assert_eq!(city.fen(), 3_000_000);
         assert_eq!(town.fen(), 7_000_001);
-        let (city, town) = social_work_split(Money::from_fen(200_000_00));
-        assert_eq!((city.fen(), town.fen()), (60_000_00, 140_000_00));
+        let (city, town) = social_work_split(Money::from_fen(20_000_000));
+        assert_eq!((city.fen(), town.fen()), (6_000_000, 14_000_000));
     }
 
     #[test]
     fn the_cap_warns_before_it_is_exceeded() {
-        let cap = cap_of(Money::from_fen(100_000_000_00), 2);
-        assert_eq!(cap.fen(), 2_000_000_00);
+        let cap = cap_of(Money::from_fen(10_000_000_000), 2);
+        assert_eq!(cap.fen(), 200_000_000);
         assert_eq!(
-            cap_standing(Money::from_fen(1_700_000_00), cap, 90),
+            cap_standing(Money::from_fen(170_000_000), cap, 90),
             CapStanding::Within
         );
         assert_eq!(
-            cap_standing(Money::from_fen(1_800_000_00), cap, 90),
+            cap_standing(Money::from_fen(180_000_000), cap, 90),
             CapStanding::Near
         );
         assert_eq!(
-            cap_standing(Money::from_fen(2_000_000_00), cap, 90),
+            cap_standing(Money::from_fen(200_000_000), cap, 90),
             CapStanding::Near
         );
         assert_eq!(
-            cap_standing(Money::from_fen(2_000_000_01), cap, 90),
+            cap_standing(Money::from_fen(200_000_001), cap, 90),
             CapStanding::Exceeded
         );
     }

@@ -469,28 +469,28 @@ async fn projects_split_three_to_seven_within_the_cap(db: TestDb) {
     };
     let without_funds = s
         .social()
-        .add_project(&admin, &project("助老服务", 100_000_00))
+        .add_project(&admin, &project("助老服务", 10_000_000))
         .await
         .unwrap_err();
     assert_eq!(field_of(without_funds), "year");
     let year = chrono::Datelike::year(&s.today()) as i64;
     let funds = s
         .social()
-        .set_special_funds(&admin, year, 100_000_000_00)
+        .set_special_funds(&admin, year, 10_000_000_000)
         .await
         .unwrap();
-    assert_eq!(funds.cap.unwrap().fen(), 2_000_000_00);
+    assert_eq!(funds.cap.unwrap().fen(), 200_000_000);
     let funds = s
         .social()
-        .add_project(&admin, &project("困境儿童关爱", 1_000_000_01))
+        .add_project(&admin, &project("困境儿童关爱", 100_000_001))
         .await
         .unwrap();
     let p = &funds.projects[0];
-    assert_eq!((p.city.fen(), p.township.fen()), (300_000_00, 700_000_01));
+    assert_eq!((p.city.fen(), p.township.fen()), (30_000_000, 70_000_001));
     assert_eq!(funds.standing.as_deref(), Some("within"));
     let funds = s
         .social()
-        .add_project(&admin, &project("助残服务", 900_000_00))
+        .add_project(&admin, &project("助残服务", 90_000_000))
         .await
         .unwrap();
     assert_eq!(
@@ -501,7 +501,7 @@ async fn projects_split_three_to_seven_within_the_cap(db: TestDb) {
     );
     let over = s
         .social()
-        .add_project(&admin, &project("心理疏导", 100_000_00))
+        .add_project(&admin, &project("心理疏导", 10_000_000))
         .await
         .unwrap_err();
     assert_eq!(field_of(over), "target_fen");
@@ -511,7 +511,7 @@ async fn projects_split_three_to_seven_within_the_cap(db: TestDb) {
             &admin,
             &ProjectInput {
                 region: "320582".into(),
-                ..project("全市项目", 1_00)
+                ..project("全市项目", 100)
             },
         )
         .await;
@@ -524,8 +524,8 @@ async fn projects_split_three_to_seven_within_the_cap(db: TestDb) {
             &ProjectInput {
                 kind: "charity".into(),
                 region: "320582".into(),
-                raised_fen: 12_345_00,
-                ..project("99公益日·助学", 50_000_00)
+                raised_fen: 1_234_500,
+                ..project("99公益日·助学", 5_000_000)
             },
         )
         .await
@@ -536,7 +536,7 @@ async fn projects_split_three_to_seven_within_the_cap(db: TestDb) {
         .find(|p| p.kind == "charity")
         .unwrap();
     assert_eq!(c.raised_percent, Some(24));
-    assert_eq!(charity.spent.fen(), 1_900_000_01);
+    assert_eq!(charity.spent.fen(), 190_000_001);
     db.finish().await;
 }
 

@@ -430,6 +430,7 @@ impl Tx {
             .await)?)
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub async fn upsert_permit(
         &mut self,
         person: i64,
@@ -472,7 +473,11 @@ impl Tx {
 
     /// Persons under `scope` flagged as holding a residence permit without one recorded yet:
     /// (person, identity number), at most `limit`.
-    pub async fn permit_candidates(&mut self, scope: &str, limit: i64) -> Result<Vec<(i64, String)>> {
+    pub async fn permit_candidates(
+        &mut self,
+        scope: &str,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>> {
         let ids: Vec<i64> = on_tx!(self, c => sqlx::query_scalar(
             "SELECT p.id FROM persons p WHERE p.region_code LIKE $1 AND p.residence_permit
                AND NOT EXISTS (SELECT 1 FROM residence_permits r WHERE r.person_id = p.id)

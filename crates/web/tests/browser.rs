@@ -1050,3 +1050,132 @@ async fn the_public_objects_on_the_notice_and_the_approval_waits_for_the_apprais
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_applies_on_a_phone_and_an_organisation_takes_a_need() {
+    use jiuzhu_services::recipients::{Measure, Need, PlanInput};
+    use jiuzhu_services::social::{ConsentInput, NeedInput};
+    let app = common::app(80).await;
+    let s = &app.services;
+    let clerk = app.actor("clerk").await;
+    let household = s
+        .households()
+        .search(&clerk, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let plan = s
+        .recipients()
+        .save_plan(
+            &clerk,
+            household.id,
+            &PlanInput {
+                causes: vec!["illness".into()],
+                needs: vec![Need {
+                    need: "行动不便，需要陪同就医".into(),
+                    measure: Some(Measure {
+                        by: "社会组织".into(),
+                        what: "陪同就医".into(),
+                        due_days: 20,
+                        status: String::new(),
+                    }),
+                    no_measure_reason: String::new(),
+                }],
+                changes: "新增需求".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.social()
+        .record_consent(
+            &clerk,
+            &ConsentInput {
+                household_id: household.id,
+                person_id: household.head_person_id,
+                kind: "share_needs".into(),
+                channel: "visit".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.social()
+        .publish_need(
+            &clerk,
+            &NeedInput {
+                plan_id: plan.id,
+                need_index: 0,
+                description: "独居老人每月复查需有人陪同".into(),
+                quantity: 4,
+                unit: "visits".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let applicant = jiuzhu_domain::IdNumber::from_parts(
+        "320582",
+        chrono::NaiveDate::from_ymd_opt(1986, 5, 9).unwrap(),
+        437,
+    )
+    .unwrap()
+    .expose()
+    .to_string();
+    in_browser_on(app, move |d, site| {
+        // A resident on a phone: the guide, the application, the status.
+        d.resize(390, 844);
+        d.goto(&format!("{site}/public/guides"));
+        d.wait_text("main h1", |t| t.contains("办事指南"));
+        d.click("a[href='/public/guides/temporary_assistance']");
+        d.wait_text("main h1", |t| t == "临时救助");
+        assert!(d.text("main").contains("需要的材料"));
+        d.screenshot("guide-phone");
+        d.click("main a[href^='/public/apply?item=']");
+        d.wait_text("main h1", |t| t.contains("网上申请"));
+        let overflow =
+            d.script("return document.documentElement.scrollWidth > window.innerWidth + 1");
+        assert_eq!(overflow, json!(false), "the form fits a phone");
+        d.type_into("#name", "江美华");
+        d.type_into("#id_number", &applicant);
+        d.type_into("#phone", "13776661234");
+        d.script("var s=document.querySelector('#village'); s.selectedIndex=1; return s.value");
+        d.type_into("#address", "暨阳中路66号");
+        d.type_into(
+            "#hardship",
+            "我在服装厂上班，上月摔伤住院，医药费花了两万多，现在没有收入",
+        );
+        d.click("input[name=consent]");
+        d.screenshot("apply-phone");
+        d.click("form[action='/public/apply'] button:not([name=more])");
+        d.screenshot("apply-sent-phone");
+        let done = d.wait_text("div.notice", |t| t.contains("网上申请编号"));
+        let number = done
+            .split("网上申请编号：")
+            .nth(1)
+            .unwrap()
+            .chars()
+            .take(10)
+            .collect::<String>();
+        d.screenshot("applied-phone");
+        d.click("div.notice a[href^='/status']");
+        d.wait_text("main h1", |t| t.contains("办理进度"));
+        d.type_into("#last4", &applicant[14..]);
+        d.click("form[action='/status'] button");
+        let status = d.wait_text("main", |t| t.contains("临时救助"));
+        assert!(status.contains("等待窗口受理"), "{number}: {status}");
+        d.screenshot("status-phone");
+
+        // An organisation takes the need and reports it done.
+        d.resize(1366, 900);
+        d.sign_in(site, "org");
+        d.click("nav a[href='/needs']");
+        d.wait_text("main h1", |t| t == "帮扶需求");
+        let board = d.text("main");
+        assert!(board.contains("独居老人每月复查需有人陪同"), "{board}");
+        d.click("form[action$='/commitments'] button");
+        d.wait_text("p.notice", |t| t.contains("已认领4次"));
+        d.click("form[action$='/delivery'] button");
+        d.wait_text("p.notice", |t| t.contains("措施已落实"));
+        d.screenshot("needs-org");
+    })
+    .await;
+}

@@ -9,14 +9,20 @@ use axum::http::{Request, StatusCode};
 use common::{cookie_value, App};
 
 fn id(y: i32, m: u32, d: u32, n: u16) -> String {
-    jiuzhu_domain::IdNumber::from_parts("320582", chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(), n)
-        .unwrap()
-        .expose()
-        .to_string()
+    jiuzhu_domain::IdNumber::from_parts(
+        "320582",
+        chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap(),
+        n,
+    )
+    .unwrap()
+    .expose()
+    .to_string()
 }
 
 async fn public_get(app: &App, path: &str) -> (common::Reply, String) {
-    let r = app.send(Request::get(path).body(Body::empty()).unwrap()).await;
+    let r = app
+        .send(Request::get(path).body(Body::empty()).unwrap())
+        .await;
     let token = cookie_value(&r.headers, "jz_login").unwrap_or_default();
     (r, token)
 }
@@ -81,8 +87,20 @@ async fn a_resident_reads_a_guide_and_applies_online() {
     let sent = post(fields("1")).await;
     assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
     assert!(sent.body.contains("网上申请编号"));
-    let number = sent.body.split("网上申请编号：<strong>").nth(1).unwrap().split('<').next().unwrap().to_string();
-    let (status, _) = public_get(&app, &format!("/status?form_no={number}&last4={}", &applicant[14..])).await;
+    let number = sent
+        .body
+        .split("网上申请编号：<strong>")
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, _) = public_get(
+        app,
+        &format!("/status?form_no={number}&last4={}", &applicant[14..]),
+    )
+    .await;
     assert_eq!(status.status, StatusCode::OK, "{}", status.body);
     assert!(status.body.contains("等待窗口受理"));
 
@@ -99,7 +117,13 @@ async fn an_organisation_commits_to_a_need_and_volunteers_earn_points() {
     let app = common::app(80).await;
     let s = &app.services;
     let clerk_actor = app.actor("clerk").await;
-    let household = s.households().search(&clerk_actor, &Default::default()).await.unwrap().items[0].clone();
+    let household = s
+        .households()
+        .search(&clerk_actor, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
     let plan = s
         .recipients()
         .save_plan(
@@ -109,7 +133,12 @@ async fn an_organisation_commits_to_a_need_and_volunteers_earn_points() {
                 causes: vec!["illness".into()],
                 needs: vec![Need {
                     need: "行动不便，需要陪同就医".into(),
-                    measure: Some(Measure { by: "社会组织".into(), what: "陪同就医".into(), due_days: 20, status: String::new() }),
+                    measure: Some(Measure {
+                        by: "社会组织".into(),
+                        what: "陪同就医".into(),
+                        due_days: 20,
+                        status: String::new(),
+                    }),
                     no_measure_reason: String::new(),
                 }],
                 changes: "新增需求".into(),
@@ -118,12 +147,29 @@ async fn an_organisation_commits_to_a_need_and_volunteers_earn_points() {
         .await
         .unwrap();
     s.social()
-        .record_consent(&clerk_actor, &ConsentInput { household_id: household.id, person_id: household.head_person_id, kind: "share_needs".into(), channel: "window".into() })
+        .record_consent(
+            &clerk_actor,
+            &ConsentInput {
+                household_id: household.id,
+                person_id: household.head_person_id,
+                kind: "share_needs".into(),
+                channel: "window".into(),
+            },
+        )
         .await
         .unwrap();
     let published = s
         .social()
-        .publish_need(&clerk_actor, &NeedInput { plan_id: plan.id, need_index: 0, description: "独居老人每月复查需有人陪同".into(), quantity: 6, unit: "visits".into() })
+        .publish_need(
+            &clerk_actor,
+            &NeedInput {
+                plan_id: plan.id,
+                need_index: 0,
+                description: "独居老人每月复查需有人陪同".into(),
+                quantity: 6,
+                unit: "visits".into(),
+            },
+        )
         .await
         .unwrap();
     let need = published.item.id;
@@ -131,31 +177,68 @@ async fn an_organisation_commits_to_a_need_and_volunteers_earn_points() {
     let board = app.get("/needs", &org).await;
     assert_eq!(board.status, StatusCode::OK, "{}", board.body);
     assert!(board.body.contains("独居老人每月复查需有人陪同"));
-    assert!(!board.body.contains(&household.head_name), "no name on the board");
+    assert!(
+        !board.body.contains(&household.head_name),
+        "no name on the board"
+    );
     let over = app
-        .post_form(&format!("/needs/{need}/commitments"), &org, &[("_csrf", &org_csrf), ("quantity", "999")])
+        .post_form(
+            &format!("/needs/{need}/commitments"),
+            &org,
+            &[("_csrf", &org_csrf), ("quantity", "999")],
+        )
         .await;
     assert_eq!(over.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(over.body.contains("认领数量应在1至"));
     let ok = app
-        .post_form(&format!("/needs/{need}/commitments"), &org, &[("_csrf", &org_csrf), ("quantity", "6")])
+        .post_form(
+            &format!("/needs/{need}/commitments"),
+            &org,
+            &[("_csrf", &org_csrf), ("quantity", "6")],
+        )
         .await;
     assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
     assert!(ok.body.contains("已认领6次"));
-    let commitment: i64 = ok.body.split(&format!("id=\"n{need}\"")).nth(1).unwrap().split("/commitments/").nth(1).unwrap().split('/').next().unwrap().parse().unwrap();
+    let commitment: i64 = ok
+        .body
+        .split(&format!("id=\"n{need}\""))
+        .nth(1)
+        .unwrap()
+        .split("/commitments/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let done = app
-        .post_form(&format!("/commitments/{commitment}/delivery"), &org, &[("_csrf", &org_csrf)])
+        .post_form(
+            &format!("/commitments/{commitment}/delivery"),
+            &org,
+            &[("_csrf", &org_csrf)],
+        )
         .await;
-    assert!(done.body.contains("帮扶计划中的这项措施已落实"), "{}", done.body);
+    assert!(
+        done.body.contains("帮扶计划中的这项措施已落实"),
+        "{}",
+        done.body
+    );
 
     let vols = app.get("/volunteers", &org).await;
     assert!(vols.body.contains("沈晓燕"));
     let (honour, _) = public_get(&app, "/public/honour").await;
     assert!(honour.body.contains("沈晓燕") && honour.body.contains("爱心志愿者"));
-    assert!(!honour.body.contains("钱佳怡"), "a volunteer who did not agree is not named");
+    assert!(
+        !honour.body.contains("钱佳怡"),
+        "a volunteer who did not agree is not named"
+    );
     // A clerk has no needs board.
     let (clerk, _) = app.login("clerk").await;
-    assert_eq!(app.get("/needs", &clerk).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        app.get("/needs", &clerk).await.status,
+        StatusCode::FORBIDDEN
+    );
     let social = app.get("/social", &clerk).await;
     assert_eq!(social.status, StatusCode::OK);
     let citizens = app.get("/new-citizens", &clerk).await;

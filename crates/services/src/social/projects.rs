@@ -203,7 +203,7 @@ impl Social<'_> {
         let kind = ProjectKind::from_code(&input.kind)
             .ok_or_else(|| ServiceError::invalid("kind", "请选择项目类别"))?;
         let name = bounded("name", &input.name, "项目名称", 60)?;
-        if !(1..=100_000_000_00).contains(&input.target_fen) {
+        if !(1..=10_000_000_000).contains(&input.target_fen) {
             return Err(ServiceError::invalid(
                 "target_fen",
                 match kind {

@@ -19,6 +19,7 @@ mod payments;
 mod people;
 mod policy;
 mod recipients;
+mod social;
 mod users;
 
 use std::sync::OnceLock;
@@ -65,6 +66,7 @@ type Created<T> = Result<(StatusCode, Json<T>), ApiError>;
         (name = "payments", description = "发放：收款账户、月度发放花名册（审核、审批）、银行批量代发文件与回盘对账、补发"),
         (name = "monitoring", description = "低收入人口动态监测预警：月度监测运行、分级预警、限时核查与处置"),
         (name = "recipients", description = "救助对象：纳入审核确认、保障变更、名册、定期复核、一户一档一策、走访"),
+        (name = "social", description = "社会力量：帮扶需求发布与认领、授权、项目与资金（市镇3:7、购买服务2%上限）、志愿服务与积分、新市民"),
         (name = "openness", description = "公开与监督：救助对象公示与异议、投诉举报（首问负责）、双随机抽查、统计月报与绩效指标"),
     )
 )]
@@ -101,6 +103,7 @@ fn api() -> OpenApiRouter<AppState> {
         .merge(payments::routes())
         .merge(monitoring::routes())
         .merge(openness::routes())
+        .merge(social::routes())
         .route("/openapi.json", get(openapi))
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, "not_found", "接口不存在", None)

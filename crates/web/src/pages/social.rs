@@ -60,7 +60,11 @@ async fn render_social(
 ) -> Result<Response, PageError> {
     let s = state.services.social();
     let manage = user.actor.role.allows(Permission::ManageRecipients) && !user.actor.read_only;
-    let publishable = if manage { s.publishable(&user.actor).await? } else { Vec::new() };
+    let publishable = if manage {
+        s.publishable(&user.actor).await?
+    } else {
+        Vec::new()
+    };
     let needs = if user.actor.role.allows(Permission::ReadPeople) {
         s.needs(&user.actor).await?
     } else {
@@ -188,7 +192,10 @@ pub async fn needs_report_xlsx(
         .social()
         .needs_report_xlsx(&user.actor, month)
         .await?;
-    Ok(xlsx_download(bytes, &format!("帮扶需求月报-{}.xlsx", month.format("%Y-%m"))))
+    Ok(xlsx_download(
+        bytes,
+        &format!("帮扶需求月报-{}.xlsx", month.format("%Y-%m")),
+    ))
 }
 
 // ---------------------------------------------------------------- an organisation: /needs, /volunteers
@@ -222,14 +229,26 @@ pub async fn commit(
             state
                 .services
                 .social()
-                .commit(&user.actor, id, &CommitInput { quantity, note: field(&f, "note").into() })
+                .commit(
+                    &user.actor,
+                    id,
+                    &CommitInput {
+                        quantity,
+                        note: field(&f, "note").into(),
+                    },
+                )
                 .await
         }
         Err(e) => Err(e),
     };
     match result {
         Ok(n) => {
-            let note = format!("已认领{}{}：{}", n.mine.last().map_or(0, |c| c.quantity), n.unit_label, n.description);
+            let note = format!(
+                "已认领{}{}：{}",
+                n.mine.last().map_or(0, |c| c.quantity),
+                n.unit_label,
+                n.description
+            );
             render_board(&state, &user, None, Some(note)).await
         }
         Err(e) => render_board(&state, &user, Some(refusal(e)?), None).await,
@@ -284,7 +303,10 @@ async fn render_volunteers(
     Ok(unprocessable(html, &error))
 }
 
-pub async fn volunteers(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
+pub async fn volunteers(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Response, PageError> {
     render_volunteers(&state, &user, None, None).await
 }
 
@@ -327,7 +349,8 @@ pub async fn volunteers_post(
                 .await?;
             }
             "verify" => {
-                s.verify_service(a, number("log", field(&f, "log"))?).await?;
+                s.verify_service(a, number("log", field(&f, "log"))?)
+                    .await?;
             }
             "correct" => {
                 s.correct_service(a, number("log", field(&f, "log"))?, field(&f, "reason"))
@@ -364,7 +387,10 @@ async fn render_new_citizens(
     Ok(unprocessable(html, &error))
 }
 
-pub async fn new_citizens(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
+pub async fn new_citizens(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Response, PageError> {
     render_new_citizens(&state, &user, None, None).await
 }
 
@@ -381,8 +407,14 @@ pub async fn new_citizens_post(
             .map_err(|_| ServiceError::invalid(name, "日期格式应为 YYYY-MM-DD"))
     };
     let result = match field(&f, "action") {
-        "points" => match (number("person_id", field(&f, "person_id")), number("points", field(&f, "points"))) {
-            (Ok(person), Ok(points)) => p.add_permit_points(&user.actor, person, points, field(&f, "reason")).await,
+        "points" => match (
+            number("person_id", field(&f, "person_id")),
+            number("points", field(&f, "points")),
+        ) {
+            (Ok(person), Ok(points)) => {
+                p.add_permit_points(&user.actor, person, points, field(&f, "reason"))
+                    .await
+            }
             (Err(e), _) | (_, Err(e)) => Err(e),
         },
         _ => match (date("issued_on"), date("resident_since")) {
@@ -407,7 +439,10 @@ pub async fn new_citizens_post(
     }
 }
 
-pub async fn new_citizens_xlsx(State(state): State<AppState>, user: WebUser) -> Result<Response, PageError> {
+pub async fn new_citizens_xlsx(
+    State(state): State<AppState>,
+    user: WebUser,
+) -> Result<Response, PageError> {
     let bytes = state.services.people().insurance_xlsx(&user.actor).await?;
     Ok(xlsx_download(bytes, "新市民意外保险名单.xlsx"))
 }
@@ -423,10 +458,17 @@ pub async fn guides(State(state): State<AppState>) -> Result<Response, PageError
     Ok(html.into_response())
 }
 
-pub async fn guide(State(state): State<AppState>, Path(code): Path<String>) -> Result<Response, PageError> {
+pub async fn guide(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+) -> Result<Response, PageError> {
     let catalogue = state.services.catalogue().all().await?;
     let Some(item) = catalogue.items.iter().find(|i| i.code == code) else {
-        return Ok(crate::error::error_page(StatusCode::NOT_FOUND, "未找到", "没有这项救助事项。"));
+        return Ok(crate::error::error_page(
+            StatusCode::NOT_FOUND,
+            "未找到",
+            "没有这项救助事项。",
+        ));
     };
     let department = catalogue
         .departments
@@ -487,7 +529,12 @@ async fn render_apply(
         status,
         [(
             axum::http::header::SET_COOKIE,
-            crate::auth::set_cookie(crate::auth::LOGIN_COOKIE, &token, Some(3600), state.config.secure_cookies),
+            crate::auth::set_cookie(
+                crate::auth::LOGIN_COOKIE,
+                &token,
+                Some(3600),
+                state.config.secure_cookies,
+            ),
         )],
         html,
     )
@@ -508,7 +555,14 @@ pub async fn apply_form(
     let preset: Fields = opt(&q.item)
         .map(|i| vec![("items".to_string(), i)])
         .unwrap_or_default();
-    render_apply(&state, (!preset.is_empty()).then_some(&preset), None, None, StatusCode::OK).await
+    render_apply(
+        &state,
+        (!preset.is_empty()).then_some(&preset),
+        None,
+        None,
+        StatusCode::OK,
+    )
+    .await
 }
 
 pub async fn apply(
@@ -554,7 +608,14 @@ pub async fn apply(
         Ok(done) => render_apply(&state, None, None, Some(done), StatusCode::OK).await,
         Err(e @ ServiceError::Invalid { .. }) => {
             let message = refusal(e)?;
-            render_apply(&state, Some(&f), Some(message), None, StatusCode::UNPROCESSABLE_ENTITY).await
+            render_apply(
+                &state,
+                Some(&f),
+                Some(message),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -567,15 +628,25 @@ pub struct HonourQuery {
     month: String,
 }
 
-pub async fn honour(State(state): State<AppState>, Query(q): Query<HonourQuery>) -> Result<Response, PageError> {
+pub async fn honour(
+    State(state): State<AppState>,
+    Query(q): Query<HonourQuery>,
+) -> Result<Response, PageError> {
     let month = NaiveDate::parse_from_str(&format!("{}-01", q.month.trim()), "%Y-%m-%d")
         .unwrap_or_else(|_| state.services.today());
-    let rows = state.services.social().honour_board(opt(&q.region).as_deref(), month).await?;
+    let rows = state
+        .services
+        .social()
+        .honour_board(opt(&q.region).as_deref(), month)
+        .await?;
     let townships: Vec<_> = match state.services.regions().county().await? {
         Some(county) => state
             .services
             .regions()
-            .list(&jiuzhu_services::Actor::system(county, jiuzhu_store::Interface::Web))
+            .list(&jiuzhu_services::Actor::system(
+                county,
+                jiuzhu_store::Interface::Web,
+            ))
             .await?
             .into_iter()
             .filter(|r| r.level == "township")
