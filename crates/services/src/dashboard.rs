@@ -131,7 +131,82 @@ impl Services {
                 ));
                 tiles.push(tile("待反馈结果", of(&[ItemStage::Completed]), "/inbox"));
             }
+            Role::Organisation => {
+                let board = self.social().board(actor).await?;
+                let mine: i64 = board
+                    .iter()
+                    .flat_map(|n| &n.mine)
+                    .filter(|c| !c.delivered)
+                    .count() as i64;
+                tiles.push(Tile {
+                    label: "待认领的帮扶需求".into(),
+                    count: board.iter().filter(|n| n.status == "open").count() as i64,
+                    href: "/needs".into(),
+                    urgent: false,
+                    note: String::new(),
+                });
+                tiles.push(Tile {
+                    label: "已认领待完成".into(),
+                    count: mine,
+                    href: "/needs".into(),
+                    urgent: false,
+                    note: String::new(),
+                });
+                let logs = self.social().service_logs(actor).await?;
+                tiles.push(Tile {
+                    label: "志愿服务待核实".into(),
+                    count: logs.iter().filter(|l| l.status == "logged").count() as i64,
+                    href: "/volunteers".into(),
+                    urgent: false,
+                    note: String::new(),
+                });
+            }
             _ => {}
+        }
+        if actor.role.allows(Permission::HandleComplaints) {
+            let open: Vec<_> = self
+                .openness()
+                .complaints(actor)
+                .await?
+                .into_iter()
+                .filter(|c| c.status != "answered")
+                .collect();
+            let late = open.iter().filter(|c| c.escalated).count();
+            let offered = open.iter().filter(|c| c.may_accept).count();
+            let mut note = Vec::new();
+            if offered > 0 {
+                note.push(format!("待接收转办{offered}件"));
+            }
+            if late > 0 {
+                note.push(format!("逾期升级督办{late}件"));
+            }
+            tiles.push(Tile {
+                label: "投诉举报待答复".into(),
+                count: open.len() as i64,
+                href: "/complaints".into(),
+                urgent: late > 0,
+                note: note.join("，"),
+            });
+        }
+        if actor.role.allows(Permission::ManageRecipients) {
+            let open = self
+                .openness()
+                .objections(actor)
+                .await?
+                .iter()
+                .filter(|o| o.status == "open")
+                .count() as i64;
+            tiles.push(Tile {
+                label: "公示异议待答复".into(),
+                count: open,
+                href: "/publicity".into(),
+                urgent: open > 0,
+                note: if open > 0 {
+                    "答复前不能确认纳入".into()
+                } else {
+                    String::new()
+                },
+            });
         }
         if actor.role.allows(Permission::ReadPeople) && actor.role != Role::Supervisor {
             let r = self.recipients();

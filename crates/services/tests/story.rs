@@ -79,7 +79,7 @@ async fn the_demo_city_is_realistic(db: TestDb) {
         overview.persons > 700 && overview.persons < 2000,
         "{overview:?}"
     );
-    assert_eq!(overview.users, 14);
+    assert_eq!(overview.users, 15);
     // Some households are in assistance, with histories: about 2–4% on 低保.
     let mut tx = db.services.store.begin_read().await.unwrap();
     let enrolled = tx.enrolments_in("", None).await.unwrap();
