@@ -10,7 +10,7 @@ use jiuzhu_services::auth::hash_password;
 use jiuzhu_services::people::PermitInput;
 use jiuzhu_services::social::{ConsentInput, NeedInput, ProjectInput};
 use jiuzhu_services::{Actor, Result, ServiceError, Services};
-use jiuzhu_store::{Interface, NewUser, ServiceLogRecord, VolunteerRecord};
+use jiuzhu_store::{ConsentRecord, Interface, NewUser, ServiceLogRecord, VolunteerRecord};
 
 use crate::city::{DemoUser, COUNTY_CODE, DEMO_PASSWORD};
 
@@ -24,6 +24,35 @@ async fn actor(services: &Services, username: &str) -> Result<Actor> {
 }
 
 pub(crate) async fn write(services: &Services, today: NaiveDate) -> Result<Option<DemoUser>> {
+    // The online applications of the demo city came with their signed consent to verification.
+    let mut tx = services.store.begin().await?;
+    let since = chrono::DateTime::<Utc>::from_timestamp(0, 0).expect("epoch");
+    for c in tx
+        .cases_filed(
+            COUNTY_CODE,
+            since,
+            Utc::now() + chrono::Duration::days(1),
+            1_000_000,
+        )
+        .await?
+    {
+        if c.channel == "online" {
+            tx.insert_consent(&ConsentRecord {
+                id: 0,
+                household_id: c.household_id,
+                person_id: c.applicant_person_id,
+                case_id: Some(c.id),
+                kind: "verification".into(),
+                channel: "online".into(),
+                text: jiuzhu_services::cases::VERIFICATION_CONSENT.into(),
+                given_at: c.filed_at,
+                recorded_by: "online".into(),
+                ip: "-".into(),
+            })
+            .await?;
+        }
+    }
+    tx.commit().await?;
     let clerk = actor(services, "clerk").await?;
     let admin = actor(services, "admin").await?;
     let Some(org) = services
