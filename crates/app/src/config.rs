@@ -41,6 +41,8 @@ pub struct Config {
     pub public_url: String,
     /// The bureau's telephone for applicants' questions.
     pub service_phone: String,
+    /// Where the materials applicants upload are kept (back it up with the database).
+    pub upload_dir: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,6 +69,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             public_url: String::new(),
             service_phone: String::new(),
+            upload_dir: "uploads".into(),
         }
     }
 }

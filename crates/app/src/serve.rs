@@ -21,6 +21,7 @@ pub struct Args {
 }
 
 pub async fn run(services: Services, config: &Config, args: Args) -> Result<()> {
+    services.set_upload_dir(&config.upload_dir);
     if args.demo && services.is_empty().await? {
         crate::demo::write(&services, args.demo_households, 2026).await?;
     }

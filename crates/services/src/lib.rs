@@ -58,6 +58,8 @@ pub struct Services {
     policy: Arc<RwLock<Arc<jiuzhu_policy::PolicyBook>>>,
     /// The password policy as last read, and when: every request checks a session against it.
     password_policy: Arc<RwLock<Option<(std::time::Instant, auth::PasswordPolicy)>>>,
+    /// Where the files applicants upload are kept (`uploads` beside the process unless set).
+    upload_dir: Arc<RwLock<std::path::PathBuf>>,
 }
 
 /// Declares each area's handle: a borrowed view of the services whose methods are that area's
@@ -158,6 +160,7 @@ impl Services {
             region_names: Arc::new(RwLock::new(std::collections::HashMap::new())),
             policy: Arc::new(RwLock::new(Arc::new(jiuzhu_policy::PolicyBook::shipped()))),
             password_policy: Arc::new(RwLock::new(None)),
+            upload_dir: Arc::new(RwLock::new(std::path::PathBuf::from("uploads"))),
         };
         services.load_calendar().await?;
         services.load_policy().await?;
@@ -181,6 +184,16 @@ impl Services {
     /// through a holiday, and for replaying recorded steps at their original times.
     pub fn set_clock(&self, at: Option<chrono::DateTime<chrono::Utc>>) {
         *self.clock.write().expect("clock lock") = at;
+    }
+
+    /// Where uploaded materials are kept: a directory the platform may write, backed up with
+    /// the database.
+    pub fn set_upload_dir(&self, dir: impl Into<std::path::PathBuf>) {
+        *self.upload_dir.write().expect("upload dir lock") = dir.into();
+    }
+
+    pub fn upload_dir(&self) -> std::path::PathBuf {
+        self.upload_dir.read().expect("upload dir lock").clone()
     }
 
     /// Counts within the actor's region.

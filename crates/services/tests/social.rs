@@ -609,4 +609,90 @@ stories!(
     verified_hours_earn_points_and_a_correction_reverses_them,
     projects_split_three_to_seven_within_the_cap,
     new_citizens_are_covered_after_six_months,
+    a_refusal_on_the_status_page_names_the_rule,
 );
+
+async fn a_refusal_on_the_status_page_names_the_rule(db: TestDb) {
+    use jiuzhu_services::cases::{ReasonedItem, RegistrationInput};
+    use jiuzhu_services::households::IncomeInput;
+    let db = db.with_demo(40).await;
+    let s = &db.services;
+    let clerk = db.actor("clerk").await;
+    let village = s
+        .regions()
+        .list(&clerk)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.level == "village")
+        .unwrap()
+        .code;
+    let number = id(1975, 8, 8, 915);
+    let receipt = s
+        .cases()
+        .apply_online(
+            "10.3.3.3",
+            &OnlineApplication {
+                id_number: number.clone(),
+                name: "邵建伟".into(),
+                phone: "13800001111".into(),
+                village,
+                address: "南环路9号".into(),
+                hardship: "工厂减产，想问问能不能申请低保".into(),
+                causes: vec!["unemployment".into()],
+                items: vec!["dibao".into()],
+                members: vec![],
+                consent: true,
+            },
+        )
+        .await
+        .unwrap();
+    let case_id = jiuzhu_services::cases::case_of_application_no(&receipt.application_no).unwrap();
+    let case = s.cases().get(&clerk, case_id).await.unwrap();
+    s.households()
+        .record_income(
+            &clerk,
+            case.household_id,
+            &IncomeInput {
+                person_id: case.applicant_person_id,
+                kind: "wage".into(),
+                monthly: jiuzhu_domain::Money::from_fen(900_000),
+                since: None,
+            },
+        )
+        .await
+        .unwrap();
+    s.policy()
+        .evaluate_case(&clerk, case_id, true)
+        .await
+        .unwrap();
+    s.cases()
+        .register(
+            &clerk,
+            case_id,
+            &RegistrationInput {
+                refuse: vec![ReasonedItem {
+                    item: "dibao".into(),
+                    reason: "家庭人均月收入9,000.00元，高于本市低保标准".into(),
+                }],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let status = s
+        .cases()
+        .public_status(&receipt.application_no, &number[14..])
+        .await
+        .unwrap();
+    let progress = &status.items[0].progress;
+    assert!(
+        progress.starts_with("不符合申请条件：家庭人均月收入"),
+        "{progress}"
+    );
+    assert!(
+        progress.contains("不符合的条件：") && progress.contains("依据："),
+        "{progress}"
+    );
+    db.finish().await;
+}

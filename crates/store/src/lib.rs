@@ -90,8 +90,8 @@ pub use registry_scan::{RegistryScan, ScanPerson};
 pub use rekey::ENCRYPTED;
 pub use schema::MIGRATIONS;
 pub use social::{
-    CommitmentRecord, ConsentRecord, PermitRow, PointsRow, ProjectRecord, PublishedNeedRecord,
-    ServiceLogRecord, VolunteerRecord,
+    CommitmentRecord, ConsentRecord, MaterialRecord, PermitRow, PointsRow, ProjectRecord,
+    PublishedNeedRecord, ServiceLogRecord, VolunteerRecord,
 };
 pub use users::{ApiTokenRecord, NewUser, SessionRecord, TokenUse, TotpRecord, UserRecord};
 

@@ -1085,6 +1085,28 @@ CREATE INDEX permit_points_person ON permit_points(person_id);
         extra: no_extra,
         append_only: &["consents", "point_entries", "permit_points"],
     },
+    Migration {
+        version: 18,
+        name: "materials an applicant uploads, kept as files and referenced here",
+        sql: r#"
+CREATE TABLE case_materials (
+    id {id},
+    case_id BIGINT NOT NULL REFERENCES cases(id),
+    region_code TEXT NOT NULL,
+    material TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    stored_as TEXT NOT NULL,
+    uploaded_at {ts} NOT NULL,
+    ip TEXT NOT NULL
+);
+CREATE UNIQUE INDEX case_materials_once ON case_materials(case_id, sha256);
+"#,
+        extra: no_extra,
+        append_only: &["case_materials"],
+    },
 ];
 
 fn no_extra(_: Backend) -> &'static [&'static str] {

@@ -22,6 +22,22 @@ pub struct ConsentRecord {
     pub ip: String,
 }
 
+/// A material an applicant uploaded: the file lies in the upload directory under `stored_as`.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct MaterialRecord {
+    pub id: i64,
+    pub case_id: i64,
+    pub region_code: String,
+    pub material: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub stored_as: String,
+    pub uploaded_at: DateTime<Utc>,
+    pub ip: String,
+}
+
 #[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct PublishedNeedRecord {
     pub id: i64,
@@ -147,6 +163,36 @@ impl Tx {
              ORDER BY id DESC")
             .bind(household)
             .bind(kind)
+            .fetch_all(c)
+            .await)?)
+    }
+
+    /// Records an uploaded material once per case and content; false when it was there.
+    pub async fn insert_material(&mut self, m: &MaterialRecord) -> Result<bool> {
+        let seen: Option<i64> = on_tx!(self, c => sqlx::query_scalar(
+            "SELECT id FROM case_materials WHERE case_id = $1 AND sha256 = $2")
+            .bind(m.case_id).bind(&m.sha256)
+            .fetch_optional(c)
+            .await)?;
+        if seen.is_some() {
+            return Ok(false);
+        }
+        on_tx!(self, c => sqlx::query(
+            "INSERT INTO case_materials (case_id, region_code, material, file_name, content_type,
+                size, sha256, stored_as, uploaded_at, ip)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .bind(m.case_id).bind(&m.region_code).bind(&m.material).bind(&m.file_name)
+            .bind(&m.content_type).bind(m.size).bind(&m.sha256).bind(&m.stored_as)
+            .bind(m.uploaded_at).bind(&m.ip)
+            .execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(true)
+    }
+
+    pub async fn materials_of(&mut self, case_id: i64) -> Result<Vec<MaterialRecord>> {
+        Ok(on_tx!(self, c => sqlx::query_as(
+            "SELECT id, case_id, region_code, material, file_name, content_type, size, sha256,
+                    stored_as, uploaded_at, ip FROM case_materials WHERE case_id = $1 ORDER BY id")
+            .bind(case_id)
             .fetch_all(c)
             .await)?)
     }

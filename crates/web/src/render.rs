@@ -129,6 +129,7 @@ impl Templates {
             "public_guide.html",
             "public_apply.html",
             "public_honour.html",
+            "public_materials.html",
         );
         env.add_filter("yuan", yuan);
         env.add_filter("plain_yuan", plain_yuan);

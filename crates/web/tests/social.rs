@@ -244,3 +244,171 @@ async fn an_organisation_commits_to_a_need_and_volunteers_earn_points() {
     let citizens = app.get("/new-citizens", &clerk).await;
     assert_eq!(citizens.status, StatusCode::OK);
 }
+
+/// A multipart body with the given text fields and one file.
+fn multipart(fields: &[(&str, &str)], file: (&str, &[u8])) -> (String, Vec<u8>) {
+    let boundary = "jiuzhuTestBoundary7MA4YWxk";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: application/octet-stream\r\n\r\n",
+            file.0
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file.1);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn an_applicant_uploads_a_photo_of_a_material_and_the_window_reads_it() {
+    let app = common::app(40).await;
+    let dir = tempfile::tempdir().unwrap();
+    app.services.set_upload_dir(dir.path());
+    let clerk_actor = app.actor("clerk").await;
+    let village = app
+        .services
+        .regions()
+        .list(&clerk_actor)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.level == "village")
+        .unwrap()
+        .code;
+    let applicant = id(1990, 10, 2, 612);
+    let receipt = app
+        .services
+        .cases()
+        .apply_online(
+            "10.2.2.2",
+            &jiuzhu_services::cases::OnlineApplication {
+                id_number: applicant.clone(),
+                name: "严丽君".into(),
+                phone: "13915550000".into(),
+                village,
+                address: "港城大道1号".into(),
+                hardship: "独自抚养孩子，收入不够".into(),
+                causes: vec![],
+                items: vec!["temporary_assistance".into()],
+                members: vec![],
+                consent: true,
+            },
+        )
+        .await
+        .unwrap();
+    let number = receipt.application_no.clone();
+    let last4 = applicant[14..].to_string();
+    let (page, token) = public_get(
+        &app,
+        &format!("/public/materials?number={number}&last4={last4}"),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(page.body.contains("还需要"));
+    let material = "申请人居民身份证";
+    assert!(page.body.contains(material), "{}", page.body);
+    let send = |bytes: &'static [u8], name: &'static str, token: String, sent: String| {
+        let (ct, body) = multipart(
+            &[
+                ("number", &number),
+                ("last4", &last4),
+                ("material", material),
+            ],
+            (name, bytes),
+        );
+        let cookie = format!("jz_login={token}");
+        let uri = format!("/public/materials?_csrf={sent}");
+        let app = &app;
+        async move {
+            app.send(
+                Request::post(uri)
+                    .header("content-type", ct)
+                    .header("cookie", cookie)
+                    .body(Body::from(body))
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    // Named like a picture, but a program: refused by its content.
+    let bad = send(
+        b"MZ\x90\x00\x03 this is not a picture",
+        "身份证.jpg",
+        token.clone(),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.body);
+    assert!(bad.body.contains("只能上传照片"));
+    let forged = send(
+        b"\xFF\xD8\xFF\xE0 jpeg",
+        "a.jpg",
+        token.clone(),
+        "wrong".into(),
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let ok = send(
+        b"\xFF\xD8\xFF\xE0\x00\x10JFIF photo of the card",
+        "身份证正面.jpg",
+        token.clone(),
+        token.clone(),
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert!(ok.body.contains("已收到") && ok.body.contains("已上传：申请人居民身份证"));
+    let (status, _) = public_get(&app, &format!("/status?form_no={number}&last4={last4}")).await;
+    assert!(
+        status.body.contains("已上传申请人居民身份证"),
+        "{}",
+        status.body
+    );
+    // Kept as a file, read by the township's clerk.
+    let files: Vec<_> = walk(dir.path());
+    assert_eq!(files.len(), 1);
+    let case = jiuzhu_services::cases::case_of_application_no(&number).unwrap();
+    let (clerk, _) = app.login("clerk").await;
+    let page = app.get(&format!("/cases/{case}"), &clerk).await;
+    let link = format!("/cases/{case}/materials/");
+    assert!(page.body.contains(&link), "{}", page.body);
+    let m: i64 = page
+        .body
+        .split(&link)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let file = app.get(&format!("{link}{m}"), &clerk).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.headers["content-type"], "image/jpeg");
+    assert!(file.bytes.starts_with(b"\xFF\xD8\xFF"));
+    let (clerk2, _) = app.login("clerk2").await;
+    assert_eq!(
+        app.get(&format!("{link}{m}"), &clerk2).await.status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}

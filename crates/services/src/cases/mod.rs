@@ -11,6 +11,7 @@
 mod department;
 mod events;
 mod intake;
+mod materials;
 mod online;
 mod queries;
 mod register;
@@ -20,6 +21,7 @@ mod window;
 
 pub use department::{Completion, DepartmentStep, MAX_GRANT};
 pub use intake::{Application, ApplicationInput};
+pub use materials::{sniff, MaterialUpload, MaterialView, MAX_UPLOAD};
 pub use online::{
     application_no, case_of_application_no, OnlineApplication, OnlineMember, OnlineReceipt,
     VERIFICATION_CONSENT,
@@ -28,7 +30,8 @@ pub use queries::Queue;
 pub use register::{stage_label, RegisterRow};
 pub use registration::{AssessmentInput, MissingInput, ReasonedItem, RegistrationInput};
 pub use views::{
-    CaseItemRow, CaseToClose, CaseView, DeadlineView, EventView, ItemView, PublicItem, PublicStatus,
+    CaseItemRow, CaseToClose, CaseView, DeadlineView, EventView, ItemMaterials, ItemView,
+    PublicItem, PublicStatus,
 };
 pub use window::WindowStep;
 

@@ -138,31 +138,8 @@ impl Cases<'_> {
     /// the identity number, nothing else; only that case, in plain words.
     pub async fn public_status(&self, form_no: &str, last4: &str) -> Result<PublicStatus> {
         let mut tx = self.store.begin().await?;
-        // An acceptance form number, or the application number given to an online applicant.
-        let case_id = match super::case_of_application_no(form_no) {
-            Some(id) => id,
-            None => tx
-                .case_id_by_form_no(form_no.trim())
-                .await?
-                .ok_or(ServiceError::NotFound)?,
-        };
-        let row = tx
-            .case_row(case_id, "")
-            .await?
-            .filter(|r| super::case_of_application_no(form_no).is_none() || r.channel == "online")
-            .ok_or(ServiceError::NotFound)?;
-        let person = tx
-            .get_person(row.applicant_person_id, "")
-            .await?
-            .ok_or(ServiceError::NotFound)?;
-        if !person
-            .person
-            .id_number
-            .last4()
-            .eq_ignore_ascii_case(last4.trim())
-        {
-            return Err(ServiceError::NotFound);
-        }
+        let (row, person) = self.public_case(&mut tx, form_no, last4).await?;
+        let case_id = row.id;
         let events = tx.case_events(case_id).await?;
         let state = CaseState::fold(&events).map_err(|e| {
             ServiceError::Internal(jiuzhu_store::StoreError::Corrupt(e.to_string()))
@@ -189,13 +166,110 @@ impl Cases<'_> {
             detail: json!({"form_no": form_no.trim()}).to_string(),
         })
         .await?;
+        let rules = refusal_rules(&tx.case_evaluations(case_id).await?);
+        let uploaded = tx.materials_of(case_id).await?;
         tx.commit().await?;
-        Ok(views::public_status(
+        let mut status = views::public_status(
             &state,
             &person.person.name,
             &catalogue,
             china_date(row.filed_at),
             &township,
-        ))
+        );
+        // A refusal says which rule of the evaluation it rests on.
+        for (item, public) in state.items.iter().zip(status.items.iter_mut()) {
+            if matches!(
+                item.stage,
+                jiuzhu_domain::case::ItemStage::DepartmentRefused
+                    | jiuzhu_domain::case::ItemStage::RefusedAtWindow
+            ) {
+                if let Some(rule) = rules.get(program_of_item(&item.item)) {
+                    public.progress = format!("{}。{rule}", public.progress.trim_end_matches('。'));
+                }
+            }
+        }
+        status.materials = super::materials::still_needed(&state, &catalogue, &uploaded);
+        Ok(status)
     }
+
+    /// The case an applicant names by its acceptance form number or online application number,
+    /// with the last four characters of the applicant's identity number; not found otherwise.
+    pub(crate) async fn public_case(
+        &self,
+        tx: &mut jiuzhu_store::Tx,
+        form_no: &str,
+        last4: &str,
+    ) -> Result<(jiuzhu_store::CaseRow, jiuzhu_store::PersonRecord)> {
+        let case_id = match super::case_of_application_no(form_no) {
+            Some(id) => id,
+            None => tx
+                .case_id_by_form_no(form_no.trim())
+                .await?
+                .ok_or(ServiceError::NotFound)?,
+        };
+        let row = tx
+            .case_row(case_id, "")
+            .await?
+            .filter(|r| super::case_of_application_no(form_no).is_none() || r.channel == "online")
+            .ok_or(ServiceError::NotFound)?;
+        let person = tx
+            .get_person(row.applicant_person_id, "")
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        if !person
+            .person
+            .id_number
+            .last4()
+            .eq_ignore_ascii_case(last4.trim())
+        {
+            return Err(ServiceError::NotFound);
+        }
+        Ok((row, person))
+    }
+}
+
+/// The program of the policy engine that decides a catalogue item, where they differ in name.
+fn program_of_item(item: &str) -> &str {
+    match item {
+        "temporary_assistance" => "temporary",
+        other => other,
+    }
+}
+
+/// For each program the latest evaluation of a case found not eligible, the first condition it
+/// failed, with its clause, in words for the applicant.
+fn refusal_rules(
+    evaluations: &[jiuzhu_store::EvaluationRecord],
+) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    let Some(latest) = evaluations.iter().max_by_key(|e| e.evaluated_at) else {
+        return out;
+    };
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(&latest.result) else {
+        return out;
+    };
+    for d in value["decisions"].as_array().into_iter().flatten() {
+        if d["eligible"].as_bool() != Some(false) {
+            continue;
+        }
+        let Some(program) = d["program"].as_str() else {
+            continue;
+        };
+        let failed = d["trace"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| s["kind"] == "test" && s["passed"].as_bool() == Some(false));
+        let text = match (failed, d["reason"].as_str()) {
+            (Some(s), _) => format!(
+                "不符合的条件：{}（依据：{}）",
+                s["label"].as_str().unwrap_or_default(),
+                s["clause"].as_str().unwrap_or_default()
+            ),
+            (None, Some(reason)) => format!("不符合的原因：{reason}"),
+            (None, None) => continue,
+        };
+        out.insert(program.to_string(), text);
+    }
+    out
 }

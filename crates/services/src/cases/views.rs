@@ -96,6 +96,8 @@ pub struct PublicStatus {
     pub closed: bool,
     pub summary: Option<String>,
     pub items: Vec<PublicItem>,
+    /// Item by item, the materials uploaded and those still wanted.
+    pub materials: Vec<ItemMaterials>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -103,6 +105,15 @@ pub struct PublicItem {
     pub name: String,
     pub department_name: String,
     pub progress: String,
+}
+
+/// What an item asks the applicant to bring or send, and what they have uploaded.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct ItemMaterials {
+    pub item: String,
+    pub uploaded: Vec<String>,
+    /// Still to bring to the window or upload.
+    pub missing: Vec<String>,
 }
 
 pub(crate) fn outcome_text(o: &Outcome) -> String {
@@ -388,6 +399,7 @@ pub(crate) fn public_status(
         closed: s.is_closed(),
         summary: s.summary.clone(),
         items,
+        materials: Vec::new(),
     }
 }
 

@@ -150,10 +150,12 @@ async fn render_case(
         .unwrap_or_default();
     let evaluations = state.services.policy().case_evaluations(a, id).await?;
     let reports = state.services.verification().case_reports(a, id).await?;
+    let uploaded = state.services.cases().materials(a, id).await?;
     let html = state.templates.render(
         "case.html",
         context! { ..frame(user, "/queue"), ..context! {
             c => case, error => error, materials => materials, items => catalogue.items, organisations => organisations,
+            uploaded => uploaded,
             evaluation => evaluations.first(), evaluations_count => evaluations.len(),
             report => reports.first(), reports_count => reports.len(), reports => reports,
             assumptions => jiuzhu_services::policy::REGISTRY_ASSUMPTIONS,

@@ -113,6 +113,13 @@ pub fn routes() -> Router<AppState> {
         .route("/public/guides/{code}", get(social::guide))
         .route("/public/apply", get(social::apply_form).post(social::apply))
         .route("/public/honour", get(social::honour))
+        .route(
+            "/public/materials",
+            get(social::materials_form)
+                .post(social::upload_material)
+                .layer(axum::extract::DefaultBodyLimit::max(6 << 20)),
+        )
+        .route("/cases/{case}/materials/{id}", get(social::material_file))
         .route("/public", get(openness::public_index))
         .route("/public/notices/{id}", get(openness::public_notice))
         .route(

@@ -660,3 +660,180 @@ pub async fn honour(
     )?;
     Ok(html.into_response())
 }
+
+// ---------------------------------------------------------------- public: materials
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct MaterialsQuery {
+    number: String,
+    last4: String,
+}
+
+async fn render_materials(
+    state: &AppState,
+    number: &str,
+    last4: &str,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Result<Response, PageError> {
+    let token = jiuzhu_services::auth::digest(&format!(
+        "{:?}{}",
+        std::time::SystemTime::now(),
+        rand::random::<u64>()
+    ));
+    let status = if number.trim().is_empty() {
+        None
+    } else {
+        match state.services.cases().public_status(number, last4).await {
+            Ok(s) => Some(s),
+            Err(ServiceError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        }
+    };
+    let not_found = !number.trim().is_empty() && status.is_none();
+    let html = state.templates.render(
+        "public_materials.html",
+        context! {
+            csrf => token, number => number, last4 => last4, status => status, error => error,
+            notice => notice, not_found => not_found,
+        },
+    )?;
+    let code = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else if not_found {
+        StatusCode::NOT_FOUND
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        code,
+        [(
+            axum::http::header::SET_COOKIE,
+            crate::auth::set_cookie(
+                crate::auth::LOGIN_COOKIE,
+                &token,
+                Some(3600),
+                state.config.secure_cookies,
+            ),
+        )],
+        html,
+    )
+        .into_response())
+}
+
+pub async fn materials_form(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Query(q): Query<MaterialsQuery>,
+) -> Result<Response, PageError> {
+    if !q.number.trim().is_empty() && !state.status_limiter.allow(&ip) {
+        return render_materials(
+            &state,
+            "",
+            "",
+            Some("查询过于频繁，请10分钟后再试".into()),
+            None,
+        )
+        .await;
+    }
+    render_materials(&state, &q.number, &q.last4, None, None).await
+}
+
+/// A photo or scan of a material, sent as a multipart form.
+pub async fn upload_material(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    mut multipart: axum::extract::Multipart,
+) -> Result<Response, PageError> {
+    if !state.public_limiter.allow(&ip) {
+        return render_materials(
+            &state,
+            "",
+            "",
+            Some("提交过于频繁，请10分钟后再试".into()),
+            None,
+        )
+        .await;
+    }
+    let (mut number, mut last4, mut material, mut file_name) =
+        (String::new(), String::new(), String::new(), String::new());
+    let mut bytes = Vec::new();
+    let mut too_large = false;
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        let name = field.name().unwrap_or_default().to_string();
+        match name.as_str() {
+            "file" => {
+                file_name = field.file_name().unwrap_or_default().to_string();
+                while let Ok(Some(chunk)) = field.chunk().await {
+                    if bytes.len() + chunk.len() > jiuzhu_services::cases::MAX_UPLOAD {
+                        too_large = true;
+                        break;
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+            }
+            other => {
+                let text = field.text().await.unwrap_or_default();
+                match other {
+                    "number" => number = text,
+                    "last4" => last4 = text,
+                    "material" => material = text,
+                    _ => {}
+                }
+            }
+        }
+    }
+    if too_large {
+        let e = Some("文件：文件过大：每个文件不超过5MB".to_string());
+        return render_materials(&state, &number, &last4, e, None).await;
+    }
+    let up = jiuzhu_services::cases::MaterialUpload {
+        number: &number,
+        last4: &last4,
+        material: &material,
+        file_name: &file_name,
+        bytes: &bytes,
+    };
+    match state.services.cases().upload_material(&ip, &up).await {
+        Ok(_) => {
+            let note = format!("已收到“{material}”。");
+            render_materials(&state, &number, &last4, None, Some(note)).await
+        }
+        Err(e @ ServiceError::Invalid { .. }) => {
+            let message = refusal(e)?;
+            render_materials(&state, &number, &last4, Some(message), None).await
+        }
+        Err(ServiceError::NotFound) => render_materials(&state, &number, &last4, None, None).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An uploaded file, for staff of the case's region.
+pub async fn material_file(
+    State(state): State<AppState>,
+    user: WebUser,
+    Path((case, id)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    let (content_type, name, bytes) = state
+        .services
+        .cases()
+        .material_file(&user.actor, case, id)
+        .await?;
+    let encoded: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, content_type),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("inline; filename*=UTF-8''{encoded}"),
+            ),
+            (
+                axum::http::header::HeaderName::from_static("x-content-type-options"),
+                "nosniff".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
