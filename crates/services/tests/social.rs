@@ -360,6 +360,48 @@ async fn a_need_is_published_without_identity_and_closed_by_its_delivery(db: Tes
         s.social().board(&clerk).await,
         Err(ServiceError::Forbidden)
     ));
+    // A neighbour team of 塘桥镇 sees 塘桥镇's needs only, and cannot take 杨舍镇's.
+    let admin = db.actor("admin").await;
+    let team = s
+        .organisations()
+        .add(
+            &admin,
+            &jiuzhu_services::organisations::OrganisationInput {
+                name: "塘桥镇邻里互助队".into(),
+                kind: "mutual_aid".into(),
+                region_code: "320582101".into(),
+                services: "探访、代购".into(),
+                contact: "周阿姨 13962200000".into(),
+                active: true,
+            },
+        )
+        .await
+        .unwrap();
+    let security = db.actor("security").await;
+    s.users()
+        .create(
+            &security,
+            &UserInput {
+                username: "tangqiao_team".into(),
+                display_name: "周美芳".into(),
+                role: "organisation".into(),
+                region_code: "320582".into(),
+                department_code: None,
+                password: "Neighbour2026x".into(),
+                system_account: false,
+                organisation_id: Some(team.id),
+            },
+        )
+        .await
+        .unwrap();
+    let neighbour = db.actor("tangqiao_team").await;
+    assert!(s
+        .social()
+        .board(&neighbour)
+        .await
+        .unwrap()
+        .iter()
+        .all(|n| n.id != item.id));
     db.finish().await;
 }
 

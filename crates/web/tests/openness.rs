@@ -206,8 +206,14 @@ async fn the_public_objects_and_the_township_answers_before_the_approval() {
         .unwrap()
         .to_string();
 
-    // The approver cannot confirm while it is open.
+    // The approver sees it beside the enrolment and cannot confirm while it is open.
     let (approver, approver_csrf) = app.login("approver").await;
+    let waiting = app.get("/enrolments", &approver).await;
+    assert!(
+        waiting.body.contains(&format!("公示异议{number}待答复")),
+        "{}",
+        waiting.body
+    );
     let held = app
         .post_form(
             &format!("/enrolments/{enrolment}/decision"),

@@ -30,3 +30,12 @@ pub(crate) async fn organisation_of(tx: &mut Tx, actor: &Actor) -> Result<i64> {
         .and_then(|u| u.organisation_id)
         .ok_or(ServiceError::Forbidden)
 }
+
+/// The area an organisation serves: its township, or the whole county.
+pub(crate) async fn area_of(tx: &mut Tx, organisation: i64) -> Result<String> {
+    Ok(tx
+        .organisation(organisation)
+        .await?
+        .map(|o| o.region_code)
+        .unwrap_or_default())
+}

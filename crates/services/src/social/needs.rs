@@ -15,7 +15,7 @@ use rust_xlsxwriter::{Format, Workbook};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::organisation_of;
+use super::{area_of, organisation_of};
 use crate::openness::bounded;
 use crate::recipients::cause_label;
 use crate::{Actor, Result, ServiceError, Social};
@@ -382,14 +382,14 @@ impl Social<'_> {
         })
     }
 
-    /// The needs board of an organisation's account: every township of the county, nothing
-    /// that names a household.
+    /// The needs board of an organisation's account: the townships it serves (every one of the
+    /// county for a county-wide organisation), nothing that names a household.
     pub async fn board(&self, actor: &Actor) -> Result<Vec<NeedBoardItem>> {
         let mut tx = self.store.begin_read().await?;
         let organisation = organisation_of(&mut tx, actor).await?;
-        let county = &actor.scope()[..6.min(actor.scope().len())];
+        let area = area_of(&mut tx, organisation).await?;
         let mut out = Vec::new();
-        for n in tx.published_needs(county, None).await? {
+        for n in tx.published_needs(&area, None).await? {
             if n.status == "withdrawn" {
                 continue;
             }
@@ -453,11 +453,11 @@ impl Social<'_> {
         }
         let mut tx = self.store.begin().await?;
         let organisation = organisation_of(&mut tx, actor).await?;
-        let county = &actor.scope()[..6.min(actor.scope().len())];
+        let area = area_of(&mut tx, organisation).await?;
         let need = tx
             .published_need(need_id)
             .await?
-            .filter(|n| n.region_code.starts_with(county) && n.status == "open")
+            .filter(|n| n.region_code.starts_with(&area) && n.status == "open")
             .ok_or_else(|| ServiceError::invalid("need", "该需求已认领满或已完成"))?;
         let commitments = tx.commitments_of(need.id).await?;
         let remaining = need.quantity - commitments.iter().map(|c| c.quantity).sum::<i64>();

@@ -117,9 +117,19 @@ async fn render_awaiting(
     error: Option<String>,
 ) -> Result<Response, PageError> {
     let list = state.services.recipients().awaiting(&user.actor).await?;
+    // Objections raised while a decision was on notice hold its confirmation: say so beside it.
+    let mut objections: std::collections::BTreeMap<String, Vec<(i64, String)>> = Default::default();
+    for o in state.services.openness().objections(&user.actor).await? {
+        if o.status == "open" {
+            objections
+                .entry(o.enrolment_id.to_string())
+                .or_default()
+                .push((o.id, o.number));
+        }
+    }
     let html = state.templates.render(
         "enrolments.html",
-        context! { ..frame(user, "/enrolments"), ..context! { list => list, error => error }},
+        context! { ..frame(user, "/enrolments"), ..context! { list => list, error => error, objections => objections }},
     )?;
     Ok(page_reply(
         html,
