@@ -109,6 +109,9 @@ pub struct ComplaintView {
     pub may_handle: bool,
     /// The actor's unit has been offered it.
     pub may_accept: bool,
+    /// Recorded by the actor but handed to another unit because it names one of the actor's
+    /// colleagues: the actor sees nothing more of it.
+    pub handed_on: bool,
     pub events: Vec<ComplaintEventView>,
 }
 
@@ -200,13 +203,13 @@ impl Openness<'_> {
         .await?;
         tx.commit().await?;
         if !self.may_see_id(actor, id).await? {
-            // Recorded, but it names someone of the receiver's own unit: they see no more of it.
-            return Err(ServiceError::Conflict {
-                field: None,
-                message: format!(
-                    "投诉已登记（编号{number}）。因涉及本单位工作人员，已交县（市、区）民政局办理，本单位不再查看"
-                ),
-            });
+            // Recorded, but it names someone of the receiver's own unit: the receiver gets back
+            // what they typed and where it went, never its contact or its handling.
+            let mut tx = self.store.begin_read().await?;
+            let c = tx.complaint(id).await?.ok_or(ServiceError::NotFound)?;
+            let mut view = self.complaint_view(&mut tx, actor, c, false).await?;
+            view.handed_on = true;
+            return Ok(view);
         }
         self.complaint(actor, id).await
     }
@@ -534,6 +537,7 @@ impl Openness<'_> {
             answered_on: c.answered_on,
             may_handle: !answered && c.owner_unit == unit,
             may_accept: !answered && c.offered_unit.as_deref() == Some(unit.as_str()),
+            handed_on: false,
             events: events
                 .iter()
                 .map(|e| ComplaintEventView {

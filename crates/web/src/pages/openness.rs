@@ -364,14 +364,15 @@ pub async fn record_complaint(
         .record_complaint(&user.actor, &input)
         .await
     {
-        Ok(c) => Ok(Redirect::to(&format!("/complaints/{}", c.id)).into_response()),
-        Err(ServiceError::Conflict {
-            message,
-            field: None,
-        }) => {
+        Ok(c) if c.handed_on => {
             // Recorded but handed on: say so on the list.
-            render_complaints(&state, &user, None, Some(message)).await
+            let notice = format!(
+                "投诉已登记（编号{}）。因涉及本单位工作人员，已交{}办理，本单位不再查看",
+                c.number, c.owner
+            );
+            render_complaints(&state, &user, None, Some(notice)).await
         }
+        Ok(c) => Ok(Redirect::to(&format!("/complaints/{}", c.id)).into_response()),
         Err(e) => render_complaints(&state, &user, Some(&f), Some(refusal(e)?)).await,
     }
 }
