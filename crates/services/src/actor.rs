@@ -95,6 +95,11 @@ impl Actor {
         self.region.as_str()
     }
 
+    /// The county (or county-level city) the actor works in: the first six digits of the scope.
+    pub fn county(&self) -> &str {
+        &self.scope()[..6.min(self.scope().len())]
+    }
+
     pub fn covers(&self, region: &RegionCode) -> bool {
         self.region.contains(region)
     }

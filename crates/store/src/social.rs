@@ -141,6 +141,8 @@ pub struct PermitRow {
 
 const NEED_COLUMNS: &str = "id, household_id, plan_id, need_index, region_code, cause,
     description, quantity, unit, status, published_by, published_at, revision";
+const COMMITMENT_COLUMNS: &str = "id, need_id, organisation_id, quantity, status, note,
+    committed_by, committed_at, delivered_by, delivered_at";
 const LOG_COLUMNS: &str = "id, volunteer_id, household_id, region_code, kind, service_date,
     hours_tenths, note, status, logged_by, logged_at, verified_by, verified_at";
 
@@ -251,11 +253,19 @@ impl Tx {
             .await)?)
     }
 
+    pub async fn commitment(&mut self, id: i64) -> Result<Option<CommitmentRecord>> {
+        let sql = format!("SELECT {COMMITMENT_COLUMNS} FROM need_commitments WHERE id = $1");
+        Ok(on_tx!(self, c => sqlx::query_as(&sql)
+            .bind(id)
+            .fetch_optional(c)
+            .await)?)
+    }
+
     pub async fn commitments_of(&mut self, need: i64) -> Result<Vec<CommitmentRecord>> {
-        Ok(on_tx!(self, c => sqlx::query_as(
-            "SELECT id, need_id, organisation_id, quantity, status, note, committed_by,
-                    committed_at, delivered_by, delivered_at
-             FROM need_commitments WHERE need_id = $1 ORDER BY id")
+        let sql = format!(
+            "SELECT {COMMITMENT_COLUMNS} FROM need_commitments WHERE need_id = $1 ORDER BY id"
+        );
+        Ok(on_tx!(self, c => sqlx::query_as(&sql)
             .bind(need)
             .fetch_all(c)
             .await)?)

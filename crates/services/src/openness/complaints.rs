@@ -353,7 +353,7 @@ impl Openness<'_> {
     /// departments.
     pub async fn units(&self, actor: &Actor) -> Result<Vec<Unit>> {
         actor.require(Permission::HandleComplaints)?;
-        let county = &actor.scope()[..6.min(actor.scope().len())];
+        let county = actor.county();
         let mut tx = self.store.begin_read().await?;
         let mut out = vec![Unit {
             code: county.to_string(),

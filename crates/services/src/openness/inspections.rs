@@ -138,7 +138,7 @@ impl Openness<'_> {
     /// supervisors.
     pub async fn inspector_pool(&self, actor: &Actor) -> Result<Vec<Inspector>> {
         actor.require(Permission::Supervise)?;
-        let county = &actor.scope()[..6.min(actor.scope().len())];
+        let county = actor.county();
         let mut tx = self.store.begin_read().await?;
         let mut out = Vec::new();
         for u in tx.users_in(county).await? {
@@ -212,9 +212,7 @@ impl Openness<'_> {
                 .await?
                 .filter(|u| {
                     u.active
-                        && u.region
-                            .as_str()
-                            .starts_with(&actor.scope()[..6.min(actor.scope().len())])
+                        && u.region.as_str().starts_with(actor.county())
                         && matches!(
                             u.role,
                             Role::WindowClerk

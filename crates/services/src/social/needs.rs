@@ -343,9 +343,15 @@ impl Social<'_> {
         ))
         .await?;
         tx.commit().await?;
-        let mut all = self.needs(actor).await?;
-        all.retain(|n| n.item.id == id);
-        all.pop().ok_or(ServiceError::NotFound)
+        // Just published: nobody has committed yet.
+        let mut read = self.store.begin_read().await?;
+        let need = read.published_need(id).await?.ok_or(ServiceError::NotFound)?;
+        Ok(NeedView {
+            item: self.board_item(&mut read, &need, &[], None).await?,
+            household_id: need.household_id,
+            plan_id: need.plan_id,
+            commitments: Vec::new(),
+        })
     }
 
     async fn board_item(
@@ -500,12 +506,17 @@ impl Social<'_> {
         self.board_one(actor, need_id).await
     }
 
+    /// One need of the board, as the organisation now sees it.
     async fn board_one(&self, actor: &Actor, need_id: i64) -> Result<NeedBoardItem> {
-        self.board(actor)
+        let mut tx = self.store.begin_read().await?;
+        let organisation = organisation_of(&mut tx, actor).await?;
+        let need = tx
+            .published_need(need_id)
             .await?
-            .into_iter()
-            .find(|n| n.id == need_id)
-            .ok_or(ServiceError::NotFound)
+            .ok_or(ServiceError::NotFound)?;
+        let commitments = tx.commitments_of(need.id).await?;
+        self.board_item(&mut tx, &need, &commitments, Some(organisation))
+            .await
     }
 
     /// The organisation reports a commitment delivered; the last delivery of a fully
@@ -513,20 +524,15 @@ impl Social<'_> {
     pub async fn deliver(&self, actor: &Actor, commitment_id: i64) -> Result<NeedBoardItem> {
         let mut tx = self.store.begin().await?;
         let organisation = organisation_of(&mut tx, actor).await?;
-        let county = actor.scope()[..6.min(actor.scope().len())].to_string();
-        let mut found = None;
-        for n in tx.published_needs(&county, None).await? {
-            if let Some(c) = tx
-                .commitments_of(n.id)
-                .await?
-                .into_iter()
-                .find(|c| c.id == commitment_id && c.organisation_id == organisation)
-            {
-                found = Some((n, c));
-                break;
-            }
-        }
-        let (need, c) = found.ok_or(ServiceError::NotFound)?;
+        let c = tx
+            .commitment(commitment_id)
+            .await?
+            .filter(|c| c.organisation_id == organisation)
+            .ok_or(ServiceError::NotFound)?;
+        let need = tx
+            .published_need(c.need_id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         if !tx
             .deliver_commitment(c.id, &actor.username, self.now())
             .await?

@@ -90,7 +90,7 @@ impl Social<'_> {
                 "请填写本年度专项资金金额",
             ));
         }
-        let county = &actor.scope()[..6.min(actor.scope().len())];
+        let county = actor.county();
         let mut tx = self.store.begin().await?;
         tx.set_setting(&funds_key(year, county), &amount_fen.to_string())
             .await?;
@@ -115,7 +115,7 @@ impl Social<'_> {
             return Err(ServiceError::Forbidden);
         }
         let year = year.unwrap_or_else(|| chrono::Datelike::year(&self.today()) as i64);
-        let county = actor.scope()[..6.min(actor.scope().len())].to_string();
+        let county = actor.county().to_string();
         let mut tx = self.store.begin_read().await?;
         let special = tx
             .setting(&funds_key(year, &county))

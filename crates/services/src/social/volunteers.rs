@@ -130,7 +130,7 @@ impl Social<'_> {
         let region = RegionCode::parse(input.region.trim())
             .ok()
             .filter(|r| {
-                r.level() == RegionLevel::Township && r.as_str().starts_with(&actor.scope()[..6])
+                r.level() == RegionLevel::Township && r.as_str().starts_with(actor.county())
             })
             .ok_or_else(|| ServiceError::invalid("region", "请选择志愿者服务的乡镇（街道）"))?;
         let id = tx
@@ -164,7 +164,7 @@ impl Social<'_> {
     pub async fn volunteers(&self, actor: &Actor) -> Result<Vec<VolunteerView>> {
         let mut tx = self.store.begin_read().await?;
         let organisation = organisation_of(&mut tx, actor).await?;
-        let county = &actor.scope()[..6.min(actor.scope().len())];
+        let county = actor.county();
         let month = month_of(self.today());
         let all: HashMap<i64, i64> = tx
             .points(county, None, None)
@@ -219,7 +219,7 @@ impl Social<'_> {
             .filter(|v| v.organisation_id == organisation)
             .ok_or_else(|| ServiceError::invalid("volunteer_id", "请选择本组织的志愿者"))?;
         if let Some(h) = input.household_id {
-            if tx.get_household(h, &actor.scope()[..6]).await?.is_none() {
+            if tx.get_household(h, actor.county()).await?.is_none() {
                 return Err(ServiceError::invalid("household_id", "未找到该家庭"));
             }
         }
@@ -264,7 +264,7 @@ impl Social<'_> {
     pub async fn service_logs(&self, actor: &Actor) -> Result<Vec<ServiceLogView>> {
         let mut tx = self.store.begin_read().await?;
         let organisation = organisation_of(&mut tx, actor).await?;
-        let county = &actor.scope()[..6.min(actor.scope().len())];
+        let county = actor.county();
         let names: HashMap<i64, String> = tx
             .volunteers(county, Some(organisation))
             .await?
