@@ -178,18 +178,21 @@ impl Openness<'_> {
         Ok(m)
     }
 
-    async fn lines(&self, actor: &Actor, month: NaiveDate) -> Result<Vec<RegisterRow>> {
-        Ok(self
+    /// The register's lines of the six months up to `month`, oldest first, read once.
+    async fn six_months(
+        &self,
+        actor: &Actor,
+        month: NaiveDate,
+    ) -> Result<(Vec<NaiveDate>, Vec<Vec<RegisterRow>>)> {
+        let first = month
+            .checked_sub_months(chrono::Months::new(5))
+            .expect("a month");
+        let months: Vec<NaiveDate> = (0..6).map(|k| add_months(first, k)).collect();
+        let lines = self
             .recipients()
-            .register_lines(
-                actor,
-                &RegisterQuery {
-                    month: Some(month.format("%Y-%m").to_string()),
-                    ..Default::default()
-                },
-            )
-            .await?
-            .1)
+            .register_months(actor, &RegisterQuery::default(), &months)
+            .await?;
+        Ok((months, lines))
     }
 
     /// The monthly statistical report of the actor's region.
@@ -200,10 +203,8 @@ impl Openness<'_> {
     ) -> Result<MonthlyReport> {
         actor.require(Permission::ReadPeople)?;
         let month = self.report_month(month)?;
-        let this = self.lines(actor, month).await?;
-        let before = self
-            .lines(actor, month_of(month.pred_opt().expect("a day before")))
-            .await?;
+        let (months, lines) = self.six_months(actor, month).await?;
+        let (before, this) = (&lines[4], &lines[5]);
         let before_ids: HashSet<i64> = before
             .iter()
             .filter(|r| r.amount_fen > 0)
@@ -220,7 +221,7 @@ impl Openness<'_> {
             program_name: String::new(),
             ..Default::default()
         };
-        for r in &this {
+        for r in this {
             let row = rows
                 .entry((r.township.clone(), r.program_name.clone()))
                 .or_insert_with(|| ReportRow {
@@ -237,7 +238,7 @@ impl Openness<'_> {
                 }
             }
         }
-        for r in &before {
+        for r in before {
             if before_ids.contains(&r.enrolment_id) && !this_ids.contains(&r.enrolment_id) {
                 for t in [
                     rows.entry((r.township.clone(), r.program_name.clone()))
@@ -305,7 +306,7 @@ impl Openness<'_> {
             }
         }
         drop(tx);
-        let trend = self.trend(actor, month).await?;
+        let trend = self.trend(actor, &months, &lines).await?;
         self.reads
             .record(actor.audit(
                 "statistics.read",
@@ -328,21 +329,21 @@ impl Openness<'_> {
         })
     }
 
-    /// Households and money of the six months up to `month`, with the on-time share of the
-    /// one-window items filed in each.
-    async fn trend(&self, actor: &Actor, month: NaiveDate) -> Result<Vec<TrendPoint>> {
-        let first = month
-            .checked_sub_months(chrono::Months::new(5))
-            .expect("a month");
+    /// Households and money of each month with its register lines, and the on-time share of
+    /// the one-window items filed in it.
+    async fn trend(
+        &self,
+        actor: &Actor,
+        months: &[NaiveDate],
+        lines: &[Vec<RegisterRow>],
+    ) -> Result<Vec<TrendPoint>> {
         let mut tx = self.store.begin_read().await?;
         let counts = tx
-            .monthly_applications(actor.scope(), china_midnight(first), self.today())
+            .monthly_applications(actor.scope(), china_midnight(months[0]), self.today())
             .await?;
         drop(tx);
         let mut out = Vec::new();
-        for k in 0..6 {
-            let m = add_months(first, k);
-            let lines = self.lines(actor, m).await?;
+        for (&m, lines) in months.iter().zip(lines) {
             let key = m.format("%Y-%m").to_string();
             let c = counts.iter().find(|c| c.month == key);
             out.push(TrendPoint {
@@ -624,7 +625,8 @@ impl Openness<'_> {
                 )
             })
             .collect();
-        let trend = self.trend(actor, month).await?;
+        let (months, lines) = self.six_months(actor, month).await?;
+        let trend = self.trend(actor, &months, &lines).await?;
         Ok(Performance {
             month: month.format("%Y-%m").to_string(),
             month_label: month_label(month),
@@ -658,7 +660,16 @@ impl Openness<'_> {
             role: Role::Supervisor,
             ..Actor::system(region, jiuzhu_store::Interface::Web)
         };
-        let lines = self.lines(&reader, shown).await?;
+        let (_, lines) = self
+            .recipients()
+            .register_lines(
+                &reader,
+                &RegisterQuery {
+                    month: Some(shown.format("%Y-%m").to_string()),
+                    ..Default::default()
+                },
+            )
+            .await?;
         let threshold =
             self.count_param(reader.scope(), "statistics.min_households", self.today())?;
         let mut cells: BTreeMap<(String, String), (i64, i64, i64)> = BTreeMap::new();

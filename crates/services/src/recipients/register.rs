@@ -112,11 +112,23 @@ impl Recipients<'_> {
         actor: &Actor,
         q: &RegisterQuery,
     ) -> Result<(NaiveDate, Vec<RegisterRow>)> {
-        actor.require(Permission::ReadPeople)?;
         let month = match q.month.as_deref().filter(|m| !m.trim().is_empty()) {
             Some(m) => parse_month("month", m)?,
             None => month_of(self.today()),
         };
+        let mut by_month = self.register_months(actor, q, &[month]).await?;
+        Ok((month, by_month.pop().unwrap_or_default()))
+    }
+
+    /// The register's lines of each of `months` (the query's month is not read), from one
+    /// read of the enrolments and their changes: a report over several months reads them once.
+    pub(crate) async fn register_months(
+        &self,
+        actor: &Actor,
+        q: &RegisterQuery,
+        months: &[NaiveDate],
+    ) -> Result<Vec<Vec<RegisterRow>>> {
+        actor.require(Permission::ReadPeople)?;
         let scope = crate::Services::scope_within(actor, q.region.as_deref())?;
         let program = q.program.as_deref().filter(|p| !p.is_empty());
         let mut tx = self.store.begin_read().await?;
@@ -140,55 +152,59 @@ impl Recipients<'_> {
             .collect();
         let catalogue = self.catalogue_now(&mut tx).await?;
         drop(tx);
-        let states = super::states_from(&changes, month)?;
-        let mut rows = Vec::new();
-        for e in enrolments {
-            let Some(state) = states.get(&e.id) else {
-                continue;
-            };
-            if matches!(state.status, MonthStatus::NotYet | MonthStatus::Ended) {
-                continue;
+        let mut out = Vec::with_capacity(months.len());
+        for &month in months {
+            let states = super::states_from(&changes, month)?;
+            let mut rows = Vec::new();
+            for e in &enrolments {
+                let Some(state) = states.get(&e.id) else {
+                    continue;
+                };
+                if matches!(state.status, MonthStatus::NotYet | MonthStatus::Ended) {
+                    continue;
+                }
+                if named.as_ref().is_some_and(|n| !n.contains(&e.id)) {
+                    continue;
+                }
+                let name_of = |len: usize| {
+                    regions
+                        .get(e.region_code.get(..len).unwrap_or(""))
+                        .cloned()
+                        .unwrap_or_default()
+                };
+                rows.push(RegisterRow {
+                    enrolment_id: e.id,
+                    household_id: e.household_id,
+                    program_name: catalogue
+                        .item(&e.program)
+                        .map_or_else(|| e.program.clone(), |i| i.name.clone()),
+                    program: e.program.clone(),
+                    township: name_of(9),
+                    village: name_of(12),
+                    region_code: e.region_code.clone(),
+                    // Names are read for the rows shown (`named`).
+                    name: String::new(),
+                    person_id: e.person_id.unwrap_or(0),
+                    id_number_masked: String::new(),
+                    id_number: None,
+                    persons: state.members.len(),
+                    amount_fen: state.amount.fen(),
+                    status_label: state.status.label().to_string(),
+                    since: e.first_month.format("%Y-%m").to_string(),
+                    next_review: e.next_review,
+                });
             }
-            if named.as_ref().is_some_and(|n| !n.contains(&e.id)) {
-                continue;
-            }
-            let name_of = |len: usize| {
-                regions
-                    .get(e.region_code.get(..len).unwrap_or(""))
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            rows.push(RegisterRow {
-                enrolment_id: e.id,
-                household_id: e.household_id,
-                program_name: catalogue
-                    .item(&e.program)
-                    .map_or_else(|| e.program.clone(), |i| i.name.clone()),
-                program: e.program,
-                township: name_of(9),
-                village: name_of(12),
-                region_code: e.region_code.clone(),
-                // Names are read for the rows shown (`named`).
-                name: String::new(),
-                person_id: e.person_id.unwrap_or(0),
-                id_number_masked: String::new(),
-                id_number: None,
-                persons: state.members.len(),
-                amount_fen: state.amount.fen(),
-                status_label: state.status.label().to_string(),
-                since: e.first_month.format("%Y-%m").to_string(),
-                next_review: e.next_review,
+            rows.sort_by(|a, b| {
+                (&a.township, &a.village, &a.program, a.household_id).cmp(&(
+                    &b.township,
+                    &b.village,
+                    &b.program,
+                    b.household_id,
+                ))
             });
+            out.push(rows);
         }
-        rows.sort_by(|a, b| {
-            (&a.township, &a.village, &a.program, a.household_id).cmp(&(
-                &b.township,
-                &b.village,
-                &b.program,
-                b.household_id,
-            ))
-        });
-        Ok((month, rows))
+        Ok(out)
     }
 
     /// The register for a month, a page of it, and the totals per township and program.

@@ -345,7 +345,10 @@ impl Social<'_> {
         tx.commit().await?;
         // Just published: nobody has committed yet.
         let mut read = self.store.begin_read().await?;
-        let need = read.published_need(id).await?.ok_or(ServiceError::NotFound)?;
+        let need = read
+            .published_need(id)
+            .await?
+            .ok_or(ServiceError::NotFound)?;
         Ok(NeedView {
             item: self.board_item(&mut read, &need, &[], None).await?,
             household_id: need.household_id,
