@@ -316,6 +316,87 @@ pub(crate) fn page_reply(
     (status, html).into_response()
 }
 
+/// The choices of a coded enum for a select: code and Chinese label.
+pub(crate) fn options<T: Copy>(
+    all: &[T],
+    code: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+) -> Vec<serde_json::Value> {
+    all.iter()
+        .map(|x| serde_json::json!({"code": code(*x), "label": label(*x)}))
+        .collect()
+}
+
+/// A page that may carry a refusal of what was typed: 422 when it does.
+pub(crate) fn unprocessable(
+    html: axum::response::Html<String>,
+    error: &Option<String>,
+) -> axum::response::Response {
+    page_reply(html, error, axum::http::StatusCode::UNPROCESSABLE_ENTITY)
+}
+
+/// What was typed into a form, by field, for a template that puts it back.
+pub(crate) fn form_map(f: Option<&Fields>) -> Option<BTreeMap<String, String>> {
+    f.map(|f| f.iter().cloned().collect())
+}
+
+/// The double-submit token of a form without a session (the login form, the public forms):
+/// sent as a cookie with the form and checked by the CSRF guard when the form comes back.
+pub(crate) fn sessionless_token() -> String {
+    jiuzhu_services::auth::digest(&format!(
+        "{:?}{}",
+        std::time::SystemTime::now(),
+        rand::random::<u64>()
+    ))
+}
+
+/// A public page carrying the cookie of its form's token.
+pub(crate) fn with_form_cookie(
+    state: &AppState,
+    html: axum::response::Html<String>,
+    token: &str,
+    status: axum::http::StatusCode,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        status,
+        [(
+            axum::http::header::SET_COOKIE,
+            crate::auth::set_cookie(
+                crate::auth::LOGIN_COOKIE,
+                token,
+                Some(3600),
+                state.config.secure_cookies,
+            ),
+        )],
+        html,
+    )
+        .into_response()
+}
+
+/// The installation's division tree, for pages nobody is signed in to.
+pub(crate) async fn public_regions(
+    state: &AppState,
+) -> Result<Vec<RegionView>, crate::error::PageError> {
+    let Some(county) = state.services.regions().county().await? else {
+        return Ok(Vec::new());
+    };
+    let reader = jiuzhu_services::Actor::system(county, jiuzhu_store::Interface::Web);
+    Ok(state.services.regions().list(&reader).await?)
+}
+
+/// The townships of the installation as choices (code, label) of a public form.
+pub(crate) async fn public_townships(
+    state: &AppState,
+) -> Result<Vec<serde_json::Value>, crate::error::PageError> {
+    Ok(public_regions(state)
+        .await?
+        .into_iter()
+        .filter(|r| r.level == "township")
+        .map(|r| serde_json::json!({"code": r.code, "label": r.name}))
+        .collect())
+}
+
 /// A submitted form as sent, repeated names kept (checkboxes).
 pub(crate) type Fields = Vec<(String, String)>;
 

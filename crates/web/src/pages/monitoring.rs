@@ -13,7 +13,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::people::refusal;
-use super::{field, opt, page_reply, Fields};
+use super::{field, opt, options, page_reply, Fields};
 use crate::auth::WebUser;
 use crate::error::PageError;
 use crate::render::frame;
@@ -27,16 +27,6 @@ pub struct ListQuery {
     region: String,
     overdue: String,
     page: Option<i64>,
-}
-
-fn options<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<serde_json::Value> {
-    all.iter()
-        .map(|x| serde_json::json!({"code": code(*x), "label": label(*x)}))
-        .collect()
 }
 
 async fn render_list(

@@ -5,7 +5,7 @@
 //! code, the public figures and the published inspection results.
 
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use chrono::NaiveDate;
@@ -17,30 +17,19 @@ use jiuzhu_services::openness::{
     AnswerInput, ComplaintInput, ComplaintStep, InspectionInput, InspectionResultInput,
     NoticeInput, ObjectionInput,
 };
-use jiuzhu_services::{Actor, ServiceError};
+use jiuzhu_services::ServiceError;
 use minijinja::context;
 use serde::Deserialize;
 
 use super::people::refusal;
-use super::{all, field, opt, page_reply, Fields};
-use crate::auth::{set_cookie, ClientIp, WebUser, LOGIN_COOKIE};
+use super::{
+    all, field, form_map, opt, options, public_townships, sessionless_token, unprocessable,
+    with_form_cookie, Fields,
+};
+use crate::auth::{ClientIp, WebUser};
 use crate::error::PageError;
 use crate::render::{frame, xlsx_download};
 use crate::AppState;
-
-fn options<T: Copy>(
-    all: &[T],
-    code: fn(T) -> &'static str,
-    label: fn(T) -> &'static str,
-) -> Vec<minijinja::Value> {
-    all.iter()
-        .map(|x| context! { code => code(*x), label => label(*x) })
-        .collect()
-}
-
-fn unprocessable(html: axum::response::Html<String>, error: &Option<String>) -> Response {
-    page_reply(html, error, StatusCode::UNPROCESSABLE_ENTITY)
-}
 
 /// Yuan typed into a form, as fen; the field named in the refusal.
 fn fen(field_name: &str, text: &str) -> Result<Option<i64>, ServiceError> {
@@ -258,7 +247,7 @@ async fn render_objection(
             x => x, error => error, today => state.services.today().to_string(),
             methods => options(ObjectionMethod::ALL, ObjectionMethod::code, ObjectionMethod::label),
             can_answer => user.actor.role.allows(Permission::ManageRecipients) && !user.actor.read_only,
-            form => form.map(|f| f.iter().cloned().collect::<std::collections::BTreeMap<String, String>>()),
+            form => form_map(form),
         }},
     )?;
     Ok(unprocessable(html, &error))
@@ -329,7 +318,7 @@ async fn render_complaints(
             categories => options(ComplaintCategory::ALL, ComplaintCategory::code, ComplaintCategory::label),
             channels => ComplaintChannel::ALL.iter().filter(|c| **c != ComplaintChannel::Online).map(|c| context! { code => c.code(), label => c.label() }).collect::<Vec<_>>(),
             own => &user.actor.scope()[..9.min(user.actor.scope().len())],
-            form => form.map(|f| f.iter().cloned().collect::<std::collections::BTreeMap<String, String>>()),
+            form => form_map(form),
         }},
     )?;
     Ok(unprocessable(html, &error))
@@ -692,49 +681,6 @@ pub async fn performance(
 
 // ---------------------------------------------------------------- public pages
 
-/// The double-submit token of the public forms (they have no session): set as a cookie with the
-/// form and checked by the CSRF guard on submission.
-fn public_token() -> String {
-    jiuzhu_services::auth::digest(&format!(
-        "{:?}{}",
-        std::time::SystemTime::now(),
-        rand::random::<u64>()
-    ))
-}
-
-fn public_page(
-    state: &AppState,
-    html: axum::response::Html<String>,
-    token: &str,
-    status: StatusCode,
-) -> Response {
-    (
-        status,
-        [(
-            header::SET_COOKIE,
-            set_cookie(LOGIN_COOKIE, token, Some(3600), state.config.secure_cookies),
-        )],
-        html,
-    )
-        .into_response()
-}
-
-async fn townships(state: &AppState) -> Result<Vec<minijinja::Value>, PageError> {
-    let Some(county) = state.services.regions().county().await? else {
-        return Ok(Vec::new());
-    };
-    let reader = Actor::system(county, jiuzhu_store::Interface::Web);
-    Ok(state
-        .services
-        .regions()
-        .list(&reader)
-        .await?
-        .into_iter()
-        .filter(|r| r.level == "township")
-        .map(|r| context! { code => r.code, label => r.name })
-        .collect())
-}
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct PublicQuery {
@@ -757,7 +703,7 @@ pub async fn public_index(
     let html = state.templates.render(
         "public_index.html",
         context! {
-            notices => notices, townships => townships(&state).await?, region => q.region,
+            notices => notices, townships => public_townships(&state).await?, region => q.region,
             phone => state.config.service_phone,
         },
     )?;
@@ -783,7 +729,7 @@ async fn render_public_notice(
         }
         Err(e) => return Err(e.into()),
     };
-    let token = public_token();
+    let token = sessionless_token();
     let html = state.templates.render(
         "public_notice.html",
         context! {
@@ -792,7 +738,7 @@ async fn render_public_notice(
             form => form.map(|f| context! { entry_id => field(f, "entry_id"), content => field(f, "content"), contact => field(f, "contact") }),
         },
     )?;
-    Ok(public_page(state, html, &token, status))
+    Ok(with_form_cookie(state, html, &token, status))
 }
 
 pub async fn public_notice(
@@ -871,17 +817,17 @@ async fn render_public_complaint(
     done: Option<jiuzhu_services::openness::PublicComplaint>,
     status: StatusCode,
 ) -> Result<Response, PageError> {
-    let token = public_token();
+    let token = sessionless_token();
     let html = state.templates.render(
         "public_complaint.html",
         context! {
-            csrf => token, error => error, done => done, townships => townships(state).await?,
+            csrf => token, error => error, done => done, townships => public_townships(state).await?,
             categories => options(ComplaintCategory::ALL, ComplaintCategory::code, ComplaintCategory::label),
             phone => state.config.service_phone,
-            form => form.map(|f| f.iter().cloned().collect::<std::collections::BTreeMap<String, String>>()),
+            form => form_map(form),
         },
     )?;
-    Ok(public_page(state, html, &token, status))
+    Ok(with_form_cookie(state, html, &token, status))
 }
 
 pub async fn public_complaint_form(State(state): State<AppState>) -> Result<Response, PageError> {

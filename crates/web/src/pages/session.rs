@@ -21,11 +21,7 @@ fn login_form(
     username: &str,
 ) -> Result<Response, PageError> {
     // Double-submit token for the login form, which has no session yet.
-    let token = jiuzhu_services::auth::digest(&format!(
-        "{:?}{}",
-        std::time::SystemTime::now(),
-        rand::random::<u64>()
-    ));
+    let token = super::sessionless_token();
     let html = state.templates.render(
         "login.html",
         context! { csrf => token, error => error, username => username },

@@ -20,19 +20,11 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::people::refusal;
-use super::{all, field, opt, page_reply, Fields};
+use super::{all, field, form_map, opt, options, unprocessable, Fields};
 use crate::auth::{ClientIp, WebUser};
 use crate::error::PageError;
 use crate::render::{frame, xlsx_download};
 use crate::AppState;
-
-fn unprocessable(html: axum::response::Html<String>, error: &Option<String>) -> Response {
-    page_reply(html, error, StatusCode::UNPROCESSABLE_ENTITY)
-}
-
-fn form_map(f: Option<&Fields>) -> Option<std::collections::BTreeMap<String, String>> {
-    f.map(|f| f.iter().cloned().collect())
-}
 
 fn yuan(field_name: &str, text: &str) -> Result<i64, ServiceError> {
     match opt(text) {
@@ -71,10 +63,7 @@ async fn render_social(
         Vec::new()
     };
     let funds = s.funds(&user.actor, None).await?;
-    let units: Vec<_> = NeedUnit::ALL
-        .iter()
-        .map(|u| context! { code => u.code(), label => u.label() })
-        .collect();
+    let units = options(NeedUnit::ALL, NeedUnit::code, NeedUnit::label);
     let regions = state.services.regions().list(&user.actor).await?;
     let townships: Vec<_> = regions
         .iter()
@@ -282,10 +271,7 @@ async fn render_volunteers(
     let s = state.services.social();
     let volunteers = s.volunteers(&user.actor).await?;
     let logs = s.service_logs(&user.actor).await?;
-    let kinds: Vec<_> = ServiceKind::ALL
-        .iter()
-        .map(|k| context! { code => k.code(), label => k.label() })
-        .collect();
+    let kinds = options(ServiceKind::ALL, ServiceKind::code, ServiceKind::label);
     let regions = state.services.regions().list(&user.actor).await?;
     let townships: Vec<_> = regions
         .iter()
@@ -484,11 +470,7 @@ pub async fn guide(
 }
 
 async fn villages(state: &AppState) -> Result<Vec<minijinja::Value>, PageError> {
-    let Some(county) = state.services.regions().county().await? else {
-        return Ok(Vec::new());
-    };
-    let reader = jiuzhu_services::Actor::system(county, jiuzhu_store::Interface::Web);
-    let regions = state.services.regions().list(&reader).await?;
+    let regions = super::public_regions(state).await?;
     Ok(super::village_options(&regions)
         .into_iter()
         .map(minijinja::Value::from_serialize)
@@ -503,11 +485,7 @@ async fn render_apply(
     status: StatusCode,
 ) -> Result<Response, PageError> {
     let catalogue = state.services.catalogue().all().await?;
-    let token = jiuzhu_services::auth::digest(&format!(
-        "{:?}{}",
-        std::time::SystemTime::now(),
-        rand::random::<u64>()
-    ));
+    let token = super::sessionless_token();
     let members = form.map_or(2, |f| all(f, "member_name").len().max(2));
     let html = state.templates.render(
         "public_apply.html",
@@ -521,24 +499,11 @@ async fn render_apply(
             member_ids => form.map(|f| all(f, "member_id_number")).unwrap_or_default(),
             member_relations => form.map(|f| all(f, "member_relation")).unwrap_or_default(),
             member_rows => (0..members + usize::from(form.is_some_and(|f| field(f, "more") == "1"))).collect::<Vec<_>>(),
-            cause_list => jiuzhu_domain::case::Cause::ALL.iter().map(|c| context! { code => c.code(), label => c.label() }).collect::<Vec<_>>(),
+            cause_list => options(jiuzhu_domain::case::Cause::ALL, jiuzhu_domain::case::Cause::code, jiuzhu_domain::case::Cause::label),
             relations => jiuzhu_domain::Relation::ALL.iter().filter(|r| r.code() != "head").map(|r| context! { code => r.code(), label => r.label() }).collect::<Vec<_>>(),
         },
     )?;
-    Ok((
-        status,
-        [(
-            axum::http::header::SET_COOKIE,
-            crate::auth::set_cookie(
-                crate::auth::LOGIN_COOKIE,
-                &token,
-                Some(3600),
-                state.config.secure_cookies,
-            ),
-        )],
-        html,
-    )
-        .into_response())
+    Ok(super::with_form_cookie(state, html, &token, status))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -639,21 +604,7 @@ pub async fn honour(
         .social()
         .honour_board(opt(&q.region).as_deref(), month)
         .await?;
-    let townships: Vec<_> = match state.services.regions().county().await? {
-        Some(county) => state
-            .services
-            .regions()
-            .list(&jiuzhu_services::Actor::system(
-                county,
-                jiuzhu_store::Interface::Web,
-            ))
-            .await?
-            .into_iter()
-            .filter(|r| r.level == "township")
-            .map(|r| context! { code => r.code, label => r.name })
-            .collect(),
-        None => Vec::new(),
-    };
+    let townships = super::public_townships(&state).await?;
     let html = state.templates.render(
         "public_honour.html",
         context! { rows => rows, townships => townships, region => q.region, month => month.format("%Y-%m").to_string() },
@@ -677,11 +628,7 @@ async fn render_materials(
     error: Option<String>,
     notice: Option<String>,
 ) -> Result<Response, PageError> {
-    let token = jiuzhu_services::auth::digest(&format!(
-        "{:?}{}",
-        std::time::SystemTime::now(),
-        rand::random::<u64>()
-    ));
+    let token = super::sessionless_token();
     let status = if number.trim().is_empty() {
         None
     } else {
@@ -706,20 +653,7 @@ async fn render_materials(
     } else {
         StatusCode::OK
     };
-    Ok((
-        code,
-        [(
-            axum::http::header::SET_COOKIE,
-            crate::auth::set_cookie(
-                crate::auth::LOGIN_COOKIE,
-                &token,
-                Some(3600),
-                state.config.secure_cookies,
-            ),
-        )],
-        html,
-    )
-        .into_response())
+    Ok(super::with_form_cookie(state, html, &token, code))
 }
 
 pub async fn materials_form(
