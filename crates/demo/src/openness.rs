@@ -7,7 +7,8 @@ use jiuzhu_services::openness::{ComplaintInput, InspectionInput, NoticeInput};
 use jiuzhu_services::{Actor, Result, ServiceError, Services};
 use jiuzhu_store::Interface;
 
-async fn actor(services: &Services, username: &str) -> Result<Actor> {
+/// A demo user as the services see them, acting from the command line.
+pub(crate) async fn actor(services: &Services, username: &str) -> Result<Actor> {
     let mut tx = services.store.begin_read().await?;
     let user = tx
         .user_by_name(username)

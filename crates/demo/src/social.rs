@@ -9,19 +9,11 @@ use jiuzhu_domain::{RegionCode, Role};
 use jiuzhu_services::auth::hash_password;
 use jiuzhu_services::people::PermitInput;
 use jiuzhu_services::social::{ConsentInput, NeedInput, ProjectInput};
-use jiuzhu_services::{Actor, Result, ServiceError, Services};
-use jiuzhu_store::{ConsentRecord, Interface, NewUser, ServiceLogRecord, VolunteerRecord};
+use jiuzhu_services::{Result, Services};
+use jiuzhu_store::{ConsentRecord, NewUser, ServiceLogRecord, VolunteerRecord};
 
 use crate::city::{DemoUser, COUNTY_CODE, DEMO_PASSWORD};
-
-async fn actor(services: &Services, username: &str) -> Result<Actor> {
-    let mut tx = services.store.begin_read().await?;
-    let user = tx
-        .user_by_name(username)
-        .await?
-        .ok_or(ServiceError::NotFound)?;
-    Ok(Actor::from_user(&user, Interface::Cli, "local"))
-}
+use crate::openness::actor;
 
 pub(crate) async fn write(services: &Services, today: NaiveDate) -> Result<Option<DemoUser>> {
     // The online applications of the demo city came with their signed consent to verification.

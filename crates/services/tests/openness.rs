@@ -17,26 +17,6 @@ use jiuzhu_services::openness::{
 use jiuzhu_services::recipients::{DecisionInput, EnrolInput, RegisterQuery};
 use jiuzhu_services::{Actor, ServiceError};
 
-/// Any run of 18 characters that could be an identity number.
-fn identity_numbers_in(text: &str) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i + 18 <= chars.len() {
-        let w = &chars[i..i + 18];
-        if w[..17].iter().all(|c| c.is_ascii_digit())
-            && (w[17].is_ascii_digit() || w[17] == 'X')
-            && (i == 0 || !chars[i - 1].is_ascii_digit())
-        {
-            out.push(w.iter().collect());
-            i += 18;
-        } else {
-            i += 1;
-        }
-    }
-    out
-}
-
 /// A household of 杨舍镇 in no enrolment: (id, village code, head's name, head's id number).
 async fn outsider(db: &TestDb) -> (i64, String, String, String) {
     let clerk = db.actor("clerk").await;
@@ -160,7 +140,7 @@ async fn a_notice_masks_names_and_an_objection_holds_the_confirmation(db: TestDb
     // What the public sees: no identity number, no full name, no enrolment.
     let public = s.openness().public_notice(notice.id).await.unwrap();
     let text = serde_json::to_string(&public).unwrap();
-    assert!(identity_numbers_in(&text).is_empty(), "{text}");
+    assert!(common::identity_numbers_in(&text).is_empty(), "{text}");
     assert!(!text.contains(&id_number) && !text.contains(&head));
     assert!(public.entries.iter().all(|e| e.enrolment_id.is_none()));
     let listed = s
@@ -169,7 +149,7 @@ async fn a_notice_masks_names_and_an_objection_holds_the_confirmation(db: TestDb
         .await
         .unwrap();
     assert!(listed.iter().any(|n| n.id == notice.id));
-    assert!(identity_numbers_in(&serde_json::to_string(&listed).unwrap()).is_empty());
+    assert!(common::identity_numbers_in(&serde_json::to_string(&listed).unwrap()).is_empty());
 
     // A member of the public objects; the confirmation waits for the answer.
     let public_entry = public.entries.iter().find(|e| e.id == entry.id).unwrap().id;
@@ -726,7 +706,7 @@ async fn the_same_seed_draws_the_same_sample_and_statistics_equal_the_register(d
     let notice = public.iter().find(|p| p.id == first).unwrap();
     assert_eq!(notice.seed, "2026-12-低保抽查");
     assert_eq!(notice.irregular, 1);
-    assert!(identity_numbers_in(&serde_json::to_string(&public).unwrap()).is_empty());
+    assert!(common::identity_numbers_in(&serde_json::to_string(&public).unwrap()).is_empty());
 
     // The month's statistics equal the register's totals.
     let all = s

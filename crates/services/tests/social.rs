@@ -64,14 +64,6 @@ async fn organisation_user(db: &TestDb, username: &str) -> Actor {
     db.actor(username).await
 }
 
-fn any_identity_number(text: &str) -> bool {
-    let b = text.as_bytes();
-    (0..b.len().saturating_sub(17)).any(|i| {
-        b[i..i + 17].iter().all(u8::is_ascii_digit)
-            && (b[i + 17].is_ascii_digit() || b[i + 17] == b'X')
-    })
-}
-
 async fn an_online_application_lands_in_its_townships_queue(db: TestDb) {
     let db = db.with_demo(120).await;
     let s = &db.services;
@@ -279,7 +271,7 @@ async fn a_need_is_published_without_identity_and_closed_by_its_delivery(db: Tes
     // What the organisation reads names nobody and nowhere below the township.
     let board = s.social().board(&org).await.unwrap();
     let text = serde_json::to_string(&board).unwrap();
-    assert!(!any_identity_number(&text));
+    assert!(common::identity_numbers_in(&text).is_empty());
     assert!(!text.contains(&p.head_name));
     let village = p.place.rsplit(' ').next().unwrap();
     assert!(!text.contains(village), "{village} in {text}");

@@ -922,63 +922,10 @@ async fn the_township_checks_a_red_warning_and_files_the_application_from_it() {
     .await;
 }
 
-/// A household of 杨舍镇 outside every enrolment, entered on 低保 and reviewed by the township:
-/// (enrolment, village code, head's name).
-async fn reviewed_for_publicity(app: &common::App) -> (i64, String, String) {
-    use jiuzhu_services::recipients::{DecisionInput, EnrolInput};
-    let s = &app.services;
-    let clerk = app.actor("clerk").await;
-    let mut tx = s.store.begin_read().await.unwrap();
-    let enrolled: Vec<i64> = tx
-        .enrolments_in("320582100", None)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.household_id)
-        .collect();
-    drop(tx);
-    let h = s
-        .households()
-        .search(&clerk, &Default::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .find(|h| !enrolled.contains(&h.id))
-        .unwrap();
-    let e = s
-        .recipients()
-        .enrol(
-            &clerk,
-            &EnrolInput {
-                household_id: h.id,
-                program: "dibao".into(),
-                person_id: None,
-                amount_fen: 76_000,
-                first_month: s.today().format("%Y-%m").to_string(),
-                note: "入户调查和核对后符合低保条件".into(),
-            },
-        )
-        .await
-        .unwrap();
-    s.recipients()
-        .decide(
-            &app.actor("reviewer").await,
-            e.id,
-            &DecisionInput {
-                approve: true,
-                note: "审核同意".into(),
-            },
-        )
-        .await
-        .unwrap();
-    (e.id, h.region_code, e.head_name)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_public_objects_on_the_notice_and_the_approval_waits_for_the_appraisal() {
     let app = common::app(80).await;
-    let (enrolment, village, head) = reviewed_for_publicity(&app).await;
+    let (enrolment, village, head) = common::reviewed_for_publicity(&app).await;
     in_browser_on(app, move |d, site| {
         d.sign_in(site, "clerk");
         d.click("nav a[href='/publicity']");
@@ -1053,65 +1000,8 @@ async fn the_public_objects_on_the_notice_and_the_approval_waits_for_the_apprais
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_resident_applies_on_a_phone_and_an_organisation_takes_a_need() {
-    use jiuzhu_services::recipients::{Measure, Need, PlanInput};
-    use jiuzhu_services::social::{ConsentInput, NeedInput};
     let app = common::app(80).await;
-    let s = &app.services;
-    let clerk = app.actor("clerk").await;
-    let household = s
-        .households()
-        .search(&clerk, &Default::default())
-        .await
-        .unwrap()
-        .items[0]
-        .clone();
-    let plan = s
-        .recipients()
-        .save_plan(
-            &clerk,
-            household.id,
-            &PlanInput {
-                causes: vec!["illness".into()],
-                needs: vec![Need {
-                    need: "行动不便，需要陪同就医".into(),
-                    measure: Some(Measure {
-                        by: "社会组织".into(),
-                        what: "陪同就医".into(),
-                        due_days: 20,
-                        status: String::new(),
-                    }),
-                    no_measure_reason: String::new(),
-                }],
-                changes: "新增需求".into(),
-            },
-        )
-        .await
-        .unwrap();
-    s.social()
-        .record_consent(
-            &clerk,
-            &ConsentInput {
-                household_id: household.id,
-                person_id: household.head_person_id,
-                kind: "share_needs".into(),
-                channel: "visit".into(),
-            },
-        )
-        .await
-        .unwrap();
-    s.social()
-        .publish_need(
-            &clerk,
-            &NeedInput {
-                plan_id: plan.id,
-                need_index: 0,
-                description: "独居老人每月复查需有人陪同".into(),
-                quantity: 4,
-                unit: "visits".into(),
-            },
-        )
-        .await
-        .unwrap();
+    common::published_need(&app, 4).await;
     let applicant = jiuzhu_domain::IdNumber::from_parts(
         "320582",
         chrono::NaiveDate::from_ymd_opt(1986, 5, 9).unwrap(),

@@ -7,7 +7,6 @@ mod common;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{cookie_value, App};
-use jiuzhu_services::recipients::{DecisionInput, EnrolInput};
 
 /// Any run of 18 characters that reads like an identity number.
 fn identity_numbers(text: &str) -> usize {
@@ -22,58 +21,6 @@ fn identity_numbers(text: &str) -> usize {
         .count()
 }
 
-/// A household of 杨舍镇 outside every enrolment, enrolled on 低保 and reviewed: (enrolment,
-/// household's village).
-async fn reviewed(app: &App) -> (i64, String) {
-    let s = &app.services;
-    let clerk = app.actor("clerk").await;
-    let mut tx = s.store.begin_read().await.unwrap();
-    let enrolled: Vec<i64> = tx
-        .enrolments_in("320582100", None)
-        .await
-        .unwrap()
-        .iter()
-        .map(|e| e.household_id)
-        .collect();
-    drop(tx);
-    let h = s
-        .households()
-        .search(&clerk, &Default::default())
-        .await
-        .unwrap()
-        .items
-        .into_iter()
-        .find(|h| !enrolled.contains(&h.id))
-        .unwrap();
-    let e = s
-        .recipients()
-        .enrol(
-            &clerk,
-            &EnrolInput {
-                household_id: h.id,
-                program: "dibao".into(),
-                person_id: None,
-                amount_fen: 76_000,
-                first_month: s.today().format("%Y-%m").to_string(),
-                note: "入户调查和核对后符合低保条件".into(),
-            },
-        )
-        .await
-        .unwrap();
-    s.recipients()
-        .decide(
-            &app.actor("reviewer").await,
-            e.id,
-            &DecisionInput {
-                approve: true,
-                note: "审核同意".into(),
-            },
-        )
-        .await
-        .unwrap();
-    (e.id, h.region_code)
-}
-
 async fn public_get(app: &App, path: &str) -> (common::Reply, String) {
     let r = app
         .send(Request::get(path).body(Body::empty()).unwrap())
@@ -85,7 +32,7 @@ async fn public_get(app: &App, path: &str) -> (common::Reply, String) {
 #[tokio::test]
 async fn the_public_objects_and_the_township_answers_before_the_approval() {
     let app = common::app(80).await;
-    let (enrolment, village) = reviewed(&app).await;
+    let (enrolment, village, _) = common::reviewed_for_publicity(&app).await;
     let today = app.services.today().to_string();
     let (clerk, clerk_csrf) = app.login("clerk").await;
 

@@ -112,75 +112,13 @@ async fn a_resident_reads_a_guide_and_applies_online() {
 
 #[tokio::test]
 async fn an_organisation_commits_to_a_need_and_volunteers_earn_points() {
-    use jiuzhu_services::recipients::{Measure, Need, PlanInput};
-    use jiuzhu_services::social::{ConsentInput, NeedInput};
     let app = common::app(80).await;
-    let s = &app.services;
-    let clerk_actor = app.actor("clerk").await;
-    let household = s
-        .households()
-        .search(&clerk_actor, &Default::default())
-        .await
-        .unwrap()
-        .items[0]
-        .clone();
-    let plan = s
-        .recipients()
-        .save_plan(
-            &clerk_actor,
-            household.id,
-            &PlanInput {
-                causes: vec!["illness".into()],
-                needs: vec![Need {
-                    need: "行动不便，需要陪同就医".into(),
-                    measure: Some(Measure {
-                        by: "社会组织".into(),
-                        what: "陪同就医".into(),
-                        due_days: 20,
-                        status: String::new(),
-                    }),
-                    no_measure_reason: String::new(),
-                }],
-                changes: "新增需求".into(),
-            },
-        )
-        .await
-        .unwrap();
-    s.social()
-        .record_consent(
-            &clerk_actor,
-            &ConsentInput {
-                household_id: household.id,
-                person_id: household.head_person_id,
-                kind: "share_needs".into(),
-                channel: "window".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let published = s
-        .social()
-        .publish_need(
-            &clerk_actor,
-            &NeedInput {
-                plan_id: plan.id,
-                need_index: 0,
-                description: "独居老人每月复查需有人陪同".into(),
-                quantity: 6,
-                unit: "visits".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let need = published.item.id;
+    let (need, head_name) = common::published_need(&app, 6).await;
     let (org, org_csrf) = app.login("org").await;
     let board = app.get("/needs", &org).await;
     assert_eq!(board.status, StatusCode::OK, "{}", board.body);
     assert!(board.body.contains("独居老人每月复查需有人陪同"));
-    assert!(
-        !board.body.contains(&household.head_name),
-        "no name on the board"
-    );
+    assert!(!board.body.contains(&head_name), "no name on the board");
     let over = app
         .post_form(
             &format!("/needs/{need}/commitments"),

@@ -160,3 +160,23 @@ macro_rules! with_raw_pool {
         }
     };
 }
+
+/// Any run of 18 characters that could be an identity number.
+pub fn identity_numbers_in(text: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 18 <= chars.len() {
+        let w = &chars[i..i + 18];
+        if w[..17].iter().all(|c| c.is_ascii_digit())
+            && (w[17].is_ascii_digit() || w[17] == 'X')
+            && (i == 0 || !chars[i - 1].is_ascii_digit())
+        {
+            out.push(w.iter().collect());
+            i += 18;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}

@@ -413,3 +413,121 @@ pub async fn enrolled_household(app: &App, seq: u16) -> (i64, i64, String) {
     tx.commit().await.unwrap();
     (hid, ids[0], head_name.to_string())
 }
+
+/// A household of 杨舍镇 outside every enrolment, entered on 低保 and reviewed by the township:
+/// (enrolment, village code, head's name).
+pub async fn reviewed_for_publicity(app: &App) -> (i64, String, String) {
+    use jiuzhu_services::recipients::{DecisionInput, EnrolInput};
+    let s = &app.services;
+    let clerk = app.actor("clerk").await;
+    let mut tx = s.store.begin_read().await.unwrap();
+    let enrolled: Vec<i64> = tx
+        .enrolments_in("320582100", None)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.household_id)
+        .collect();
+    drop(tx);
+    let h = s
+        .households()
+        .search(&clerk, &Default::default())
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|h| !enrolled.contains(&h.id))
+        .unwrap();
+    let e = s
+        .recipients()
+        .enrol(
+            &clerk,
+            &EnrolInput {
+                household_id: h.id,
+                program: "dibao".into(),
+                person_id: None,
+                amount_fen: 76_000,
+                first_month: s.today().format("%Y-%m").to_string(),
+                note: "入户调查和核对后符合低保条件".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.recipients()
+        .decide(
+            &app.actor("reviewer").await,
+            e.id,
+            &DecisionInput {
+                approve: true,
+                note: "审核同意".into(),
+            },
+        )
+        .await
+        .unwrap();
+    (e.id, h.region_code, e.head_name)
+}
+
+/// A need of a 杨舍镇 household's plan (陪同就医, `quantity` visits) published to the
+/// organisations with the household's consent: (need, head of household's name).
+pub async fn published_need(app: &App, quantity: i64) -> (i64, String) {
+    use jiuzhu_services::recipients::{Measure, Need, PlanInput};
+    use jiuzhu_services::social::{ConsentInput, NeedInput};
+    let s = &app.services;
+    let clerk = app.actor("clerk").await;
+    let household = s
+        .households()
+        .search(&clerk, &Default::default())
+        .await
+        .unwrap()
+        .items[0]
+        .clone();
+    let plan = s
+        .recipients()
+        .save_plan(
+            &clerk,
+            household.id,
+            &PlanInput {
+                causes: vec!["illness".into()],
+                needs: vec![Need {
+                    need: "行动不便，需要陪同就医".into(),
+                    measure: Some(Measure {
+                        by: "社会组织".into(),
+                        what: "陪同就医".into(),
+                        due_days: 20,
+                        status: String::new(),
+                    }),
+                    no_measure_reason: String::new(),
+                }],
+                changes: "新增需求".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.social()
+        .record_consent(
+            &clerk,
+            &ConsentInput {
+                household_id: household.id,
+                person_id: household.head_person_id,
+                kind: "share_needs".into(),
+                channel: "visit".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let need = s
+        .social()
+        .publish_need(
+            &clerk,
+            &NeedInput {
+                plan_id: plan.id,
+                need_index: 0,
+                description: "独居老人每月复查需有人陪同".into(),
+                quantity,
+                unit: "visits".into(),
+            },
+        )
+        .await
+        .unwrap();
+    (need.item.id, household.head_name)
+}
